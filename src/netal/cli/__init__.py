@@ -1,0 +1,1 @@
+"""The ``netal`` command line (typer)."""

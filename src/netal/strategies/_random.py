@@ -26,6 +26,7 @@ class RandomSampling:
         batch_size: int,
         *,
         costs: np.ndarray | None = None,
+        budget: float | None = None,
         rng: np.random.Generator,
     ) -> Selection:
         pool, _, batch_size, _ = check_selection_args(X_pool, X_labeled, batch_size, costs)

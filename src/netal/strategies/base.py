@@ -55,8 +55,30 @@ class Strategy(Protocol):
         batch_size: int,
         *,
         costs: np.ndarray | None = None,
+        budget: float | None = None,
         rng: np.random.Generator,
-    ) -> Selection: ...
+    ) -> Selection:
+        """Choose up to ``batch_size`` pool rows.
+
+        Parameters
+        ----------
+        learner
+            The fitted learner (strategies check the capability they need).
+        X_pool
+            Unlabeled candidates, ``(n_pool, ...)``.
+        X_labeled
+            Inputs already labeled, ``(n_labeled, ...)`` (may be empty).
+        batch_size
+            How many rows to pick.
+        costs
+            Optional per-pool-row cost of labeling, ``(n_pool,)``.
+        budget
+            Optional maximum total cost of the batch; only cost-aware strategies
+            use it (they may then return fewer than ``batch_size`` rows).
+        rng
+            Source of randomness; the only one a strategy may use.
+        """
+        ...
 
 
 STRATEGIES: Registry[Strategy] = Registry("strategy")

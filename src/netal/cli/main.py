@@ -23,6 +23,16 @@ _SUBCOMMANDS = {
     "twin": ("netal.cli.twin", "The mmWave digital twin: generate data from a scenario."),
 }
 
+
+
+@app.command()
+def version() -> None:
+    """Print the installed netal version."""
+    from netal import __version__
+
+    typer.echo(__version__)
+
+
 for _name, (_module, _help) in _SUBCOMMANDS.items():
     try:
         _sub = importlib.import_module(_module).app

@@ -25,6 +25,11 @@ _SUBCOMMANDS = {
 
 
 
+@app.callback()
+def main() -> None:
+    """netal: network-centric active machine learning for AI-native 6G networks."""
+
+
 @app.command()
 def version() -> None:
     """Print the installed netal version."""

@@ -143,30 +143,63 @@ class Lumos5G(DatasetLoader):
                 stacklevel=3,
             )
             notes.append(f"git blob id {blob} (official: {LUMOS5G_GIT_BLOB_ID})")
-        if mask_sentinels is None:
-            mask_sentinels = preprocessing == "none"
-        if mask_sentinels:
-            masked = mask_sentinel(frame, LUMOS5G_NUMERIC, LUMOS5G_SENTINEL)
-            notes += [
-                f"masked {n} sentinel value(s) {LUMOS5G_SENTINEL} in {c} as NaN"
-                for c, n in masked.items()
-            ]
-        if preprocessing == "paper":
-            return _paper_dataset(frame, str(source), notes, run_num_feature)
-        return Dataset(
-            frame=frame,
-            name=self.name,
-            target=LUMOS5G_TARGET,
-            features=list(LUMOS5G_FEATURES),
-            categorical=list(LUMOS5G_CATEGORICAL),
-            group="run_num",
-            coords=("latitude", "longitude"),
-            time="seq_num",
-            units=dict(LUMOS5G_UNITS),
-            task="regression",
+        return lumos5g_dataset(
+            frame,
             source=str(source),
+            preprocessing=preprocessing,
+            mask_sentinels=mask_sentinels,
+            run_num_feature=run_num_feature,
             notes=notes,
         )
+
+
+def lumos5g_dataset(
+    frame: pd.DataFrame,
+    *,
+    source: str = "<frame>",
+    name: str = "lumos5g",
+    preprocessing: str = "none",
+    mask_sentinels: bool | None = None,
+    run_num_feature: bool = False,
+    notes: list[str] | None = None,
+) -> Dataset:
+    """A :class:`Dataset` from a frame with the Lumos5G schema (a file's or the twin's).
+
+    Parameters are those of :meth:`Lumos5G.load`; ``frame`` must hold the 19
+    Lumos5G columns (validated).
+    """
+    check_choice(preprocessing, "preprocessing", ("none", "paper"))
+    missing = [c for c in LUMOS5G_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(source, f"missing Lumos5G column(s): {', '.join(missing)}")
+    frame = frame.copy()
+    notes = list(notes or [])
+    if mask_sentinels is None:
+        mask_sentinels = preprocessing == "none"
+    if mask_sentinels:
+        masked = mask_sentinel(frame, LUMOS5G_NUMERIC, LUMOS5G_SENTINEL)
+        notes += [
+            f"masked {n} sentinel value(s) {LUMOS5G_SENTINEL} in {c} as NaN"
+            for c, n in masked.items()
+        ]
+    if preprocessing == "paper":
+        dataset = _paper_dataset(frame, source, notes, run_num_feature)
+        dataset.name = name
+        return dataset
+    return Dataset(
+        frame=frame,
+        name=name,
+        target=LUMOS5G_TARGET,
+        features=list(LUMOS5G_FEATURES),
+        categorical=list(LUMOS5G_CATEGORICAL),
+        group="run_num",
+        coords=("latitude", "longitude"),
+        time="seq_num",
+        units=dict(LUMOS5G_UNITS),
+        task="regression",
+        source=source,
+        notes=notes,
+    )
 
 
 def _read(source: Path) -> tuple[pd.DataFrame, str | None]:

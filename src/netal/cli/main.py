@@ -1,7 +1,9 @@
 """Entry point of the ``netal`` command.
 
-Sub-command groups live in their own modules and are attached here; the core
-packages never import from :mod:`netal.cli`.
+Sub-command groups (``netal data ...``, ``netal twin ...``) are typer apps in
+their own modules; top-level commands (``casestudy``, ``run``, ``bench``,
+``report``) live in modules exposing ``register(app)``.  The core packages
+never import from :mod:`netal.cli`.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_SUBCOMMANDS = {
+_GROUPS = {
     "data": ("netal.cli.data", "Real network datasets: list, describe, fetch."),
     "twin": ("netal.cli.twin", "The mmWave digital twin: generate data from a scenario."),
 }
-
+_COMMAND_MODULES = ("netal.cli.casestudy", "netal.cli.run", "netal.cli.bench", "netal.cli.report")
 
 
 @app.callback()
@@ -38,14 +40,24 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for _name, (_module, _help) in _SUBCOMMANDS.items():
+def _optional_module(name: str):  # noqa: ANN202
     try:
-        _sub = importlib.import_module(_module).app
-    except ModuleNotFoundError as exc:  # sub-command not built yet
-        if exc.name != _module:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:  # command not built yet
+        if exc.name != name:
             raise
-        continue
-    app.add_typer(_sub, name=_name, help=_help)
+        return None
+
+
+for _name, (_module, _help) in _GROUPS.items():
+    _sub = _optional_module(_module)
+    if _sub is not None:
+        app.add_typer(_sub.app, name=_name, help=_help)
+
+for _module in _COMMAND_MODULES:
+    _mod = _optional_module(_module)
+    if _mod is not None:
+        _mod.register(app)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,20 @@ class Strategy(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsScores(Protocol):
+    """A strategy that can score every pool row on its own (higher = more useful).
+
+    Scoring strategies (max-variance, BALD, QBC, the paper's rule) expose their
+    per-row utility so wrappers such as the cost-aware strategy can trade it off
+    against labeling cost.
+    """
+
+    def score(self, learner: Any, X_pool: np.ndarray, X_labeled: np.ndarray) -> np.ndarray:
+        """Utility of every pool row, ``(n_pool,)``, finite and non-negative."""
+        ...
+
+
 STRATEGIES: Registry[Strategy] = Registry("strategy")
 """Registry of strategy classes by name; see :func:`make_strategy`."""
 

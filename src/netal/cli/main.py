@@ -9,6 +9,7 @@ never import from :mod:`netal.cli`.
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 
 import typer
 
@@ -40,7 +41,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def _optional_module(name: str):  # noqa: ANN202
+def _optional_module(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:  # command not built yet

@@ -264,6 +264,7 @@ def run_grid(
     run_cell: RunCell,
     store: ResultStore,
     executor: Executor | None = None,
+    on_result: Callable[[Cell, CellResult], None] | None = None,
 ) -> GridReport:
     """Run every cell not yet stored and store each result as soon as it finishes.
 
@@ -279,6 +280,8 @@ def run_grid(
     executor
         Anything with ``map_unordered(fn, items)`` (see
         :mod:`netal.experiments.executors`); default: run in this process.
+    on_result
+        Called with each cell and its result once stored (e.g. a progress bar).
 
     Raises
     ------
@@ -308,4 +311,6 @@ def run_grid(
             )
         store.append(cell, result)
         ran.append(cell.key)
+        if on_result is not None:
+            on_result(cell, result)
     return GridReport(ran=tuple(ran), skipped=skipped)

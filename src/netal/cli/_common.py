@@ -1,0 +1,82 @@
+"""Pieces shared by the ``netal`` commands: clean errors, progress bars, executors.
+
+Written by the lead for ``netal casestudy``; ``run``/``bench``/``report`` use
+the same helpers (extend here rather than duplicating).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import typer
+
+from netal.errors import NetalError
+
+
+@contextlib.contextmanager
+def fail_cleanly(debug: bool = False) -> Iterator[None]:
+    """Turn a :class:`~netal.errors.NetalError` into one ``error:`` line and exit code 1.
+
+    With ``debug`` the exception propagates with its traceback.
+    """
+    try:
+        yield
+    except NetalError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        typer.echo("interrupted: rerun the same command to resume", err=True)
+        raise typer.Exit(130) from None
+
+
+@contextlib.contextmanager
+def grid_progress(total: int, description: str) -> Iterator[Callable[..., None]]:
+    """A rich progress bar over ``total`` cells; yields a callback to call per finished cell."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        transient=False,
+    ) as progress:
+        task = progress.add_task(description, total=total, last="")
+
+        def tick(cell: Any = None, _result: Any = None) -> None:
+            label = f"{cell.strategy} seed {cell.seed}" if cell is not None else ""
+            progress.update(task, advance=1, last=label)
+
+        yield tick
+
+
+def open_executor(
+    jobs: int, executor: str = "", scheduler: str = ""
+) -> contextlib.AbstractContextManager[Any]:
+    """The executor asked for on the command line.
+
+    ``--scheduler ADDRESS`` means Dask on that cluster; ``--executor dask``
+    without an address starts a local Dask cluster with ``jobs`` workers;
+    otherwise local worker processes, or this process when ``jobs == 1``.
+    """
+    from netal.experiments.executors import make_executor
+
+    name = executor or ("dask" if scheduler else ("local" if jobs > 1 else "serial"))
+    if scheduler and name != "dask":
+        raise NetalError(f"--scheduler needs --executor dask, got --executor {name}")
+    return make_executor(name, jobs=jobs, address=scheduler or None)

@@ -1,0 +1,94 @@
+"""Data sources of experiments: the digital twin or any registered dataset.
+
+``"twin"`` generates Lumos5G-schema data with :func:`netal.twin.generate`
+(the embedded default, no file needed); every other name is looked up in
+:data:`netal.data.DATASETS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from netal.data import Dataset, load_dataset
+from netal.data.lumos5g import lumos5g_dataset
+
+TWIN_DEFAULT_ROWS = 68_118
+"""Rows of Lumos5G-v1.0, the size of the twin data set by default."""
+
+
+def _twin(
+    *, rows: int | None = None, twin_seed: int = 0, scenario: str | None = None, **options: Any
+) -> Dataset:
+    from netal.twin import generate
+
+    frame = generate(rows or TWIN_DEFAULT_ROWS, seed=twin_seed, scenario=scenario)
+    return lumos5g_dataset(
+        frame, source=f"twin(rows={len(frame)}, seed={twin_seed})", name="twin", **options
+    )
+
+
+_SOURCES: dict[str, Callable[..., Dataset]] = {"twin": _twin}
+
+
+def load_source(
+    name: str,
+    *,
+    data_dir: str | None = None,
+    rows: int | None = None,
+    twin_seed: int = 0,
+    options: Mapping[str, Any] | None = None,
+) -> Dataset:
+    """Load an experiment's data: the twin (``"twin"``) or a registered dataset.
+
+    Parameters
+    ----------
+    name
+        ``"twin"`` or a name of :data:`netal.data.DATASETS`.
+    data_dir
+        Data directory of real datasets (default ``$NETAL_DATA_DIR``).
+    rows
+        Twin only: rows to generate (default 68,118, Lumos5G's size).
+    twin_seed
+        Twin only: seed of the generated runs.
+    options
+        Loader options (e.g. ``{"preprocessing": "paper"}``).
+    """
+    options = dict(options or {})
+    if name in _SOURCES:
+        return _SOURCES[name](rows=rows, twin_seed=twin_seed, **options)
+    return load_dataset(name, data_dir, **options)
+
+
+def encode_features(
+    dataset: Dataset, fit_rows: np.ndarray | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Numeric features plus one-hot categoricals, NaN imputed, as a float array.
+
+    Missing values are replaced by the median of ``fit_rows`` (the training
+    rows: no statistic of the test rows leaks into the inputs) and a 0/1
+    missingness indicator is added for each column that has missing values;
+    categoricals are one-hot encoded with the categories of the whole file
+    (their names, not their statistics).
+
+    Returns
+    -------
+    features, names
+        ``(n_rows, n_features)`` float64 and the column names.
+    """
+    frame = dataset.frame
+    numeric = frame[dataset.features].apply(pd.to_numeric, errors="coerce").astype("float64")
+    fit = numeric if fit_rows is None else numeric.iloc[np.asarray(fit_rows)]
+    medians = fit.median().fillna(0.0)
+    missing = [c for c in numeric.columns if numeric[c].isna().any()]
+    parts = [numeric.fillna(medians)]
+    if missing:
+        parts.append(numeric[missing].isna().astype("float64").add_suffix("__missing"))
+    if dataset.categorical:
+        categorical = frame[dataset.categorical].astype("string").fillna("<NA>")
+        parts.append(pd.get_dummies(categorical, dtype="float64"))
+    encoded = pd.concat(parts, axis=1)
+    return encoded.to_numpy(dtype=np.float64), [str(c) for c in encoded.columns]

@@ -10,7 +10,23 @@ from __future__ import annotations
 
 
 class NetalError(Exception):
-    """Base class of every error netal raises on purpose."""
+    """Base class of every error netal raises on purpose.
+
+    Errors pickle with their attributes (so an error raised in a worker
+    process or on a Dask worker reaches the caller intact), whatever the
+    subclass's ``__init__`` signature.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore_error(cls: type[NetalError], args: tuple[object, ...], state: dict) -> NetalError:
+    """Rebuild a pickled :class:`NetalError` without calling its ``__init__``."""
+    error = Exception.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidInputError(NetalError, ValueError):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-DEFAULT_STRATEGIES = ("random", "paper")
+DEFAULT_STRATEGIES = {"rigorous": ("random", "paper"), "paper": ("random", "paper_notebook")}
+"""Arms per protocol: the paper protocol runs the rule exactly as the notebook did."""
 
 
 def casestudy(
@@ -29,7 +30,7 @@ def casestudy(
     strategies: str = typer.Option(
         "",
         "--strategies",
-        help="Comma-separated extra strategies, added to 'random' and 'paper' (e.g. lcmd,coreset).",
+        help="Comma-separated extra strategies, added to 'random' and the paper's rule (e.g. lcmd,coreset).",
     ),
     out: Path = typer.Option(
         Path("casestudy-out"), "--out", "-o", help="Output directory (rerun to resume)."
@@ -77,7 +78,7 @@ def casestudy(
         from netal.experiments.casestudy import CaseStudyConfig, run_casestudy
 
         extra = [s.strip() for s in strategies.split(",") if s.strip()]
-        arms = list(dict.fromkeys([*DEFAULT_STRATEGIES, *extra]))
+        arms = list(dict.fromkeys([*DEFAULT_STRATEGIES.get(protocol, ()), *extra]))
         config = CaseStudyConfig(
             dataset=dataset,
             protocol=protocol,

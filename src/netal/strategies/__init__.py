@@ -6,6 +6,7 @@ name                      rule
 ``random``                uniform sampling (passive baseline)
 ``max_variance``          top-k epistemic variance
 ``paper``                 the seed paper's trimmed top-k MC-dropout variance
+``paper_notebook``        the same rule with the authors' notebook indexing (reproduction)
 ``qbc``                   query by committee: variance of the committee members
 ``bald``                  BALD, ``0.5 log(1 + epistemic / aleatoric)``
 ``coreset``               greedy k-center in embedding space
@@ -35,7 +36,7 @@ from netal.strategies._hybrid import Hybrid
 from netal.strategies._kmeanspp import KMeansPP
 from netal.strategies._lcmd import LCMD
 from netal.strategies._max_variance import MaxVariance
-from netal.strategies._paper import PaperVariance
+from netal.strategies._paper import PaperNotebookVariance, PaperVariance
 from netal.strategies._qbc import QueryByCommittee
 from netal.strategies._random import RandomSampling
 from netal.strategies.base import (
@@ -55,6 +56,7 @@ __all__ = [
     "Hybrid",
     "KMeansPP",
     "MaxVariance",
+    "PaperNotebookVariance",
     "PaperVariance",
     "QueryByCommittee",
     "RandomSampling",

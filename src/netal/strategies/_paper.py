@@ -159,3 +159,19 @@ class PaperVariance(TopKScoring):
             ]
         )
         return order[:missing]
+
+
+@STRATEGIES.register("paper_notebook")
+class PaperNotebookVariance(PaperVariance):
+    """The paper's rule exactly as the authors' notebook ran it, index bug included.
+
+    Same as :class:`PaperVariance` with ``notebook_indexing=True``: the top
+    positions of the compacted array of kept variances are used as pool
+    indices.  ``netal casestudy --protocol paper`` uses it so the seed's
+    numbers can be reproduced; prefer ``paper`` otherwise.
+    """
+
+    name = "paper_notebook"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**{"notebook_indexing": True, **params})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from netal._validation import as_float_array, check_same_length
 from netal.errors import InvalidInputError, NotFittedError, ShapeMismatchError
@@ -101,8 +102,12 @@ def distribution_from_samples(
     )
 
 
-class PredictMixin:
-    """``predict(X, return_std=False)`` on top of ``predict_dist``."""
+class PredictMixin(BaseEstimator):
+    """``predict(X, return_std=False)`` on top of ``predict_dist``.
+
+    Derives from scikit-learn's ``BaseEstimator``, so every learner has
+    ``get_params``/``set_params`` and works with ``sklearn.base.clone``.
+    """
 
     def predict_dist(self, X: Any) -> PredictiveDistribution:  # pragma: no cover - abstract
         raise NotImplementedError

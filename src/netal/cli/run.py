@@ -1,0 +1,106 @@
+"""``netal run CONFIG.toml``: one active-learning run from a configuration file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+EXAMPLE = "examples/run-twin.toml"
+
+
+def run(
+    config: Path = typer.Argument(
+        ...,
+        help=f"TOML file describing the run (data, split, learner, strategy, loop, budget); see {EXAMPLE}.",
+        show_default=False,
+    ),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Output directory (default: runs/<config name>). Rerun the same command to resume.",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Run one pool-based active-learning experiment described by CONFIG.toml.
+
+    Loads the data (the digital twin or a real dataset), splits it without leakage, then repeats: train the learner on the labeled rows, let the strategy pick a batch from the pool, reveal its labels. Writes OUT/kb.sqlite (the knowledge base: every query, label, metric and checkpoint), OUT/summary.json and OUT/report.html, and prints the learning curve. An interrupted run resumes from the knowledge base.
+    """
+    from netal.cli._common import fail_cleanly
+
+    with fail_cleanly(debug):
+        from netal.experiments.tabular import RunSpec, prepare_tabular, write_run_outputs
+        from netal.report import build_report
+
+        out_dir = out if out is not None else Path("runs") / config.stem
+        spec = RunSpec.from_toml(config)
+        if spec.knowledge_base is None:
+            spec = spec.replace(knowledge_base=str(out_dir / "kb.sqlite"))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        typer.echo(
+            f"run: {spec.strategy} on {spec.dataset}, learner {spec.learner}, "
+            f"{spec.iterations} iterations x {spec.batch_size} labels, seed {spec.seed}"
+        )
+        prepared = prepare_tabular(spec)
+        typer.echo(
+            f"data: {len(prepared.X)} candidates ({len(prepared.initial_ids)} labeled), "
+            f"{len(prepared.X_test)} test rows, {prepared.split} split"
+        )
+        result = _run_with_progress(spec, prepared)
+        write_run_outputs(spec, result, prepared, out_dir)
+        report = build_report(out_dir)
+        _print_curve(result)
+        typer.echo(f"stopped: {result.stop_reason}")
+        typer.echo(f"knowledge base: {spec.knowledge_base}")
+        typer.echo(f"summary: {out_dir / 'summary.json'}")
+        typer.echo(f"report:  {report}")
+
+
+def _run_with_progress(spec: object, prepared: object) -> object:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from netal.experiments.tabular import run_active_learning
+
+    with Progress(
+        "[bold]iterations",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("run", total=spec.iterations + 1)  # type: ignore[attr-defined]
+
+        def tick(iteration: int) -> None:
+            progress.update(task, completed=iteration + 1)
+
+        result = run_active_learning(spec, prepared, on_iteration=tick)  # type: ignore[arg-type]
+        progress.update(task, completed=spec.iterations + 1)  # type: ignore[attr-defined]
+    return result
+
+
+def _print_curve(result: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from netal.experiments.tabular import records_of
+
+    records = records_of(result)
+    table = Table(title="learning curve (test set)")
+    for column in ("iteration", "labels", "cost", "RMSE", "MAE", "q95 |error|"):
+        table.add_column(column, justify="right")
+    for row in records.itertuples():
+        table.add_row(
+            str(row.iteration),
+            str(row.n_labels),
+            f"{row.cost:g}",
+            f"{row.rmse:.4g}",
+            f"{row.mae:.4g}",
+            f"{row.q95:.4g}",
+        )
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``netal run`` to the main app."""
+    app.command("run")(run)

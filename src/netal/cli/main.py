@@ -25,7 +25,15 @@ _GROUPS = {
     "data": ("netal.cli.data", "Real network datasets: list, describe, fetch."),
     "twin": ("netal.cli.twin", "The mmWave digital twin: generate data from a scenario."),
 }
-_COMMAND_MODULES = ("netal.cli.casestudy", "netal.cli.run", "netal.cli.bench", "netal.cli.report")
+_COMMAND_MODULES = (
+    "netal.cli.casestudy",
+    "netal.cli.run",
+    "netal.cli.bench",
+    "netal.cli.report",
+    "netal.cli.acquire",
+    "netal.cli.stream",
+    "netal.cli.synth",
+)
 
 
 @app.callback()

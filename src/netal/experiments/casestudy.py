@@ -45,7 +45,7 @@ from netal.data.lumos5g_schema import LUMOS5G_COLUMNS
 from netal.data.windows import paper_split, paper_windows
 from netal.errors import InvalidInputError
 from netal.experiments.grid import Cell, CellResult, initial_indices
-from netal.experiments.sources import encode_features, load_source
+from netal.experiments.sources import encode_features, load_source, sample_places
 
 PAPER_REFERENCE: dict[str, tuple[float, float]] = {
     "paper": (389.0, 365.0),
@@ -205,25 +205,6 @@ def _target_scale(dataset: Dataset) -> float:
     return _TARGET_SCALE.get(unit, 1.0)
 
 
-def _places(dataset: Dataset, rows: np.ndarray) -> pd.DataFrame | None:
-    if dataset.coords is None:
-        return None
-    lat, lon = dataset.coords
-    frame = dataset.frame.iloc[rows]
-    mode = (
-        frame["mobility_mode"].astype(str).to_numpy()
-        if "mobility_mode" in frame.columns
-        else np.full(len(rows), "unknown")
-    )
-    return pd.DataFrame(
-        {
-            "latitude": frame[lat].to_numpy(dtype=np.float64),
-            "longitude": frame[lon].to_numpy(dtype=np.float64),
-            "mobility_mode": mode,
-        }
-    )
-
-
 def _is_lumos_schema(dataset: Dataset) -> bool:
     return all(c in dataset.frame.columns for c in LUMOS5G_COLUMNS)
 
@@ -295,7 +276,7 @@ def prepare_paper(config: CaseStudyConfig, seed: int) -> Prepared:
         y_val=windows.y[split.validation],
         X_test=windows.X[split.test],
         y_test=windows.y[split.test],
-        places=_places(raw, windows.input_rows[candidates, -1]),
+        places=sample_places(raw, windows.input_rows[candidates, -1]),
         leakage=report.as_dict(),
     )
 
@@ -344,7 +325,7 @@ def prepare_rigorous(config: CaseStudyConfig, seed: int) -> Prepared:
         y_val=val.y,
         X_test=test.X,
         y_test=test.y,
-        places=_places(raw, train.input_rows[keep, -1]),
+        places=sample_places(raw, train.input_rows[keep, -1]),
         leakage=report.as_dict(),
     )
 

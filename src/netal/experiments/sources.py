@@ -92,3 +92,23 @@ def encode_features(
         parts.append(pd.get_dummies(categorical, dtype="float64"))
     encoded = pd.concat(parts, axis=1)
     return encoded.to_numpy(dtype=np.float64), [str(c) for c in encoded.columns]
+
+
+def sample_places(dataset: Dataset, rows: np.ndarray) -> pd.DataFrame | None:
+    """Latitude, longitude and mobility mode of ``rows`` (for query maps); None without coordinates."""
+    if dataset.coords is None:
+        return None
+    lat, lon = dataset.coords
+    frame = dataset.frame.iloc[rows]
+    mode = (
+        frame["mobility_mode"].astype(str).to_numpy()
+        if "mobility_mode" in frame.columns
+        else np.full(len(rows), "unknown")
+    )
+    return pd.DataFrame(
+        {
+            "latitude": frame[lat].to_numpy(dtype=np.float64),
+            "longitude": frame[lon].to_numpy(dtype=np.float64),
+            "mobility_mode": mode,
+        }
+    )

@@ -45,7 +45,7 @@ from netal._validation import check_positive_int
 from netal.data import Dataset, group_split, random_split, spatial_block_split, temporal_split
 from netal.errors import ConfigError, InvalidInputError, NetalError
 from netal.experiments.grid import Cell, CellResult, initial_indices
-from netal.experiments.sources import encode_features, load_source
+from netal.experiments.sources import encode_features, load_source, sample_places
 
 BENCH_LEARNER_PARAMS: dict[str, Any] = {
     "hidden": (64, 64),
@@ -496,25 +496,6 @@ def _costs(dataset: Dataset, spec: RunSpec) -> np.ndarray:
     return costs
 
 
-def _places(dataset: Dataset, rows: np.ndarray) -> pd.DataFrame | None:
-    if dataset.coords is None:
-        return None
-    frame = dataset.frame.iloc[rows]
-    lat, lon = dataset.coords
-    mode = (
-        frame["mobility_mode"].astype(str).to_numpy()
-        if "mobility_mode" in frame.columns
-        else np.full(len(rows), "unknown")
-    )
-    return pd.DataFrame(
-        {
-            "latitude": frame[lat].to_numpy(dtype=np.float64),
-            "longitude": frame[lon].to_numpy(dtype=np.float64),
-            "mobility_mode": mode,
-        }
-    )
-
-
 def prepare_tabular(spec: RunSpec) -> PreparedTabular:
     """Load, split, encode and subsample the data of ``spec`` (no test leakage).
 
@@ -565,7 +546,7 @@ def prepare_tabular(spec: RunSpec) -> PreparedTabular:
         y_val=y_all[split.validation],
         rows=rows,
         feature_names=names,
-        places=_places(dataset, rows),
+        places=sample_places(dataset, rows),
         split=method,
     )
 

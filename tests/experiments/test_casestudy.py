@@ -89,7 +89,14 @@ def test_paper_protocol_reports_its_leak(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_casestudy_on_real_ucc5g(tmp_path: Path, data_dir: Path) -> None:
-    config = CaseStudyConfig(dataset="ucc5g", protocol="rigorous", data_dir=str(data_dir), **TINY)
+    config = CaseStudyConfig(
+        dataset="ucc5g",
+        protocol="rigorous",
+        data_dir=str(data_dir),
+        max_test=300,
+        labeled_fraction=0.002,
+        **TINY,
+    )
     outcome = run_casestudy(
         config, strategies=["random", "paper"], seeds=[0], out_dir=tmp_path, report=False
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -36,7 +37,7 @@ def casestudy(
         Path("casestudy-out"), "--out", "-o", help="Output directory (rerun to resume)."
     ),
     rows: int = typer.Option(
-        12_000, "--rows", min=100, help="Twin rows to generate (Lumos5G has 68,118)."
+        8_000, "--rows", min=100, help="Twin rows to generate (Lumos5G has 68,118)."
     ),
     iterations: int = typer.Option(10, "--iterations", min=1, help="Query rounds (paper: 10)."),
     batch_size: int = typer.Option(4, "--batch-size", min=1, help="Labels per round (paper: 4)."),
@@ -48,6 +49,9 @@ def casestudy(
     max_pool: int = typer.Option(
         0, "--max-pool", min=0, help="Cap on the unlabeled pool per seed (0: no cap)."
     ),
+    max_test: int = typer.Option(
+        0, "--max-test", min=0, help="Cap on test and validation windows per seed (0: no cap)."
+    ),
     retrain: str = typer.Option(
         "warm", "--retrain", help="'warm' (paper: continue, re-init every 10th) or 'scratch'."
     ),
@@ -58,7 +62,11 @@ def casestudy(
         None, "--data-dir", help="Directory of real datasets (default $NETAL_DATA_DIR)."
     ),
     jobs: int = typer.Option(
-        1, "--jobs", "-j", min=1, help="Worker processes (1: in this process)."
+        min(2, os.cpu_count() or 1),
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker processes running (arm, seed) cells in parallel (1: in this process).",
     ),
     executor: str = typer.Option(
         "", "--executor", help="'local' or 'dask' (default: local, serial if --jobs 1)."
@@ -89,6 +97,7 @@ def casestudy(
             hidden=hidden,
             n_passes=n_passes,
             max_pool=max_pool or None,
+            max_test=max_test or None,
             retrain=retrain,
             data_dir=str(data_dir) if data_dir else None,
         )

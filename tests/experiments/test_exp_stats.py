@@ -187,3 +187,22 @@ def test_markdown_table_escapes_and_formats() -> None:
     assert lines[1] == "| --- | --- | --- |"
     assert lines[2] == "| a\\|b | 1.235 | 3 |"
     assert lines[3] == "| c | n/a | 4 |"
+
+
+def test_arm_with_its_own_strategy_params_is_paired_with_the_baseline() -> None:
+    rows = []
+    for seed in range(3):
+        for strategy, params, shift in (("random", "{}", 0.0), ("cost_aware", '{"base": "lcmd"}', -0.1)):
+            for it, n in enumerate((10, 20)):
+                rmse = np.exp(1.0 + shift + 0.01 * seed - 0.05 * it)
+                rows.append(
+                    dict(dataset="d", strategy_params=params, strategy=strategy, seed=seed,
+                         iteration=it, n_labels=n, cost=float(n), rmse=rmse, mae=rmse, q95=rmse,
+                         wall_time_s=0.0)
+                )  # fmt: skip
+    df = pd.DataFrame(rows)
+    paired = stats.paired_tests(df, ("dataset", "strategy_params", "strategy"), "random")
+    row = paired.iloc[0]
+    assert row["strategy"] == "cost_aware"
+    assert row["n_pairs"] == 3 and row["n_unpaired"] == 0
+    assert row["mean_diff"] == pytest.approx(-0.1)

@@ -72,12 +72,18 @@ def _check(df: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) -> list[
     return by
 
 
+ARM_IDENTITY = frozenset({"strategy", "strategy_params"})
+"""Columns that tell arms apart within a context: an arm is compared with the
+baseline of the same dataset and settings, whatever its own strategy parameters
+(e.g. ``cost_aware`` with ``{"base": "lcmd"}`` is paired with plain ``random``)."""
+
+
 def _context(by: Sequence[str]) -> list[str]:
     if "strategy" not in by:
         raise InvalidInputError(
             "by", f"must contain 'strategy' to compare with a baseline, got {by}"
         )
-    return [c for c in by if c != "strategy"]
+    return [c for c in by if c not in ARM_IDENTITY]
 
 
 def _sem(values: np.ndarray) -> float:

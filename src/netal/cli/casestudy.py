@@ -53,7 +53,9 @@ def casestudy(
         0, "--max-test", min=0, help="Cap on test and validation windows per seed (0: no cap)."
     ),
     retrain: str = typer.Option(
-        "warm", "--retrain", help="'warm' (paper: continue, re-init every 10th) or 'scratch'."
+        "warm",
+        "--retrain",
+        help="'warm' (the paper: keep training the same model) or 'scratch' (re-initialize every iteration).",
     ),
     paper_scale: bool = typer.Option(
         False, "--paper-scale", help="Use the paper's data size (68,118 twin rows)."

@@ -90,9 +90,15 @@ class CaseStudyConfig:
         The seq2seq model and its early stopping (paper: 256, 100, 4, 1.0, 35,
         0.008, 128, 0.3).
     retrain, reinit_every
-        ``"warm"`` continues training each iteration and re-initializes every
-        ``reinit_every``-th (the paper's schedule); ``"scratch"`` re-initializes
-        every iteration.  Identical for every arm.
+        ``"warm"`` continues training from the previous weights each iteration
+        (the paper's schedule) and, when ``reinit_every`` is set, starts from
+        scratch at iterations ``reinit_every, 2 * reinit_every, ...``;
+        ``"scratch"`` re-initializes every iteration.  Identical for every arm.
+        The authors' notebook re-creates the model when ``i % 10 == 0`` in a
+        10-round loop, i.e. only before its first training, so the default is
+        no re-initialization after the initial fit (``None``); their past runs
+        (``past_runs/*/performance_history.txt``) decrease monotonically over
+        the 10 rounds, consistent with that.
     max_pool
         Optional cap on the unlabeled pool (a random subset per seed, the same
         for every arm); None keeps all.
@@ -128,7 +134,7 @@ class CaseStudyConfig:
     train_batch_size: int = 128
     dropout: float = 0.3
     retrain: str = "warm"
-    reinit_every: int = 10
+    reinit_every: int | None = None
     max_pool: int | None = None
     max_test: int | None = None
     standardize_target: bool | None = None

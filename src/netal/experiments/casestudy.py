@@ -10,8 +10,8 @@ ones, for 10 iterations.  Two protocols (see ``../shared/docs/CASE-STUDY.md``):
     The authors' exact procedure: preprocessing fitted on the whole file
     (sentinels standardized as values), windows slid over the whole file across
     run boundaries, a random split of the overlapping windows (random states
-    42/48/3), continued training with a re-initialization only every 10th
-    iteration.  Kept to reproduce its numbers and to make its leak visible
+    42/48/3), continued training of the same model (no re-initialization after
+    the initial fit, as in the notebook).  Kept to reproduce its numbers and to make its leak visible
     (:func:`netal.data.leakage_report`).
 ``rigorous`` (default)
     Split by run (or by time when the data has no runs), windows made inside

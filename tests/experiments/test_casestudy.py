@@ -127,3 +127,17 @@ def test_paper_comparison_table_shows_mean_and_ci() -> None:
     table = paper_comparison_table(df)
     assert "| paper | 2 | 405.0 ±" in table
     assert "-30.0 ±" in table
+
+
+def test_paper_table_shows_the_paper_numbers_for_both_active_rules() -> None:
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "strategy": ["paper_notebook", "paper_notebook"],
+            "seed": [0, 0],
+            "iteration": [0, 1],
+            "rmse": [400.0, 380.0],
+        }
+    )
+    assert "389 -> 365" in paper_comparison_table(df)

@@ -49,6 +49,7 @@ from netal.experiments.sources import encode_features, load_source, sample_place
 
 PAPER_REFERENCE: dict[str, tuple[float, float]] = {
     "paper": (389.0, 365.0),
+    "paper_notebook": (389.0, 365.0),
     "random": (389.0, 385.0),
 }
 """The seed's Fig. 5: test RMSE (Mbit/s) before and after 10 iterations, per arm."""

@@ -49,6 +49,13 @@ def casestudy(
     max_pool: int = typer.Option(
         0, "--max-pool", min=0, help="Cap on the unlabeled pool per seed (0: no cap)."
     ),
+    labeled_fraction: float = typer.Option(
+        0.2,
+        "--labeled-fraction",
+        min=0.0001,
+        max=0.99,
+        help="Initial labeled share of the training windows (paper: 0.2; use less on large data such as ucc5g).",
+    ),
     max_test: int = typer.Option(
         0, "--max-test", min=0, help="Cap on test and validation windows per seed (0: no cap)."
     ),
@@ -100,9 +107,14 @@ def casestudy(
             n_passes=n_passes,
             max_pool=max_pool or None,
             max_test=max_test or None,
+            labeled_fraction=labeled_fraction,
             retrain=retrain,
             data_dir=str(data_dir) if data_dir else None,
         )
+        from netal.strategies import STRATEGIES
+
+        for name in arms:
+            STRATEGIES.get(name)  # an unknown name fails before any progress bar or work
         seed_list = list(range(first_seed, first_seed + seeds))
         n_cells = len(seed_list) * len(arms)
         with (

@@ -367,47 +367,9 @@ def prepare(config: CaseStudyConfig, seed: int) -> Prepared:
     return _PREPARE[config.protocol](config, seed)
 
 
-class FixedValidation:
-    """A learner that always early-stops on the same validation windows.
-
-    The paper keeps one validation set for every training; the loop calls
-    ``fit(X, y)``, so this wrapper passes ``validation_data`` along.
-    """
-
-    def __init__(self, learner: Any, X_val: np.ndarray, y_val: np.ndarray) -> None:
-        self.learner = learner
-        self._validation = (X_val, y_val)
-
-    def fit(self, X: Any, y: Any) -> FixedValidation:
-        self.learner.fit(X, y, validation_data=self._validation)
-        return self
-
-    def partial_fit(self, X: Any, y: Any) -> FixedValidation:
-        self.learner.partial_fit(X, y, validation_data=self._validation)
-        return self
-
-    def predict(self, X: Any, return_std: bool = False) -> Any:
-        return self.learner.predict(X, return_std=return_std)
-
-    def predict_dist(self, X: Any) -> Any:
-        return self.learner.predict_dist(X)
-
-    def embed(self, X: Any) -> np.ndarray:
-        return self.learner.embed(X)
-
-    def get_state(self) -> bytes:
-        return self.learner.get_state()
-
-    def set_state(self, state: bytes) -> None:
-        self.learner.set_state(state)
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return self.learner.get_params(deep=deep)
-
-
 def make_learner_factory(config: CaseStudyConfig, prepared: Prepared) -> Callable[[int], Any]:
     """``make_learner(seed)``: the paper's seq2seq model with the config's settings."""
-    from netal.models import Seq2SeqMCDropout
+    from netal.models import FixedValidation, Seq2SeqMCDropout
 
     def make_learner(seed: int) -> FixedValidation:
         model = Seq2SeqMCDropout(

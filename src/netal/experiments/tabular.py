@@ -568,33 +568,15 @@ def _cached_prepare(spec: RunSpec) -> PreparedTabular:
 # ------------------------------------------------------------------------ run
 
 
-class _WithValidation:
-    """Pass fixed validation data to every ``fit``/``partial_fit`` of a learner."""
-
-    def __init__(self, learner: Any, X_val: np.ndarray, y_val: np.ndarray) -> None:
-        self.learner = learner
-        self._validation = (X_val, y_val)
-
-    def fit(self, X: Any, y: Any) -> _WithValidation:
-        self.learner.fit(X, y, validation_data=self._validation)
-        return self
-
-    def partial_fit(self, X: Any, y: Any) -> _WithValidation:
-        self.learner.partial_fit(X, y, validation_data=self._validation)
-        return self
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["learner"], name)
-
-
 def learner_factory(spec: RunSpec, prepared: PreparedTabular) -> Callable[[int], Any]:
     """``make_learner(seed)`` building the spec's registered learner."""
+    from netal.models import FixedValidation
     from netal.models import make_learner as create
 
     def make_learner(seed: int) -> Any:
         learner = create(spec.learner, **spec.learner_params, random_state=seed)
         if len(prepared.X_val):
-            return _WithValidation(learner, prepared.X_val, prepared.y_val)
+            return FixedValidation(learner, prepared.X_val, prepared.y_val)
         return learner
 
     make_learner.__name__ = spec.learner

@@ -27,11 +27,13 @@ from netal.models.committee import BaggingCommittee
 from netal.models.ensemble import DeepEnsemble
 from netal.models.mlp import MCDropoutMLP
 from netal.models.seq2seq import Seq2SeqMCDropout
+from netal.models.wrappers import FixedValidation
 
 __all__ = [
     "LEARNERS",
     "BaggingCommittee",
     "DeepEnsemble",
+    "FixedValidation",
     "Learner",
     "MCDropoutMLP",
     "PredictiveDistribution",

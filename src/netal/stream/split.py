@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from netal.stream.budget import BUDGET_MANAGERS, RunningBudget, check_rate, check_uncertainty
-from netal.stream.variable_uncertainty import AdaptiveThreshold
+from netal.stream.budget import BUDGET_MANAGERS, check_rate, check_uncertainty
+from netal.stream.variable_uncertainty import VariableUncertainty
 
 
 @BUDGET_MANAGERS.register("split")
-class Split:
+class Split(VariableUncertainty):
     """Spend a share of decisions on random queries and the rest on variable uncertainty.
 
     Zliobaite, Bifet, Pfahringer and Holmes, IEEE TNNLS 2014, Algorithm 5
@@ -42,25 +40,8 @@ class Split:
         step: float = 0.01,
         threshold: float | None = None,
     ) -> None:
-        self._running = RunningBudget(budget)
-        self.budget = self._running.budget
+        super().__init__(budget=budget, step=step, threshold=threshold)
         self.random_share = check_rate(random_share, "random_share", allow_zero=True)
-        self._threshold = AdaptiveThreshold(step, threshold)
-
-    @property
-    def threshold(self) -> float:
-        """Current threshold on the epistemic std (NaN before it is set)."""
-        value = self._threshold.value
-        return float("nan") if value is None else float(value)
-
-    @property
-    def label_rate(self) -> float:
-        """Realized label rate so far."""
-        return self._running.rate
-
-    def calibrate(self, uncertainties: Any) -> None:
-        """Set the threshold to the ``1 - budget`` quantile of warm-up uncertainties."""
-        self._threshold.calibrate(np.asarray(uncertainties, dtype=np.float64), self.budget)
 
     def decide(self, uncertainty: float, rng: np.random.Generator) -> bool:
         """Random query with probability ``random_share * budget``, else variable uncertainty."""
@@ -75,8 +56,3 @@ class Split:
         if wanted:
             self._running.spend()
         return wanted
-
-    def reset(self) -> None:
-        """Zero the counters and restore the initial threshold."""
-        self._running.reset()
-        self._threshold.reset()

@@ -117,3 +117,21 @@ def test_density_guard_rejects_out_of_distribution_candidates(tmp_path: Path) ->
     assert synth["n_labels"].tolist() == [6, 6]  # nothing passed the guard, nothing was measured
     assert results[results["strategy"] == "pool"]["n_labels"].tolist() == [6, 9]
     assert (tmp_path / "report.html").exists()
+
+
+@pytest.mark.slow
+def test_stream_seeds_in_worker_processes_match_a_serial_run(tmp_path: Path) -> None:
+    """--jobs 2 runs seeds in spawned processes; every number equals the serial run's."""
+    base = ["stream", "--dataset", "twin", "--budget-rate", "0.1", "--managers", "split",
+            "--seeds", "2", "--rows", "200", "--n-test", "40", "--n-initial", "20",
+            "--checkpoints", "2"]  # fmt: skip
+    summaries = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        result = runner.invoke(app, [*base, "--jobs", jobs, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        summaries.append(json.loads((out / "summary.json").read_text()))
+    serial, parallel = summaries
+    for arm in ("random", "split"):
+        assert serial["arms"][arm]["rmse"] == parallel["arms"][arm]["rmse"]
+    assert serial["tables"] == parallel["tables"]

@@ -7,6 +7,7 @@ the same helpers (extend here rather than duplicating).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -63,6 +64,17 @@ def grid_progress(total: int, description: str) -> Iterator[Callable[..., None]]
             progress.update(task, advance=1, last=label)
 
         yield tick
+
+
+def jobs_option() -> Any:
+    """The ``--jobs`` option of commands that run seeds in parallel (default: up to 2 processes)."""
+    return typer.Option(
+        min(2, os.cpu_count() or 1),
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker processes running seeds in parallel (1: in this process).",
+    )
 
 
 def open_executor(

@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from netal.cli._common import jobs_option
+
 DEFAULT_POLICIES = "joint,annotate_only,random"
 
 
@@ -42,13 +44,14 @@ def acquire(
         help="Comma-separated policies (joint, annotate_only, random).",
     ),
     out: Path = typer.Option(Path("acquire-out"), "--out", "-o", help="Output directory."),
+    jobs: int = jobs_option(),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Grow the pool while labeling it: joint acquisition vs annotation-only vs random, on the twin.
 
     Writes OUT/summary.json (curves against labels and cost in agent seconds), OUT/queries.parquet and OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, grid_progress
+    from netal.cli._common import fail_cleanly, grid_progress, open_executor
 
     with fail_cleanly(debug):
         from netal.acquisition.joint import JointConfig
@@ -65,9 +68,17 @@ def acquire(
         ).check()
         names = _names(policies, "--policies")
         seed_list = list(range(first_seed, first_seed + seeds))
-        with grid_progress(len(names) * len(seed_list), "joint acquisition") as tick:
+        with (
+            open_executor(min(jobs, len(seed_list))) as pool,
+            grid_progress(len(names) * len(seed_list), "joint acquisition") as tick,
+        ):
             outcome = run_joint(
-                out, seeds=seed_list, policies=names, config=config, on_result=_ticker(tick)
+                out,
+                seeds=seed_list,
+                policies=names,
+                config=config,
+                on_result=_ticker(tick),
+                executor=pool,
             )
         _print_outcome(outcome)
 

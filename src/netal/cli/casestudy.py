@@ -64,6 +64,11 @@ def casestudy(
         "--retrain",
         help="'warm' (the paper: keep training the same model) or 'scratch' (re-initialize every iteration).",
     ),
+    target_scaling: str = typer.Option(
+        "auto",
+        "--target-scaling",
+        help="'auto' (raw Mbit/s for the paper protocol as the notebook, standardized for rigorous), 'raw' or 'standardized': fix it to compare the two splits with the same model.",
+    ),
     paper_scale: bool = typer.Option(
         False, "--paper-scale", help="Use the paper's data size (68,118 twin rows)."
     ),
@@ -94,6 +99,14 @@ def casestudy(
     with fail_cleanly(debug):
         from netal.experiments.casestudy import CaseStudyConfig, run_casestudy
 
+        scaling = {"auto": None, "raw": False, "standardized": True}
+        if target_scaling not in scaling:
+            from netal.errors import InvalidInputError
+
+            raise InvalidInputError(
+                "--target-scaling",
+                f"must be 'auto', 'raw' or 'standardized', got {target_scaling!r}",
+            )
         extra = [s.strip() for s in strategies.split(",") if s.strip()]
         arms = list(dict.fromkeys([*DEFAULT_STRATEGIES.get(protocol, ()), *extra]))
         config = CaseStudyConfig(
@@ -109,6 +122,7 @@ def casestudy(
             max_test=max_test or None,
             labeled_fraction=labeled_fraction,
             retrain=retrain,
+            standardize_target=scaling[target_scaling],
             data_dir=str(data_dir) if data_dir else None,
         )
         from netal.strategies import STRATEGIES

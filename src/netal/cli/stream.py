@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from netal.cli._common import jobs_option
 from netal.cli.acquire import _names, _print_outcome, _ticker
 
 
@@ -31,13 +32,14 @@ def stream(
         None, "--data-dir", help="Directory of real datasets (default $NETAL_DATA_DIR)."
     ),
     out: Path = typer.Option(Path("stream-out"), "--out", "-o", help="Output directory."),
+    jobs: int = jobs_option(),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Run stream budget managers against random sampling at the same label rate.
 
     Writes OUT/summary.json (held-out RMSE against labels bought) and OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, grid_progress
+    from netal.cli._common import fail_cleanly, grid_progress, open_executor
 
     with fail_cleanly(debug):
         from netal.experiments.network import run_stream_experiment
@@ -47,7 +49,10 @@ def stream(
         names = _names(managers, "--managers")
         seed_list = list(range(first_seed, first_seed + seeds))
         arms = 1 + len([m for m in names if m != "fixed_rate"])
-        with grid_progress(arms * len(seed_list), f"stream on {dataset}") as tick:
+        with (
+            open_executor(min(jobs, len(seed_list))) as pool,
+            grid_progress(arms * len(seed_list), f"stream on {dataset}") as tick,
+        ):
             outcome = run_stream_experiment(
                 out,
                 dataset=dataset,
@@ -60,6 +65,7 @@ def stream(
                 n_initial=n_initial,
                 checkpoints=checkpoints,
                 on_result=_ticker(tick),
+                executor=pool,
             )
         _print_outcome(outcome)
 

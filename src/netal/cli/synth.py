@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from netal.cli._common import jobs_option
 from netal.cli.acquire import _print_outcome, _ticker
 
 GENERATOR_PARAMS = {
@@ -37,13 +38,14 @@ def synth(
     epochs: int = typer.Option(150, "--epochs", min=1, help="cVAE training epochs."),
     n_test: int = typer.Option(600, "--n-test", min=6, help="Ordinary test rows (+ rare ones)."),
     out: Path = typer.Option(Path("synth-out"), "--out", "-o", help="Output directory."),
+    jobs: int = jobs_option(),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Synthesize measurement queries (generator + density guard) and compare with pool sampling.
 
     Writes OUT/summary.json (with the guard's rejection rate and rare-condition coverage), OUT/queries.parquet and OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, grid_progress
+    from netal.cli._common import fail_cleanly, grid_progress, open_executor
 
     with fail_cleanly(debug):
         from netal.errors import InvalidInputError
@@ -56,7 +58,10 @@ def synth(
                 "--generator", f"{generator!r} has no command-line parameters here"
             )
         seed_list = list(range(first_seed, first_seed + seeds))
-        with grid_progress(3 * len(seed_list), f"query synthesis ({generator})") as tick:
+        with (
+            open_executor(min(jobs, len(seed_list))) as pool,
+            grid_progress(3 * len(seed_list), f"query synthesis ({generator})") as tick,
+        ):
             outcome = run_synthesis_experiment(
                 out,
                 generator=generator,
@@ -71,6 +76,7 @@ def synth(
                 guard_components=max_components,
                 generator_params=GENERATOR_PARAMS[generator](max_components, epochs),
                 on_result=_ticker(tick),
+                executor=pool,
             )
         _print_outcome(outcome)
         rates = outcome.summary["synthesis"]["rejection_rate"]

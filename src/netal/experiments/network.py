@@ -17,6 +17,7 @@ well as labels.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,32 @@ def _seeds(seeds: Sequence[int]) -> list[int]:
     return seeds
 
 
+def _map_seeds(
+    fn: Callable[[Any], dict[str, Any]],
+    items: list[Any],
+    executor: Any,
+    on_result: Progress | None,
+    arms: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Run ``fn`` per seed item on ``executor`` (this process if None); outputs in seed order.
+
+    A seed's output never depends on where or when it ran, so the tables are
+    the same on every backend.  ``on_result(arm, seed)`` is called for each
+    arm once its seed is done.
+    """
+    from netal.experiments.executors import SerialExecutor
+
+    done: dict[int, dict[str, Any]] = {}
+    with contextlib.ExitStack() as stack:
+        pool = executor if executor is not None else stack.enter_context(SerialExecutor())
+        for item, output in pool.map_unordered(fn, items):
+            done[item[0]] = output
+            if on_result is not None:
+                for arm in arms:
+                    on_result(arm, item[0])
+    return [done[item[0]] for item in items]
+
+
 def _table(frame: pd.DataFrame) -> str:
     from netal.experiments.stats import to_markdown
 
@@ -96,6 +123,43 @@ def _write(
 
 
 # ---------------------------------------------------------------------- joint
+def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
+    """Every policy on one seed (module level: runs in worker processes)."""
+    from netal.acquisition.joint import RegionGrid, make_test_set, run_joint_acquisition
+    from netal.twin import TwinOracle
+
+    seed, policies, config = item
+    world = TwinOracle(seed=seed).world
+    grid = RegionGrid.from_world(world, config.n_position_bins, config.n_speed_bins)
+    test = make_test_set(world, grid, config.n_test, seed + 7919)
+    rows, queries, finals = [], [], []
+    for policy in policies:
+        result = run_joint_acquisition(
+            TwinOracle(world, seed=seed), policy, config, seed=seed, test_set=test
+        )
+        rows.append(result.history.assign(dataset="twin", strategy=policy, seed=seed))
+        q = result.queries.assign(arm=policy + ":" + result.queries["kind"], seed=seed)
+        queries.append(q)
+        last = result.history.iloc[-1]
+        finals.append(
+            {
+                "policy": policy,
+                "seed": seed,
+                "cost_s": float(last["cost"]),
+                "labels": int(last["n_labels"]),
+                "observed": int(last["n_observed"]),
+                "annotated_after_initial": int(
+                    ((q["kind"] == "annotate") & (q["iteration"] > 0)).sum()
+                ),
+                "acquired_after_initial": int(
+                    ((q["kind"] == "acquire") & (q["iteration"] > 0)).sum()
+                ),
+                "final_rmse": float(last["rmse"]),
+            }
+        )
+    return {"rows": rows, "queries": queries, "finals": finals}
+
+
 def run_joint(
     out_dir: str | Path,
     *,
@@ -103,6 +167,7 @@ def run_joint(
     policies: Sequence[str] = ("joint", "annotate_only", "random"),
     config: Any = None,
     on_result: Progress | None = None,
+    executor: Any = None,
 ) -> NetworkOutcome:
     """Joint acquisition + annotation vs the baselines on the twin, over seeds.
 
@@ -119,51 +184,23 @@ def run_joint(
         :class:`netal.acquisition.joint.JointConfig` (budget, iterations, ...).
     on_result
         Called with ``(policy, seed)`` after each run.
+    executor
+        A :mod:`netal.experiments.executors` backend running the seeds
+        (local processes, Dask); None runs them in this process.
     """
-    from netal.acquisition.joint import (
-        JOINT_POLICIES,
-        JointConfig,
-        RegionGrid,
-        make_test_set,
-        run_joint_acquisition,
-    )
-    from netal.twin import TwinOracle
+    from netal.acquisition.joint import JOINT_POLICIES, JointConfig
 
     config = (config or JointConfig()).check()
     seeds = _seeds(seeds)
     for name in policies:
         JOINT_POLICIES.get(name)
-    rows, queries, finals = [], [], []
-    for seed in seeds:
-        world = TwinOracle(seed=seed).world
-        grid = RegionGrid.from_world(world, config.n_position_bins, config.n_speed_bins)
-        test = make_test_set(world, grid, config.n_test, seed + 7919)
-        for policy in policies:
-            result = run_joint_acquisition(
-                TwinOracle(world, seed=seed), policy, config, seed=seed, test_set=test
-            )
-            rows.append(result.history.assign(dataset="twin", strategy=policy, seed=seed))
-            q = result.queries.assign(arm=policy + ":" + result.queries["kind"], seed=seed)
-            queries.append(q)
-            last = result.history.iloc[-1]
-            finals.append(
-                {
-                    "policy": policy,
-                    "seed": seed,
-                    "cost_s": float(last["cost"]),
-                    "labels": int(last["n_labels"]),
-                    "observed": int(last["n_observed"]),
-                    "annotated_after_initial": int(
-                        ((q["kind"] == "annotate") & (q["iteration"] > 0)).sum()
-                    ),
-                    "acquired_after_initial": int(
-                        ((q["kind"] == "acquire") & (q["iteration"] > 0)).sum()
-                    ),
-                    "final_rmse": float(last["rmse"]),
-                }
-            )
-            if on_result is not None:
-                on_result(policy, seed)
+    outputs = _map_seeds(
+        _joint_seed, [(seed, tuple(policies), config) for seed in seeds], executor, on_result,
+        policies,
+    )  # fmt: skip
+    rows = [r for out in outputs for r in out["rows"]]
+    queries = [q for out in outputs for q in out["queries"]]
+    finals = [f for out in outputs for f in out["finals"]]
     results = pd.concat(rows, ignore_index=True)
     final = (
         pd.DataFrame(finals)
@@ -224,29 +261,32 @@ def _twin_stream(seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
     return _Stream(both.X[:rows], both.y[:rows], both.X[rows:], both.y[rows:], rows)
 
 
-def _dataset_stream(name: str) -> Callable[[int, int, int, Any], _Stream]:
-    def load(seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
-        from netal.data import load_dataset
-        from netal.stream import stream_from_dataset
+def _dataset_stream(name: str, seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
+    from netal.data import load_dataset
+    from netal.stream import stream_from_dataset
 
-        data = stream_from_dataset(load_dataset(name, data_dir), fill_missing=0.0)
-        if rows + n_test > len(data.X):
-            raise InvalidInputError(
-                "rows",
-                f"{rows} stream + {n_test} test rows exceed the {len(data.X)} rows of {name}",
-            )
-        # a seed picks where in time the stream starts; the test set is the n_test rows right after it
-        start = int(np.random.default_rng(seed).integers(0, len(data.X) - rows - n_test + 1))
-        stop = start + rows
-        return _Stream(
-            data.X[start:stop],
-            data.y[start:stop],
-            data.X[stop : stop + n_test],
-            data.y[stop : stop + n_test],
-            rows,
+    data = stream_from_dataset(load_dataset(name, data_dir), fill_missing=0.0)
+    if rows + n_test > len(data.X):
+        raise InvalidInputError(
+            "rows",
+            f"{rows} stream + {n_test} test rows exceed the {len(data.X)} rows of {name}",
         )
+    # a seed picks where in time the stream starts; the test set is the n_test rows right after it
+    start = int(np.random.default_rng(seed).integers(0, len(data.X) - rows - n_test + 1))
+    stop = start + rows
+    return _Stream(
+        data.X[start:stop],
+        data.y[start:stop],
+        data.X[stop : stop + n_test],
+        data.y[stop : stop + n_test],
+        rows,
+    )
 
-    return load
+
+def _load_stream(dataset: str, seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
+    if dataset == "twin":
+        return _twin_stream(seed, rows, n_test, data_dir)
+    return _dataset_stream(dataset, seed, rows, n_test, data_dir)
 
 
 def _segment_q95(abs_error: np.ndarray, checkpoints: np.ndarray) -> np.ndarray:
@@ -255,6 +295,60 @@ def _segment_q95(abs_error: np.ndarray, checkpoints: np.ndarray) -> np.ndarray:
     starts = np.concatenate([[0], checkpoints[:-1]])
     starts = np.where(ends == starts, 0, starts)
     return np.array([np.quantile(abs_error[a:b], 0.95) for a, b in zip(starts, ends, strict=True)])
+
+
+def _stream_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+    """Every arm on one seed's stream (module level: runs in worker processes)."""
+    from netal.models import BaggingCommittee
+    from netal.stream import make_budget_manager, run_stream
+
+    seed, cfg = item
+    n_initial = cfg["n_initial"]
+    stream = _load_stream(cfg["dataset"], seed, cfg["rows"], cfg["n_test"], cfg["data_dir"])
+    every = max(1, (len(stream.X) - n_initial) // cfg["checkpoints"])
+    records, rates = [], []
+    for arm, manager in cfg["arms"].items():
+        start = time.perf_counter()
+        result = run_stream(
+            BaggingCommittee(n_members=cfg["n_members"], random_state=seed),
+            stream.X,
+            stream.y,
+            make_budget_manager(manager, budget=cfg["budget_rate"]),
+            rng=np.random.default_rng(seed),
+            n_initial=n_initial,
+            update="refit",
+            update_every=cfg["update_every"],
+            X_test=stream.X_test,
+            y_test=stream.y_test,
+            checkpoint_every=every,
+        )
+        labels = result.checkpoint_labels + n_initial
+        records.append(
+            pd.DataFrame(
+                {
+                    "dataset": cfg["dataset"],
+                    "strategy": arm,
+                    "seed": seed,
+                    "iteration": np.arange(len(labels)),
+                    "n_labels": labels,
+                    "cost": labels.astype(np.float64),
+                    "rmse": result.test_rmse,
+                    "mae": result.test_mae,
+                    "q95": _segment_q95(result.abs_error, result.checkpoints),
+                    "wall_time_s": time.perf_counter() - start,
+                }
+            )
+        )
+        rates.append(
+            {
+                "arm": arm,
+                "seed": seed,
+                "label_rate": result.label_rate,
+                "prequential_rmse": result.prequential_rmse(),
+                "final_test_rmse": float(result.test_rmse[-1]),
+            }
+        )
+    return {"records": records, "rates": rates}
 
 
 def run_stream_experiment(
@@ -272,6 +366,7 @@ def run_stream_experiment(
     update_every: int = 10,
     n_members: int = 5,
     on_result: Progress | None = None,
+    executor: Any = None,
 ) -> NetworkOutcome:
     """Stream budget managers vs random (fixed-rate) sampling at the same label rate.
 
@@ -294,6 +389,9 @@ def run_stream_experiment(
     update_every, n_members
         Refit the :class:`~netal.models.BaggingCommittee` of ``n_members``
         trees every ``update_every`` labels.
+    executor
+        A :mod:`netal.experiments.executors` backend running the seeds; None
+        runs them in this process.
 
     Notes
     -----
@@ -302,8 +400,7 @@ def run_stream_experiment(
     absolute error over the stream segment ending at each checkpoint (the
     first segment for checkpoint 0), not a held-out figure.
     """
-    from netal.models import BaggingCommittee
-    from netal.stream import BUDGET_MANAGERS, make_budget_manager, run_stream
+    from netal.stream import BUDGET_MANAGERS
 
     seeds = _seeds(seeds)
     rows = check_positive_int(rows, "rows", minimum=n_initial + checkpoints + 1)
@@ -311,54 +408,20 @@ def run_stream_experiment(
     arms = {"random": "fixed_rate", **{m: m for m in managers if m != "fixed_rate"}}
     for name in arms.values():
         BUDGET_MANAGERS.get(name)
-    source = _twin_stream if dataset == "twin" else _dataset_stream(dataset)
-    records, rates = [], []
-    for seed in seeds:
-        stream = source(seed, rows, n_test, data_dir)
-        every = max(1, (len(stream.X) - n_initial) // checkpoints)
-        for arm, manager in arms.items():
-            start = time.perf_counter()
-            result = run_stream(
-                BaggingCommittee(n_members=n_members, random_state=seed),
-                stream.X,
-                stream.y,
-                make_budget_manager(manager, budget=budget_rate),
-                rng=np.random.default_rng(seed),
-                n_initial=n_initial,
-                update="refit",
-                update_every=update_every,
-                X_test=stream.X_test,
-                y_test=stream.y_test,
-                checkpoint_every=every,
-            )
-            labels = result.checkpoint_labels + n_initial
-            records.append(
-                pd.DataFrame(
-                    {
-                        "dataset": dataset,
-                        "strategy": arm,
-                        "seed": seed,
-                        "iteration": np.arange(len(labels)),
-                        "n_labels": labels,
-                        "cost": labels.astype(np.float64),
-                        "rmse": result.test_rmse,
-                        "mae": result.test_mae,
-                        "q95": _segment_q95(result.abs_error, result.checkpoints),
-                        "wall_time_s": time.perf_counter() - start,
-                    }
-                )
-            )
-            rates.append(
-                {
-                    "arm": arm,
-                    "seed": seed,
-                    "label_rate": result.label_rate,
-                    "prequential_rmse": result.prequential_rmse(),
-                    "final_test_rmse": float(result.test_rmse[-1]),
-                }
-            )
-            if on_result is not None:
-                on_result(arm, seed)
+    if dataset != "twin":
+        _dataset_stream(
+            dataset, seeds[0], rows, n_test, data_dir
+        )  # bad names/sizes fail here, once
+    settings = {
+        "dataset": dataset, "data_dir": data_dir, "rows": rows, "n_test": n_test,
+        "n_initial": n_initial, "checkpoints": checkpoints, "arms": arms,
+        "budget_rate": budget_rate, "update_every": update_every, "n_members": n_members,
+    }  # fmt: skip
+    outputs = _map_seeds(
+        _stream_seed, [(seed, settings) for seed in seeds], executor, on_result, list(arms)
+    )
+    records = [r for out in outputs for r in out["records"]]
+    rates = [r for out in outputs for r in out["rates"]]
     results = pd.concat(records, ignore_index=True)
     rate_table = (
         pd.DataFrame(rates).groupby("arm", sort=True).mean(numeric_only=True).drop(columns="seed")
@@ -385,6 +448,7 @@ def run_stream_experiment(
 GENERATOR_COLUMNS = ["latitude", "longitude", "movingSpeed", "compassDirection"]
 STATIONARY_SPEED = 0.5  # m/s
 TURN_RADIUS_M = 8.0  # a driving sample this close to a corner of the loop is turning
+SYNTHESIS_ARMS = ("synthesis", "pool", "random")
 BLOCKAGE_DB = 10.0  # own-body (walking) or dynamic-blocker loss that counts as blockage
 
 
@@ -484,6 +548,139 @@ class _Arm:
     flags: list[pd.DataFrame]
 
 
+def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+    """Every arm on one seed (module level: runs in worker processes)."""
+    from netal.models import BaggingCommittee
+    from netal.synthesis import (
+        DensityGuard,
+        GaussianMixtureGenerator,
+        samples_frame,
+        synthesize_queries,
+        to_twin_conditions,
+        twin_feasible,
+    )
+    from netal.twin import TwinOracle, generate
+
+    seed, cfg = item
+    rows, n_initial, n_test = cfg["rows"], cfg["n_initial"], cfg["n_test"]
+    iterations, batch_size, n_members = cfg["iterations"], cfg["batch_size"], cfg["n_members"]
+    generator, generator_params = cfg["generator"], cfg["generator_params"]
+    guard_components, guard_quantile = cfg["guard_components"], cfg["guard_quantile"]
+    n_candidates = cfg["n_candidates"]
+    records, queries = [], []
+    rng = np.random.default_rng(seed)
+    real = generate(rows, seed=seed)
+    world = TwinOracle(seed=seed).world
+    real = real[twin_feasible(real, world)].reset_index(drop=True)
+    fit_part = real.iloc[: int(0.8 * len(real))]
+    held_out = real.iloc[int(0.8 * len(real)) :]
+    gen = _make_generator(generator, seed, dict(generator_params or {})).fit(
+        fit_part[GENERATOR_COLUMNS], fit_part["mobility_mode"]
+    )
+    guard_model = GaussianMixtureGenerator(max_components=guard_components, random_state=seed).fit(
+        fit_part[GENERATOR_COLUMNS], fit_part["mobility_mode"]
+    )
+    guard = DensityGuard(guard_model, guard_quantile).fit(
+        held_out[GENERATOR_COLUMNS], held_out["mobility_mode"]
+    )
+    X_test, y_test = _synthesis_test(world, seed, n_test)
+    pool_cond = to_twin_conditions(real, world)
+    pool_X = _frame_features(real)
+    first = rng.choice(len(real), n_initial, replace=False)
+    for arm in SYNTHESIS_ARMS:
+        arm_rng = np.random.default_rng([seed, len(arm)])
+        oracle = TwinOracle(world, seed=seed)
+        data, costs = _measure(oracle, pool_cond.iloc[first])
+        state = _Arm(
+            _frame_features(data),
+            data["Throughput"].to_numpy(np.float64),
+            float(costs.sum()),
+            [rare_flags(world, pool_cond.iloc[first].reset_index(drop=True), data)],
+        )
+        available = np.ones(len(real), dtype=bool)
+        available[first] = False
+        start = time.perf_counter()
+        for iteration in range(iterations + 1):
+            learner = BaggingCommittee(n_members=n_members, random_state=seed).fit(state.X, state.y)
+            err = np.abs(learner.predict(X_test) - y_test)
+            flags = pd.concat(state.flags, ignore_index=True)
+            records.append(
+                {
+                    "dataset": "twin",
+                    "strategy": arm,
+                    "seed": seed,
+                    "iteration": iteration,
+                    "n_labels": len(state.y),
+                    "cost": state.cost,
+                    "rmse": float(np.sqrt(np.mean(err**2))),
+                    "mae": float(err.mean()),
+                    "q95": float(np.quantile(err, 0.95)),
+                    "wall_time_s": time.perf_counter() - start,
+                    **{f"n_{c}": int(flags[c].sum()) for c in flags.columns},
+                }
+            )
+            if iteration == iterations:
+                break
+            if arm == "synthesis":
+                result = synthesize_queries(
+                    gen,
+                    learner,
+                    n_candidates,
+                    batch_size,
+                    guard,
+                    arm_rng,
+                    featurize=condition_features,
+                    constraint=_feasible(world),
+                )
+                if len(result.X) == 0:
+                    continue
+                cond = to_twin_conditions(
+                    samples_frame(result.X, GENERATOR_COLUMNS, result.labels), world
+                )
+                scores = result.scores
+            else:
+                idx = np.flatnonzero(available)
+                if arm == "pool":
+                    var = (
+                        learner.predict_dist(pool_X[idx])
+                        .epistemic_var.reshape(len(idx), -1)
+                        .mean(axis=1)
+                    )
+                    pick = idx[np.argsort(-var, kind="stable")[:batch_size]]
+                    scores = np.sort(var)[::-1][:batch_size]
+                else:
+                    pick = arm_rng.choice(idx, min(batch_size, len(idx)), replace=False)
+                    scores = np.full(len(pick), np.nan)
+                available[pick] = False
+                cond = pool_cond.iloc[pick].reset_index(drop=True)
+            data, costs = _measure(oracle, cond)
+            state.X = np.concatenate([state.X, _frame_features(data)])
+            state.y = np.concatenate([state.y, data["Throughput"].to_numpy(np.float64)])
+            state.cost += float(costs.sum())
+            state.flags.append(rare_flags(world, cond, data))
+            queries.append(
+                pd.DataFrame(
+                    {
+                        "arm": arm,
+                        "seed": seed,
+                        "iteration": iteration + 1,
+                        "sample_id": np.arange(len(state.y) - len(data), len(state.y)),
+                        "latitude": data["latitude"].to_numpy(np.float64),
+                        "longitude": data["longitude"].to_numpy(np.float64),
+                        "mobility_mode": data["mobility_mode"].astype(str).to_numpy(),
+                        "score": np.asarray(scores, dtype=np.float64),
+                    }
+                )
+            )
+    guard_stats = {
+        "seed": seed,
+        "checked": guard.n_checked,
+        "rejected": guard.n_rejected,
+        "rejection_rate": guard.rejection_rate,
+    }
+    return {"records": records, "queries": queries, "guard": guard_stats}
+
+
 def run_synthesis_experiment(
     out_dir: str | Path,
     *,
@@ -500,6 +697,7 @@ def run_synthesis_experiment(
     guard_components: int = 8,
     generator_params: dict[str, Any] | None = None,
     on_result: Progress | None = None,
+    executor: Any = None,
 ) -> NetworkOutcome:
     """Membership query synthesis vs pool sampling on the twin (same learner, same oracle costs).
 
@@ -525,143 +723,29 @@ def run_synthesis_experiment(
     generator_params
         Extra parameters of a named generator (e.g. ``{"max_components": 4}``
         for ``gmm``, ``{"epochs": 50}`` for ``cvae``).
+    executor
+        A :mod:`netal.experiments.executors` backend running the seeds; None
+        runs them in this process.
 
     The summary's ``synthesis`` entry holds the guard's rejection rate per
     seed; the tables the rare-condition coverage (blockage / stationary /
     turning samples labeled by the end) per arm.
     """
-    from netal.models import BaggingCommittee
-    from netal.synthesis import (
-        DensityGuard,
-        GaussianMixtureGenerator,
-        samples_frame,
-        synthesize_queries,
-        to_twin_conditions,
-        twin_feasible,
-    )
-    from netal.twin import TwinOracle, generate
-
     seeds = _seeds(seeds)
     iterations = check_positive_int(iterations, "iterations")
     batch_size = check_positive_int(batch_size, "batch_size")
-    records, queries, guard_stats = [], [], []
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        real = generate(rows, seed=seed)
-        world = TwinOracle(seed=seed).world
-        real = real[twin_feasible(real, world)].reset_index(drop=True)
-        fit_part = real.iloc[: int(0.8 * len(real))]
-        held_out = real.iloc[int(0.8 * len(real)) :]
-        gen = _make_generator(generator, seed, dict(generator_params or {})).fit(
-            fit_part[GENERATOR_COLUMNS], fit_part["mobility_mode"]
-        )
-        guard_model = GaussianMixtureGenerator(
-            max_components=guard_components, random_state=seed
-        ).fit(fit_part[GENERATOR_COLUMNS], fit_part["mobility_mode"])
-        guard = DensityGuard(guard_model, guard_quantile).fit(
-            held_out[GENERATOR_COLUMNS], held_out["mobility_mode"]
-        )
-        X_test, y_test = _synthesis_test(world, seed, n_test)
-        pool_cond = to_twin_conditions(real, world)
-        pool_X = _frame_features(real)
-        first = rng.choice(len(real), n_initial, replace=False)
-        for arm in ("synthesis", "pool", "random"):
-            arm_rng = np.random.default_rng([seed, len(arm)])
-            oracle = TwinOracle(world, seed=seed)
-            data, costs = _measure(oracle, pool_cond.iloc[first])
-            state = _Arm(
-                _frame_features(data),
-                data["Throughput"].to_numpy(np.float64),
-                float(costs.sum()),
-                [rare_flags(world, pool_cond.iloc[first].reset_index(drop=True), data)],
-            )
-            available = np.ones(len(real), dtype=bool)
-            available[first] = False
-            start = time.perf_counter()
-            for iteration in range(iterations + 1):
-                learner = BaggingCommittee(n_members=n_members, random_state=seed).fit(
-                    state.X, state.y
-                )
-                err = np.abs(learner.predict(X_test) - y_test)
-                flags = pd.concat(state.flags, ignore_index=True)
-                records.append(
-                    {
-                        "dataset": "twin",
-                        "strategy": arm,
-                        "seed": seed,
-                        "iteration": iteration,
-                        "n_labels": len(state.y),
-                        "cost": state.cost,
-                        "rmse": float(np.sqrt(np.mean(err**2))),
-                        "mae": float(err.mean()),
-                        "q95": float(np.quantile(err, 0.95)),
-                        "wall_time_s": time.perf_counter() - start,
-                        **{f"n_{c}": int(flags[c].sum()) for c in flags.columns},
-                    }
-                )
-                if iteration == iterations:
-                    break
-                if arm == "synthesis":
-                    result = synthesize_queries(
-                        gen,
-                        learner,
-                        n_candidates,
-                        batch_size,
-                        guard,
-                        arm_rng,
-                        featurize=condition_features,
-                        constraint=_feasible(world),
-                    )
-                    if len(result.X) == 0:
-                        continue
-                    cond = to_twin_conditions(
-                        samples_frame(result.X, GENERATOR_COLUMNS, result.labels), world
-                    )
-                    scores = result.scores
-                else:
-                    idx = np.flatnonzero(available)
-                    if arm == "pool":
-                        var = (
-                            learner.predict_dist(pool_X[idx])
-                            .epistemic_var.reshape(len(idx), -1)
-                            .mean(axis=1)
-                        )
-                        pick = idx[np.argsort(-var, kind="stable")[:batch_size]]
-                        scores = np.sort(var)[::-1][:batch_size]
-                    else:
-                        pick = arm_rng.choice(idx, min(batch_size, len(idx)), replace=False)
-                        scores = np.full(len(pick), np.nan)
-                    available[pick] = False
-                    cond = pool_cond.iloc[pick].reset_index(drop=True)
-                data, costs = _measure(oracle, cond)
-                state.X = np.concatenate([state.X, _frame_features(data)])
-                state.y = np.concatenate([state.y, data["Throughput"].to_numpy(np.float64)])
-                state.cost += float(costs.sum())
-                state.flags.append(rare_flags(world, cond, data))
-                queries.append(
-                    pd.DataFrame(
-                        {
-                            "arm": arm,
-                            "seed": seed,
-                            "iteration": iteration + 1,
-                            "sample_id": np.arange(len(state.y) - len(data), len(state.y)),
-                            "latitude": data["latitude"].to_numpy(np.float64),
-                            "longitude": data["longitude"].to_numpy(np.float64),
-                            "mobility_mode": data["mobility_mode"].astype(str).to_numpy(),
-                            "score": np.asarray(scores, dtype=np.float64),
-                        }
-                    )
-                )
-            if on_result is not None:
-                on_result(arm, seed)
-        guard_stats.append(
-            {
-                "seed": seed,
-                "checked": guard.n_checked,
-                "rejected": guard.n_rejected,
-                "rejection_rate": guard.rejection_rate,
-            }
-        )
+    settings = {
+        "rows": rows, "iterations": iterations, "batch_size": batch_size,
+        "n_initial": n_initial, "n_candidates": n_candidates, "guard_quantile": guard_quantile,
+        "n_test": n_test, "n_members": n_members, "guard_components": guard_components,
+        "generator": generator, "generator_params": dict(generator_params or {}),
+    }  # fmt: skip
+    outputs = _map_seeds(
+        _synthesis_seed, [(seed, settings) for seed in seeds], executor, on_result, SYNTHESIS_ARMS
+    )
+    records = [r for out in outputs for r in out["records"]]
+    queries = [q for out in outputs for q in out["queries"]]
+    guard_stats = [out["guard"] for out in outputs]
     results = pd.DataFrame(records)
     finals = results.sort_values("iteration").groupby(["strategy", "seed"]).tail(1)
     cover = finals.groupby("strategy")[

@@ -41,7 +41,8 @@ def as_float_array(
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if array.ndim not in allowed:
             raise ShapeMismatchError(
-                parameter, f"must have {' or '.join(map(str, allowed))} dimensions, got shape {array.shape}"
+                parameter,
+                f"must have {' or '.join(map(str, allowed))} dimensions, got shape {array.shape}",
             )
     if not allow_empty and (array.ndim == 0 or array.shape[0] == 0):
         raise InvalidInputError(parameter, "is empty")
@@ -65,7 +66,9 @@ def check_finite(array: np.ndarray, parameter: str) -> None:
     n_bad = int((~finite).sum())
     kind = "NaN" if np.isnan(array[tuple(bad)]) else "infinite"
     where = f"row {int(bad[0])}" + (f", column {int(bad[1])}" if len(bad) > 1 else "")
-    raise NonFiniteError(parameter, f"contains {n_bad} non-finite value(s); first is {kind} at {where}")
+    raise NonFiniteError(
+        parameter, f"contains {n_bad} non-finite value(s); first is {kind} at {where}"
+    )
 
 
 def check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:

@@ -40,6 +40,9 @@ def test_acquire_writes_summary_report_and_queries(tmp_path: Path) -> None:
     assert max(max(a["cost"]) for a in summary["arms"].values()) <= 1500
     queries = pd.read_parquet(out / "queries.parquet")
     assert {"joint:annotate", "joint:acquire"} <= set(queries["arm"])
+    assert any(t.startswith("RMSE at equal agent time") for t in summary["tables"])
+    results = pd.read_parquet(out / "results.parquet")
+    assert results["cost"].max() <= 1500 and set(results["seed"]) == {0}
 
 
 def test_acquire_budget_too_small_is_one_line_error(tmp_path: Path) -> None:
@@ -60,6 +63,9 @@ def test_stream_on_the_twin(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = _outputs(out, {"random", "variable_uncertainty"})
     assert summary["budget_rate"] == 0.1
+    results = pd.read_parquet(out / "results.parquet")
+    assert set(results["strategy"]) == {"random", "variable_uncertainty"}
+    assert len(results) == 2 * len(summary["arms"]["random"]["labels"])
 
 
 def test_stream_on_ucc5g(tmp_path: Path, data_dir: Path) -> None:
@@ -95,6 +101,7 @@ def test_synth_gmm(tmp_path: Path) -> None:
     }
     assert "rejection rate" in result.output
     assert any(t.startswith("Rare conditions labeled within") for t in summary["tables"])
+    assert any(t.startswith("n_turning labeled at equal agent time") for t in summary["tables"])
 
 
 class FarAwayGenerator(GaussianMixtureGenerator):

@@ -192,7 +192,10 @@ def test_markdown_table_escapes_and_formats() -> None:
 def test_arm_with_its_own_strategy_params_is_paired_with_the_baseline() -> None:
     rows = []
     for seed in range(3):
-        for strategy, params, shift in (("random", "{}", 0.0), ("cost_aware", '{"base": "lcmd"}', -0.1)):
+        for strategy, params, shift in (
+            ("random", "{}", 0.0),
+            ("cost_aware", '{"base": "lcmd"}', -0.1),
+        ):
             for it, n in enumerate((10, 20)):
                 rmse = np.exp(1.0 + shift + 0.01 * seed - 0.05 * it)
                 rows.append(
@@ -206,3 +209,49 @@ def test_arm_with_its_own_strategy_params_is_paired_with_the_baseline() -> None:
     assert row["strategy"] == "cost_aware"
     assert row["n_pairs"] == 3 and row["n_unpaired"] == 0
     assert row["mean_diff"] == pytest.approx(-0.1)
+
+
+def _cost_runs() -> pd.DataFrame:
+    """Two arms, three seeds, each run with its own costs per iteration."""
+    rows = []
+    for seed, shift in enumerate([1.0, 2.0, 4.0]):
+        for strategy, costs, rmse in (
+            ("random", [0.0, 100.0, 250.0, 400.0], [50.0, 40.0, 30.0, 20.0]),
+            ("joint", [0.0, 150.0, 210.0, 390.0], [50.0, 35.0, 25.0, 10.0]),
+        ):
+            for it, (c, r) in enumerate(zip(costs, rmse, strict=True)):
+                rows.append(
+                    {"dataset": "d", "strategy": strategy, "seed": seed, "iteration": it,
+                     "n_labels": 10 + it, "cost": c + seed, "rmse": r + shift}
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_values_at_cost_take_the_last_iteration_within_the_level() -> None:
+    at = stats.values_at_cost(_cost_runs(), [200.0, 1000.0])
+    seed0 = at[at["seed"] == 0].set_index(["strategy", "cost_level"])["rmse"]
+    assert seed0[("random", 200.0)] == 41.0  # cost 101 <= 200 < 251
+    assert seed0[("joint", 200.0)] == 36.0  # cost 151 <= 200 < 211
+    assert seed0[("joint", 1000.0)] == 11.0
+    assert len(stats.values_at_cost(_cost_runs(), [0.5])) == 2  # only seed 0 (cost 0) has a row
+
+
+def test_compare_at_cost_pairs_seeds_at_equal_spending() -> None:
+    table = stats.compare_at_cost(_cost_runs(), [200.0, 1000.0]).set_index(
+        ["strategy", "cost_level"]
+    )
+    joint = table.loc[("joint", 200.0)]
+    assert joint["n_seeds"] == 3 and joint["n_pairs"] == 3
+    assert joint["mean_diff"] == pytest.approx(-5.0)  # 35 - 40 on every seed
+    assert joint["diff_ci_low"] == joint["diff_ci_high"] == pytest.approx(-5.0)
+    random = table.loc[("random", 1000.0)]
+    values = np.array([21.0, 22.0, 24.0])
+    half = sps.t.ppf(0.975, 2) * values.std(ddof=1) / np.sqrt(3)
+    assert random["mean"] == pytest.approx(values.mean())
+    assert random["ci_high"] == pytest.approx(values.mean() + half)
+    assert math.isnan(random.get("mean_diff", math.nan))
+
+
+def test_values_at_cost_need_finite_levels() -> None:
+    with pytest.raises(InvalidInputError, match="levels"):
+        stats.values_at_cost(_cost_runs(), [])

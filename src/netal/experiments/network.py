@@ -1,8 +1,9 @@
 """Runners of the network-centric settings (issue 5): joint acquisition, stream, query synthesis.
 
 Each runner loops over seeds (and arms), writes ``OUT/summary.json`` in the
-report format (:func:`netal.report.summary_from_results`), a
-``queries.parquet`` where samples have positions, and ``OUT/report.html``
+report format (:func:`netal.report.summary_from_results`), the per-seed
+curves in ``OUT/results.parquet`` (one row per arm, seed and iteration, with
+``cost``), a ``queries.parquet`` where samples have positions, and ``OUT/report.html``
 (:func:`netal.report.build_report`).  Every curve is drawn against cost as
 well as labels.
 
@@ -89,6 +90,13 @@ def _map_seeds(
     return [done[item[0]] for item in items]
 
 
+def _cost_table(results: pd.DataFrame, levels: list[float], column: str, baseline: str) -> str:
+    from netal.experiments.stats import compare_at_cost
+
+    table = compare_at_cost(results, levels, column, baseline=baseline)
+    return _table(table.drop(columns="dataset").round(3))
+
+
 def _table(frame: pd.DataFrame) -> str:
     from netal.experiments.stats import to_markdown
 
@@ -115,6 +123,7 @@ def _write(
     )
     summary["tables"] = {**summary["tables"], **tables}
     summary.update(extra)
+    results.to_parquet(out_dir / "results.parquet", index=False)
     if queries is not None and len(queries):
         queries[list(QUERY_COLUMNS)].to_parquet(out_dir / "queries.parquet", index=False)
     write_summary(out_dir, summary)
@@ -208,7 +217,12 @@ def run_joint(
         .mean(numeric_only=True)
         .drop(columns="seed")
     )
-    tables = {"Final state per policy (mean over seeds)": _table(final.reset_index().round(2))}
+    levels = [config.budget * share for share in (0.25, 0.5, 0.75, 1.0)]
+    tables = {
+        "Final state per policy (mean over seeds)": _table(final.reset_index().round(2)),
+        "RMSE at equal agent time (mean and 95 % t CI over seeds; "
+        "paired difference vs random)": _cost_table(results, levels, "rmse", "random"),
+    }
     return _write(
         Path(out_dir),
         results,
@@ -762,6 +776,9 @@ def run_synthesis_experiment(
         ),
         "Density guard (synthesis arm)": _table(guard_table.round(4)),
     }
+    for column in RARE_COLUMNS:
+        title = f"{column} labeled at equal agent time (mean, 95 % t CI; paired difference vs pool)"
+        tables[title] = _cost_table(results, [level / 2, level], column, "pool")
     name = generator if isinstance(generator, str) else type(generator).__name__
     extra = {
         "synthesis": {

@@ -337,6 +337,86 @@ def paired_tests(
     return pd.DataFrame(rows)
 
 
+def values_at_cost(
+    df: pd.DataFrame,
+    levels: Sequence[float],
+    columns: Sequence[str] = ("rmse",),
+    by: Sequence[str] = DEFAULT_BY,
+) -> pd.DataFrame:
+    """The state of every run at given cumulative costs.
+
+    For each run (``by`` + ``seed``) and cost level, the row of the last
+    iteration whose ``cost`` is at most the level: what the run had achieved
+    having spent that much.  Runs whose first iteration already costs more
+    than a level have no row for it.  Columns: ``*by``, ``seed``,
+    ``cost_level``, ``iteration``, ``cost``, ``n_labels`` and ``columns``.
+    """
+    by = _check(df, by, ["cost", "n_labels", *columns])
+    levels = [float(v) for v in levels]
+    if not levels or not np.all(np.isfinite(levels)):
+        raise InvalidInputError("levels", f"must be a non-empty list of finite costs, got {levels}")
+    ordered = df.sort_values([*by, *_RUN_ORDER])
+    keep = [*by, "seed", "iteration", "cost", "n_labels", *columns]
+    parts = []
+    for level in levels:
+        within = ordered[ordered["cost"] <= level + 1e-9]
+        last = within.groupby([*by, "seed"], sort=True).tail(1)[keep]
+        parts.append(last.assign(cost_level=level))
+    out = pd.concat(parts, ignore_index=True)
+    return out[[*by, "seed", "cost_level", *keep[len(by) + 1 :]]]
+
+
+def compare_at_cost(
+    df: pd.DataFrame,
+    levels: Sequence[float],
+    column: str = "rmse",
+    baseline: str = "random",
+    by: Sequence[str] = DEFAULT_BY,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Every arm at equal spending: ``column`` at each cost level, and its paired difference vs the baseline.
+
+    Uses :func:`values_at_cost`.  Per arm and cost level: ``n_seeds``,
+    ``mean`` with its t interval (``ci_low``, ``ci_high``), and, over the
+    seeds both the arm and the baseline reached, ``mean_diff`` (arm minus
+    baseline), its t interval (``diff_ci_low``, ``diff_ci_high``),
+    ``t_pvalue`` (paired t-test) and ``wilcoxon_pvalue``.  The baseline's own
+    rows have no difference columns.
+    """
+    at = values_at_cost(df, levels, (column,), by)
+    by = list(by)
+    context = _context(by)
+    rows = []
+    for keys, group in at.groupby([*by, "cost_level"], sort=True):
+        row = dict(zip([*by, "cost_level"], keys, strict=True))
+        values = group[column].to_numpy(dtype=float)
+        half = _t_quantile(len(values), level) * _sem(values)
+        row.update(
+            n_seeds=len(values),
+            mean=float(values.mean()),
+            ci_low=float(values.mean() - half),
+            ci_high=float(values.mean() + half),
+        )
+        if row["strategy"] != baseline:
+            base = at[(at["strategy"] == baseline) & (at["cost_level"] == row["cost_level"])]
+            for name in context:
+                base = base[base[name] == row[name]]
+            paired = group.merge(base[[*context, "seed", column]], on=[*context, "seed"])
+            stats = _paired_stats(
+                paired[f"{column}_x"].to_numpy(), paired[f"{column}_y"].to_numpy(), level
+            )
+            row.update(
+                n_pairs=len(paired),
+                mean_diff=stats["mean_diff"],
+                diff_ci_low=stats["ci_low"],
+                diff_ci_high=stats["ci_high"],
+                t_pvalue=stats["t_pvalue"],
+                wilcoxon_pvalue=stats["wilcoxon_pvalue"],
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _paired_stats(a: np.ndarray, b: np.ndarray, level: float) -> dict[str, float]:
     diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     n = len(diff)

@@ -84,7 +84,9 @@ class ReplayOracle:
             raise InvalidInputError("ids", f"must be integers, got dtype {ids.dtype}")
         ids = ids.astype(np.int64).ravel()
         if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
-            raise InvalidInputError("ids", f"must lie in [0, {len(self)}), got {ids.min()}..{ids.max()}")
+            raise InvalidInputError(
+                "ids", f"must lie in [0, {len(self)}), got {ids.min()}..{ids.max()}"
+            )
         return ids
 
     def cost(self, ids: Any) -> np.ndarray:

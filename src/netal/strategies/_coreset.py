@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from netal.strategies._common import check_sketch_dim, pool_and_labeled_embeddings
-from netal.strategies._geometry import gaussian_sketch, greedy_k_center
-from netal.strategies.base import STRATEGIES, Selection, check_selection_args
+from netal.strategies._embedding import EmbeddingBatchSelection
+from netal.strategies._geometry import greedy_k_center
+from netal.strategies.base import STRATEGIES
 
 
 @STRATEGIES.register("coreset")
-class CoreSet:
+class CoreSet(EmbeddingBatchSelection):
     """Greedy k-center (farthest-first) selection in embedding space.
 
     The core-set approach (Sener and Savarese, ICLR 2018) chooses the batch
@@ -33,24 +31,7 @@ class CoreSet:
 
     name = "coreset"
 
-    def __init__(self, sketch_dim: int | None = None) -> None:
-        self.sketch_dim = check_sketch_dim(sketch_dim)
-
-    def select(
-        self,
-        learner: Any,
-        X_pool: np.ndarray,
-        X_labeled: np.ndarray,
-        batch_size: int,
-        *,
-        costs: np.ndarray | None = None,
-        budget: float | None = None,
-        rng: np.random.Generator,
-    ) -> Selection:
-        """Pick ``batch_size`` pool rows by farthest-first traversal (see :class:`Strategy`)."""
-        pool, labeled, batch_size, _ = check_selection_args(X_pool, X_labeled, batch_size, costs)
-        features, centers = pool_and_labeled_embeddings(learner, pool, labeled, self.name)
-        if self.sketch_dim is not None:
-            features, centers = gaussian_sketch([features, centers], self.sketch_dim, rng)
-        indices, scores = greedy_k_center(features, centers, batch_size)
-        return Selection(indices=indices, scores=scores)
+    def _pick(
+        self, features: np.ndarray, centers: np.ndarray, batch_size: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return greedy_k_center(features, centers, batch_size)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from netal.strategies._common import check_sketch_dim, pool_and_labeled_embeddings
-from netal.strategies._geometry import NearestCenters, blas_threads_for, gaussian_sketch
-from netal.strategies.base import STRATEGIES, Selection, check_selection_args
+from netal.strategies._embedding import EmbeddingBatchSelection
+from netal.strategies._geometry import NearestCenters, blas_threads_for
+from netal.strategies.base import STRATEGIES
 
 
 def largest_cluster_max_distance(
@@ -68,7 +66,7 @@ def _next_pick(state: NearestCenters, sums: np.ndarray) -> tuple[int, float]:
 
 
 @STRATEGIES.register("lcmd")
-class LCMD:
+class LCMD(EmbeddingBatchSelection):
     """Largest Cluster Maximum Distance (Holzmueller, Zaverkin, Kaestner and Steinwart, JMLR 2023).
 
     From "A Framework and Benchmark for Deep Batch Active Learning for
@@ -94,24 +92,7 @@ class LCMD:
 
     name = "lcmd"
 
-    def __init__(self, sketch_dim: int | None = None) -> None:
-        self.sketch_dim = check_sketch_dim(sketch_dim)
-
-    def select(
-        self,
-        learner: Any,
-        X_pool: np.ndarray,
-        X_labeled: np.ndarray,
-        batch_size: int,
-        *,
-        costs: np.ndarray | None = None,
-        budget: float | None = None,
-        rng: np.random.Generator,
-    ) -> Selection:
-        """Pick ``batch_size`` pool rows with LCMD (see :class:`Strategy`)."""
-        pool, labeled, batch_size, _ = check_selection_args(X_pool, X_labeled, batch_size, costs)
-        features, centers = pool_and_labeled_embeddings(learner, pool, labeled, self.name)
-        if self.sketch_dim is not None:
-            features, centers = gaussian_sketch([features, centers], self.sketch_dim, rng)
-        indices, scores = largest_cluster_max_distance(features, centers, batch_size)
-        return Selection(indices=indices, scores=scores)
+    def _pick(
+        self, features: np.ndarray, centers: np.ndarray, batch_size: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return largest_cluster_max_distance(features, centers, batch_size)

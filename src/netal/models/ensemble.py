@@ -17,36 +17,29 @@ restores each member's own best epoch.
 
 from __future__ import annotations
 
-import itertools
+import functools
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from netal._validation import check_positive_int
-from netal.models._common import check_hidden, check_positive_float, check_unit_interval
+from netal.models._common import check_hidden
+from netal.models._gaussian_head import GaussianHeadNet, GaussianHeadRegressor
 from netal.models._layers import StackedLinear
 from netal.models._registry import LEARNERS
-from netal.models._torch_base import TorchRegressor
-from netal.models._training import gaussian_nll, variance_from_raw
 
 
-class StackedMLPNet(nn.Module):
+class StackedMLPNet(GaussianHeadNet):
     """``K`` ReLU MLPs with stacked weights; input ``(n, in)`` or ``(K, n, in)`` -> ``(K, n, out)``."""
 
     def __init__(
         self, n_members: int, n_in: int, n_out: int, hidden: tuple[int, ...], heteroscedastic: bool
     ) -> None:
-        super().__init__()
-        widths = (n_in, *hidden)
-        self.hidden = nn.ModuleList(
-            StackedLinear(n_members, a, b) for a, b in itertools.pairwise(widths)
+        super().__init__(
+            n_in, n_out, hidden, heteroscedastic, functools.partial(StackedLinear, n_members)
         )
-        self.head = StackedLinear(n_members, hidden[-1], 2 * n_out if heteroscedastic else n_out)
-        self.n_out = n_out
-        self.heteroscedastic = heteroscedastic
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Each member's last hidden layer, ``(K, n, hidden[-1])``."""
@@ -58,15 +51,9 @@ class StackedMLPNet(nn.Module):
         """Member outputs ``(K, n, out)``."""
         return self.head(self.features(x))
 
-    def split(self, out: torch.Tensor, min_var: float) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Mean and (if heteroscedastic) variance from the head output."""
-        if not self.heteroscedastic:
-            return out, None
-        return out[..., : self.n_out], variance_from_raw(out[..., self.n_out :], min_var)
-
 
 @LEARNERS.register("deep_ensemble")
-class DeepEnsemble(TorchRegressor):
+class DeepEnsemble(GaussianHeadRegressor):
     """Deep ensemble regressor (members trained jointly as one stacked network).
 
     Parameters
@@ -142,35 +129,19 @@ class DeepEnsemble(TorchRegressor):
             "heteroscedastic": bool(self.heteroscedastic),
         }
 
-    def _build_net(self, n_in: int, n_out: int) -> nn.Module:
-        arch = self._architecture()
-        check_unit_interval(self.val_fraction, "val_fraction")
-        check_positive_float(self.beta, "beta", allow_zero=True)
-        check_positive_float(self.min_var, "min_var")
+    def _make_net(self, n_in: int, n_out: int, arch: dict[str, Any]) -> nn.Module:
         return StackedMLPNet(
             arch["n_members"], n_in, n_out, tuple(arch["hidden"]), arch["heteroscedastic"]
         )
 
-    def _loss_terms(self, out: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        mean, var = self.net_.split(out, float(self.min_var))
-        if var is None:
-            return torch.square(mean - yb)
-        return gaussian_nll(mean, var, yb, float(self.beta))
+    def _member_losses(self, terms: torch.Tensor) -> torch.Tensor:
+        # terms: (K, B, h), from xb (K, B, in) in training (a batch per member)
+        return terms.mean(dim=(1, 2))
 
-    def _batch_loss(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        # xb: (K, B, in), yb: (K, B, h); mean loss per member, summed over members so
-        # each member's gradient equals that of its own mean loss.
-        return self._loss_terms(self.net_(xb), yb).mean(dim=(1, 2)).sum()
-
-    def _val_scores(self, X_val: torch.Tensor, y_val: torch.Tensor, epoch: int) -> np.ndarray:
-        y_scaled = torch.from_numpy(self._y_scaler.transform(y_val.numpy()))
-        return self._loss_terms(self.net_(X_val), y_scaled).mean(dim=(1, 2)).numpy()
-
-    def _sample_chunk(
+    def _head_outputs(
         self, xs: torch.Tensor, generator: torch.Generator, shared: Any
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        mean, var = self.net_.split(self.net_(xs), float(self.min_var))
-        return mean, (None if var is None else var.mean(dim=0))
+    ) -> torch.Tensor:
+        return self.net_(xs)
 
     def _embed_chunk(self, xs: torch.Tensor) -> torch.Tensor:
         features = self.net_.features(xs)  # (K, n, d)

@@ -21,23 +21,20 @@ how the pool is chunked, and no per-row random numbers are drawn.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from netal._validation import check_positive_int
-from netal.models._common import check_hidden, check_positive_float, check_unit_interval
+from netal.models._common import check_hidden, check_unit_interval
+from netal.models._gaussian_head import GaussianHeadNet, GaussianHeadRegressor
 from netal.models._layers import dropout_masks
 from netal.models._registry import LEARNERS
-from netal.models._torch_base import TorchRegressor
-from netal.models._training import gaussian_nll, variance_from_raw
 
 
-class DropoutMLPNet(nn.Module):
+class DropoutMLPNet(GaussianHeadNet):
     """ReLU MLP with dropout after every hidden layer and an optional variance head.
 
     Parameters
@@ -55,19 +52,8 @@ class DropoutMLPNet(nn.Module):
     def __init__(
         self, n_in: int, n_out: int, hidden: tuple[int, ...], dropout: float, heteroscedastic: bool
     ) -> None:
-        super().__init__()
-        widths = (n_in, *hidden)
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
-        self.head = nn.Linear(hidden[-1], 2 * n_out if heteroscedastic else n_out)
+        super().__init__(n_in, n_out, hidden, heteroscedastic, nn.Linear)
         self.p = dropout
-        self.n_out = n_out
-        self.heteroscedastic = heteroscedastic
-
-    def split(self, out: torch.Tensor, min_var: float) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Mean and (if heteroscedastic) variance from the head output."""
-        if not self.heteroscedastic:
-            return out, None
-        return out[..., : self.n_out], variance_from_raw(out[..., self.n_out :], min_var)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """One pass; dropout is active in train mode only."""
@@ -116,7 +102,7 @@ class DropoutMLPNet(nn.Module):
 
 
 @LEARNERS.register("mc_dropout_mlp")
-class MCDropoutMLP(TorchRegressor):
+class MCDropoutMLP(GaussianHeadRegressor):
     """MLP regressor with MC-dropout epistemic and optional heteroscedastic aleatoric uncertainty.
 
     Parameters
@@ -194,27 +180,13 @@ class MCDropoutMLP(TorchRegressor):
             "heteroscedastic": bool(self.heteroscedastic),
         }
 
-    def _build_net(self, n_in: int, n_out: int) -> nn.Module:
-        arch = self._architecture()
-        check_unit_interval(self.val_fraction, "val_fraction")
-        check_positive_float(self.beta, "beta", allow_zero=True)
-        check_positive_float(self.min_var, "min_var")
+    def _make_net(self, n_in: int, n_out: int, arch: dict[str, Any]) -> nn.Module:
         return DropoutMLPNet(
             n_in, n_out, tuple(arch["hidden"]), arch["dropout"], arch["heteroscedastic"]
         )
 
-    def _loss_terms(self, out: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        mean, var = self.net_.split(out, float(self.min_var))
-        if var is None:
-            return torch.square(mean - yb)
-        return gaussian_nll(mean, var, yb, float(self.beta))
-
-    def _batch_loss(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        return self._loss_terms(self.net_(xb), yb).mean()
-
-    def _val_scores(self, X_val: torch.Tensor, y_val: torch.Tensor, epoch: int) -> np.ndarray:
-        y_scaled = torch.from_numpy(self._y_scaler.transform(y_val.numpy()))
-        return np.array([float(self._loss_terms(self.net_(X_val), y_scaled).mean())])
+    def _member_losses(self, terms: torch.Tensor) -> torch.Tensor:
+        return terms.mean().reshape(1)  # one network
 
     def _shared_noise(self, generator: torch.Generator) -> Any:
         if not self.consistent_masks:
@@ -227,17 +199,16 @@ class MCDropoutMLP(TorchRegressor):
     def _passes(self) -> int:
         return check_positive_int(self.n_passes, "n_passes")
 
-    def _sample_chunk(
+    def _head_outputs(
         self, xs: torch.Tensor, generator: torch.Generator, shared: Any
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    ) -> torch.Tensor:
         masks = shared
         if masks is None:
             widths = tuple(self._architecture()["hidden"])
             masks = dropout_masks(
                 widths, float(self.dropout), self._passes(), len(xs), generator, consistent=False
             )
-        mean, var = self.net_.split(self.net_.mc_forward(xs, masks), float(self.min_var))
-        return mean, (None if var is None else var.mean(dim=0))
+        return self.net_.mc_forward(xs, masks)
 
     def _embed_chunk(self, xs: torch.Tensor) -> torch.Tensor:
         return self.net_.features(xs)

@@ -9,18 +9,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from netal._validation import as_float_array, check_positive_int
-from netal.models._scaling import Standardizer
+from netal._validation import check_positive_int
 from netal.models._training import derive_seed, make_generator, resolve_seed, torch_seeded
-from netal.synthesis.base import (
-    GENERATORS,
-    LabelPrior,
-    check_fit_inputs,
-    check_labels,
-    check_n,
-    draw_labels,
-    require_fitted,
-)
+from netal.synthesis._conditional import LabelConditionalGenerator
+from netal.synthesis.base import GENERATORS, check_fit_inputs
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _MIN_LOGVAR = -9.0  # variance floor of the decoder (standardized units)
@@ -56,7 +48,7 @@ def _gauss_logpdf(x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> 
 
 
 @GENERATORS.register("cvae")
-class ConditionalVAE:
+class ConditionalVAE(LabelConditionalGenerator):
     """Conditional VAE of the standardized features given a label (e.g. mobility mode).
 
     Encoder ``q(z | x, c)`` and decoder ``p(x | z, c)`` are two-layer ReLU MLPs;
@@ -84,6 +76,8 @@ class ConditionalVAE:
     (the log-likelihood estimate).
     """
 
+    _fitted_attribute = "net_"
+
     def __init__(
         self,
         latent_dim: int = 4,
@@ -110,11 +104,7 @@ class ConditionalVAE:
         epochs = check_positive_int(self.epochs, "epochs")
         batch = check_positive_int(self.batch_size, "batch_size")
         self._seed = resolve_seed(self.random_state)
-        self.prior_ = LabelPrior(label_arr, len(X_arr))
-        self._scaler = Standardizer().fit(X_arr)
-        self._log_jacobian = float(np.log(self._scaler.scale_).sum())
-        self.n_features_ = X_arr.shape[1]
-        x = torch.as_tensor(self._scaler.transform(X_arr), dtype=torch.float32)
+        x = torch.as_tensor(self._fit_prior_and_scaler(X_arr, label_arr), dtype=torch.float32)
         c = self._one_hot(label_arr, len(X_arr))
         with torch_seeded(derive_seed(self._seed, 0)):
             net = _CVAENet(self.n_features_, len(self.prior_.classes), hidden, latent)
@@ -148,19 +138,9 @@ class ConditionalVAE:
                 loss.backward()
                 optimizer.step()
 
-    def sample_labeled(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` vectors with labels drawn by training frequency."""
-        require_fitted(self, "net_")
-        labels = draw_labels(check_n(n), rng, self.prior_.classes, self.prior_.priors)
-        return self._sample_for(labels, rng), labels
-
     def sample(self, n: int, rng: np.random.Generator, label: Any = None) -> np.ndarray:
         """``n`` synthetic vectors ``(n, d)``: ``z ~ N(0, I)``, ``x ~ p(x | z, c)``."""
-        require_fitted(self, "net_")
-        labels = self.prior_.resolve(label, check_n(n))
-        if labels is None:
-            return self.sample_labeled(n, rng)[0]
-        return self._sample_for(labels, rng)
+        return self._sample(n, rng, label)
 
     def _sample_for(self, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n = len(labels)
@@ -178,12 +158,14 @@ class ConditionalVAE:
         Deterministic: the importance samples come from a generator seeded by
         ``random_state``.
         """
-        require_fitted(self, "net_")
-        X_arr = as_float_array(X, "X", ndim=2)
-        x = torch.as_tensor(self._scaler.transform(X_arr), dtype=torch.float32)
-        if labels is not None:
-            label_arr = check_labels(labels, len(X_arr), self.prior_.classes)
-            return self._iwae(x, self._one_hot(label_arr, len(x))) - self._log_jacobian
+        return self._log_density(X, labels)
+
+    def _conditional_log_density(self, xs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        x = torch.as_tensor(xs, dtype=torch.float32)
+        return self._iwae(x, self._one_hot(labels, len(x))) - self._log_jacobian
+
+    def _marginal_log_density(self, xs: np.ndarray) -> np.ndarray:
+        x = torch.as_tensor(xs, dtype=torch.float32)
         per_class = np.stack(
             [
                 self._iwae(x, self._one_hot(np.full(len(x), cls), len(x)))

@@ -7,17 +7,9 @@ from typing import Any
 import numpy as np
 from sklearn.mixture import GaussianMixture
 
-from netal._validation import as_float_array, check_positive_int
-from netal.models._scaling import Standardizer
-from netal.synthesis.base import (
-    GENERATORS,
-    LabelPrior,
-    check_fit_inputs,
-    check_labels,
-    check_n,
-    draw_labels,
-    require_fitted,
-)
+from netal._validation import check_positive_int
+from netal.synthesis._conditional import LabelConditionalGenerator
+from netal.synthesis.base import GENERATORS, check_fit_inputs, require_fitted
 
 
 def _fit_bic(
@@ -51,7 +43,7 @@ def _sample_mixture(model: GaussianMixture, n: int, rng: np.random.Generator) ->
 
 
 @GENERATORS.register("gmm")
-class GaussianMixtureGenerator:
+class GaussianMixtureGenerator(LabelConditionalGenerator):
     """Gaussian mixture of the (standardized) features, one mixture per label, BIC-selected.
 
     Parameters
@@ -70,6 +62,8 @@ class GaussianMixtureGenerator:
     the log-Jacobian of the standardization is subtracted.
     """
 
+    _fitted_attribute = "mixtures_"
+
     def __init__(
         self, max_components: int = 8, covariance_type: str = "full", random_state: int = 0
     ) -> None:
@@ -81,15 +75,11 @@ class GaussianMixtureGenerator:
         """Fit one BIC-selected mixture per label (one overall without labels)."""
         X_arr, label_arr = check_fit_inputs(X, labels)
         k = check_positive_int(self.max_components, "max_components")
-        self._scaler = Standardizer().fit(X_arr)
-        xs = self._scaler.transform(X_arr)
-        self.prior_ = LabelPrior(label_arr, len(X_arr))
+        xs = self._fit_prior_and_scaler(X_arr, label_arr)
         self.mixtures_ = {
             c: _fit_bic(xs[mask], k, self.covariance_type, self.random_state)
             for c, mask in self.prior_.masks(label_arr, len(X_arr)).items()
         }
-        self._log_jacobian = float(np.log(self._scaler.scale_).sum())
-        self.n_features_ = X_arr.shape[1]
         return self
 
     @property
@@ -98,19 +88,9 @@ class GaussianMixtureGenerator:
         require_fitted(self, "mixtures_")
         return {c: int(m.n_components) for c, m in self.mixtures_.items()}
 
-    def sample_labeled(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` vectors with labels drawn by training frequency."""
-        require_fitted(self, "mixtures_")
-        labels = draw_labels(check_n(n), rng, self.prior_.classes, self.prior_.priors)
-        return self._sample_for(labels, rng), labels
-
     def sample(self, n: int, rng: np.random.Generator, label: Any = None) -> np.ndarray:
         """``n`` synthetic vectors ``(n, d)``, all of ``label`` when given."""
-        require_fitted(self, "mixtures_")
-        labels = self.prior_.resolve(label, check_n(n))
-        if labels is None:
-            return self.sample_labeled(n, rng)[0]
-        return self._sample_for(labels, rng)
+        return self._sample(n, rng, label)
 
     def _sample_for(self, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out = np.empty((len(labels), self.n_features_))
@@ -121,15 +101,18 @@ class GaussianMixtureGenerator:
 
     def log_density(self, X: Any, labels: Any = None) -> np.ndarray:
         """``log p(x | label)`` with labels, else ``log sum_c p(c) p(x | c)``."""
-        require_fitted(self, "mixtures_")
-        X_arr = as_float_array(X, "X", ndim=2)
-        xs = self._scaler.transform(X_arr)
+        return self._log_density(X, labels)
+
+    def _per_class_log_density(self, xs: np.ndarray) -> np.ndarray:
         per_class = np.stack(
             [self.mixtures_[c].score_samples(xs) for c in self.prior_.classes], axis=1
         )
         per_class -= self._log_jacobian
-        if labels is None:
-            return self.prior_.log_marginal(per_class)
-        label_arr = check_labels(labels, len(X_arr), self.prior_.classes)
-        column = np.searchsorted(self.prior_.classes, label_arr)
-        return per_class[np.arange(len(X_arr)), column]
+        return per_class
+
+    def _conditional_log_density(self, xs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        column = np.searchsorted(self.prior_.classes, labels)
+        return self._per_class_log_density(xs)[np.arange(len(xs)), column]
+
+    def _marginal_log_density(self, xs: np.ndarray) -> np.ndarray:
+        return self.prior_.log_marginal(self._per_class_log_density(xs))

@@ -84,3 +84,20 @@ def check_positive_int(value: Any, parameter: str, *, minimum: int = 1) -> int:
     if value < minimum:
         raise InvalidInputError(parameter, f"must be >= {minimum}, got {value}")
     return int(value)
+
+
+def check_ids(ids: Any, n: int) -> np.ndarray:
+    """Return ``ids`` as a flat ``int64`` array of sample ids in ``[0, n)``, else raise.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming ``ids``: not integers, or an id outside ``[0, n)``.
+    """
+    ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise InvalidInputError("ids", f"must be integers, got dtype {ids.dtype}")
+    ids = ids.astype(np.int64).ravel()
+    if ids.size and (ids.min() < 0 or ids.max() >= n):
+        raise InvalidInputError("ids", f"must lie in [0, {n}), got {ids.min()}..{ids.max()}")
+    return ids

@@ -205,3 +205,29 @@ def test_other_bad_arguments_are_named() -> None:
         _make(X, y, max_iterations=0)
     with pytest.raises(InvalidInputError, match="seed"):
         _make(X, y, seed=-1)
+
+
+@pytest.mark.parametrize(
+    ("ids", "pattern"),
+    [
+        ([1.0, 2.0], r"ids: must be integers, got dtype float64"),
+        ([3, 10], r"ids: must lie in \[0, 10\), got 3\.\.10"),
+        ([-1], r"ids: must lie in \[0, 10\), got -1\.\.-1"),
+    ],
+)
+def test_replay_oracle_rejects_bad_ids(ids: list[float], pattern: str) -> None:
+    oracle = ReplayOracle(np.arange(10.0))
+    with pytest.raises(InvalidInputError, match=pattern):
+        oracle.cost(ids)
+    with pytest.raises(InvalidInputError, match=pattern):
+        oracle.query(ids)
+    assert oracle.n_queries == 0
+
+
+def test_replay_oracle_flattens_unsigned_and_2d_ids() -> None:
+    oracle = ReplayOracle(np.arange(10.0) * 2, costs=np.arange(1.0, 11.0))
+    answer = oracle.query(np.array([[4, 1], [0, 9]], dtype=np.uint8))
+    assert answer.ids.dtype == np.int64
+    np.testing.assert_array_equal(answer.ids, [4, 1, 0, 9])
+    np.testing.assert_array_equal(answer.labels, [8.0, 2.0, 0.0, 18.0])
+    np.testing.assert_array_equal(oracle.cost(np.array([2], dtype=np.uint16)), [3.0])

@@ -146,3 +146,29 @@ def test_pool_oracle_implements_the_loop_protocol(world: World) -> None:
 def test_pool_oracle_validates_the_table(world: World) -> None:
     with pytest.raises(InvalidInputError, match="mobility_mode"):
         TwinPoolOracle(TwinOracle(world), _req([1.0]).assign(mobility_mode="swimming"))
+
+
+@pytest.mark.parametrize(
+    ("ids", "pattern"),
+    [
+        ([0.0], r"ids: must be integers, got dtype float64"),
+        ([1, 3], r"ids: must lie in \[0, 3\), got 1\.\.3"),
+        ([-2], r"ids: must lie in \[0, 3\), got -2\.\.-2"),
+    ],
+)
+def test_pool_oracle_rejects_bad_ids(world: World, ids: list[float], pattern: str) -> None:
+    twin = TwinOracle(world)
+    pool = TwinPoolOracle(twin, _req([10.0, 200.0, 400.0]))
+    with pytest.raises(InvalidInputError, match=pattern):
+        pool.cost(ids)
+    with pytest.raises(InvalidInputError, match=pattern):
+        pool.query(ids)
+    assert pool.n_queries == 0 and twin.n_requests == 0
+
+
+def test_pool_oracle_empty_ids_cost_nothing(world: World) -> None:
+    pool = TwinPoolOracle(TwinOracle(world), _req([10.0, 200.0]))
+    answer = pool.query(np.array([], dtype=np.int64))
+    assert answer.ids.dtype == np.int64 and answer.ids.size == 0 and answer.costs.size == 0
+    assert pool.cost(np.array([], dtype=np.uint8)).size == 0
+    assert pool.n_queries == 0

@@ -13,9 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from netal.data._io import parse_times, read_bytes, read_csv_strict
+from netal.data._multi import choose_names, read_csv_files
 from netal.data.base import DATASETS, Dataset, DatasetLoader, check_choice
-from netal.errors import DataError
 
 BARCELONA_STATIONS: tuple[str, ...] = ("ElBorn", "LesCorts", "PobleSec")
 BARCELONA_NUMERIC: tuple[str, ...] = (
@@ -62,9 +61,8 @@ class BarcelonaLTE(DatasetLoader):
     ) -> list[Path]:
         """The CSV files of the chosen stations and split (default: all files)."""
         check_choice(split, "split", _SPLITS)
-        return self._find(
-            data_dir, [f"{s}{_SUFFIX[p]}.csv" for s in _stations(stations) for p in _SPLITS[split]]
-        )
+        names = choose_names(stations, "stations", BARCELONA_STATIONS)
+        return self._find(data_dir, [f"{s}{_SUFFIX[p]}.csv" for s in names for p in _SPLITS[split]])
 
     def load(self, data_dir: Path, *, split: str = "train", stations: Any = None) -> Dataset:
         """Read the series of the chosen stations.
@@ -80,23 +78,13 @@ class BarcelonaLTE(DatasetLoader):
             A station name or list of names (default: all three).
         """
         paths = self.locate(data_dir, split=split, stations=stations)
-        frames = []
-        for path in paths:
-            label = str(path)
-            frame = read_csv_strict(
-                read_bytes(path),
-                label,
-                required=("time", *BARCELONA_NUMERIC),
-                numeric=BARCELONA_NUMERIC,
-            )
-            if frame.empty:
-                raise DataError(label, "has a header but no data rows")
-            frame["time"] = parse_times(frame["time"], label, "time")
-            stem = path.stem
-            frame["station"] = stem.removesuffix("_test")
-            frame["split"] = "test" if stem.endswith("_test") else "train"
-            frames.append(frame)
-        frame = pd.concat(frames, ignore_index=True)
+        frame = read_csv_files(
+            paths,
+            required=("time", *BARCELONA_NUMERIC),
+            numeric=BARCELONA_NUMERIC,
+            time="time",
+            prepare=_tag_station,
+        )
         return Dataset(
             frame=frame,
             name=self.name,
@@ -112,10 +100,7 @@ class BarcelonaLTE(DatasetLoader):
         )
 
 
-def _stations(stations: Any) -> list[str]:
-    if stations is None:
-        return list(BARCELONA_STATIONS)
-    chosen = [stations] if isinstance(stations, str) else list(stations)
-    for station in chosen:
-        check_choice(station, "stations", BARCELONA_STATIONS)
-    return chosen
+def _tag_station(frame: pd.DataFrame, path: Path) -> None:
+    stem = path.stem
+    frame["station"] = stem.removesuffix("_test")
+    frame["split"] = "test" if stem.endswith("_test") else "train"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from netal.data._io import parse_times, read_bytes, read_csv_strict
-from netal.data.base import DATASETS, Dataset, DatasetLoader, check_choice
+from netal.data._multi import choose_names, read_csv_files
+from netal.data.base import DATASETS, Dataset, DatasetLoader
 from netal.errors import DataError
 
 SUTD_SCENARIOS: tuple[str, ...] = ("Lvl4_AllRRUOn", "Lvl5_AllRRUOn", "Lvl6_1RRUOn", "Lvl6_AllRRUOn")
@@ -56,34 +56,21 @@ class SUTD5G(DatasetLoader):
 
     def locate(self, data_dir: Path, scenarios: Any = None, **_: Any) -> list[Path]:
         """The scenario CSV files."""
-        return self._find(data_dir, [f"{s}_Anomaly_label.csv" for s in _scenarios(scenarios)])
+        names = choose_names(scenarios, "scenarios", SUTD_SCENARIOS)
+        return self._find(data_dir, [f"{s}_Anomaly_label.csv" for s in names])
 
     def load(self, data_dir: Path, *, scenarios: Any = None) -> Dataset:
         """Read the chosen scenarios (default: all four), scenario as group column."""
         paths = self.locate(data_dir, scenarios=scenarios)
-        frames = []
-        for path in paths:
-            label = str(path)
-            frame = read_csv_strict(
-                read_bytes(path), label, required=("Time", *SUTD_NUMERIC), numeric=SUTD_NUMERIC
-            )
-            if frame.empty:
-                raise DataError(label, "has a header but no data rows")
-            labels = frame["lab_anom"]
-            bad = ~labels.isin([0, 1])
-            if bad.any():
-                row = int(bad.to_numpy().nonzero()[0][0])
-                raise DataError(
-                    label,
-                    f"label must be 0 or 1, got {labels.iloc[row]!r}",
-                    line=row + 2,
-                    column="lab_anom",
-                )
-            frame["Time"] = parse_times(frame["Time"], label, "Time")
-            frame["scenario"] = path.stem.removesuffix("_Anomaly_label")
-            frames.append(frame)
+        frame = read_csv_files(
+            paths,
+            required=("Time", *SUTD_NUMERIC),
+            numeric=SUTD_NUMERIC,
+            time="Time",
+            prepare=_check_and_tag,
+        )
         return Dataset(
-            frame=pd.concat(frames, ignore_index=True),
+            frame=frame,
             name=self.name,
             target="lab_anom",
             features=list(SUTD_FEATURES),
@@ -97,10 +84,16 @@ class SUTD5G(DatasetLoader):
         )
 
 
-def _scenarios(scenarios: Any) -> list[str]:
-    if scenarios is None:
-        return list(SUTD_SCENARIOS)
-    chosen = [scenarios] if isinstance(scenarios, str) else list(scenarios)
-    for scenario in chosen:
-        check_choice(scenario, "scenarios", SUTD_SCENARIOS)
-    return chosen
+def _check_and_tag(frame: pd.DataFrame, path: Path) -> None:
+    """Reject labels other than 0/1 (naming the line), then tag the rows with the scenario."""
+    labels = frame["lab_anom"]
+    bad = ~labels.isin([0, 1])
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise DataError(
+            str(path),
+            f"label must be 0 or 1, got {labels.iloc[row]!r}",
+            line=row + 2,
+            column="lab_anom",
+        )
+    frame["scenario"] = path.stem.removesuffix("_Anomaly_label")

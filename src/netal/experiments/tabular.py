@@ -110,6 +110,17 @@ def _auto_split(dataset: Dataset) -> str:
 
 # ----------------------------------------------------------------------- spec
 
+_SOURCE_SPLIT_FIELDS: tuple[str, ...] = (
+    "data_dir",
+    "twin_rows",
+    "twin_seed",
+    "split",
+    "test_fraction",
+    "val_fraction",
+    "block_size_m",
+)
+"""Spec fields saying where the rows come from and how they are split (in data key and cells)."""
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -253,13 +264,7 @@ class RunSpec:
         fields = (
             "dataset",
             "dataset_options",
-            "data_dir",
-            "twin_rows",
-            "twin_seed",
-            "split",
-            "test_fraction",
-            "val_fraction",
-            "block_size_m",
+            *_SOURCE_SPLIT_FIELDS,
             "n_initial",
             "cost_column",
             "seed",
@@ -695,13 +700,7 @@ def records_of(result: Any, elapsed: float | None = None) -> pd.DataFrame:
 # ---------------------------------------------------------------------- cells
 
 CELL_SPEC_FIELDS: tuple[str, ...] = (
-    "data_dir",
-    "twin_rows",
-    "twin_seed",
-    "split",
-    "test_fraction",
-    "val_fraction",
-    "block_size_m",
+    *_SOURCE_SPLIT_FIELDS,
     "learner",
     "n_initial",
     "batch_size",

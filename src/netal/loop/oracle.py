@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from netal._validation import as_float_array
+from netal._validation import as_float_array, check_ids
 from netal.errors import InvalidInputError
 
 
@@ -78,23 +78,12 @@ class ReplayOracle:
     def __len__(self) -> int:
         return self._labels.shape[0]
 
-    def _check_ids(self, ids: Any) -> np.ndarray:
-        ids = np.asarray(ids)
-        if ids.dtype.kind not in "iu":
-            raise InvalidInputError("ids", f"must be integers, got dtype {ids.dtype}")
-        ids = ids.astype(np.int64).ravel()
-        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
-            raise InvalidInputError(
-                "ids", f"must lie in [0, {len(self)}), got {ids.min()}..{ids.max()}"
-            )
-        return ids
-
     def cost(self, ids: Any) -> np.ndarray:
         """Per-id labeling cost."""
-        return self._costs[self._check_ids(ids)]
+        return self._costs[check_ids(ids, len(self))]
 
     def query(self, ids: Any) -> OracleAnswer:
         """Reveal the labels of ``ids``."""
-        ids = self._check_ids(ids)
+        ids = check_ids(ids, len(self))
         self.n_queries += len(ids)
         return OracleAnswer(ids=ids, labels=self._labels[ids].copy(), costs=self._costs[ids].copy())

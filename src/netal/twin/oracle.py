@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from netal._validation import check_ids
 from netal.data.lumos5g_schema import LUMOS5G_COLUMNS, LUMOS5G_TARGET
 from netal.errors import InvalidInputError
 from netal.twin.generator import resolve_world, simulate_frame
@@ -318,20 +319,9 @@ class TwinPoolOracle:
     def __len__(self) -> int:
         return len(self.conditions)
 
-    def _check_ids(self, ids: Any) -> np.ndarray:
-        ids = np.asarray(ids)
-        if ids.dtype.kind not in "iu":
-            raise InvalidInputError("ids", f"must be integers, got dtype {ids.dtype}")
-        ids = ids.astype(np.int64).ravel()
-        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
-            raise InvalidInputError(
-                "ids", f"must lie in [0, {len(self)}), got {ids.min()}..{ids.max()}"
-            )
-        return ids
-
     def cost(self, ids: Any) -> np.ndarray:
         """Expected agent time (s) of measuring ``ids`` in this order from the agent's current position."""
-        ids = self._check_ids(ids)
+        ids = check_ids(ids, len(self))
         if ids.size == 0:
             return np.zeros(0)
         return self.oracle.cost(self.conditions.iloc[ids])
@@ -340,7 +330,7 @@ class TwinPoolOracle:
         """Measure ``ids`` and return their ``Throughput`` labels (Mbit/s) and costs."""
         from netal.loop.oracle import OracleAnswer
 
-        ids = self._check_ids(ids)
+        ids = check_ids(ids, len(self))
         if ids.size == 0:
             return OracleAnswer(ids=ids, labels=np.zeros(0), costs=np.zeros(0))
         result = self.oracle.measure(self.conditions.iloc[ids])

@@ -94,7 +94,7 @@ def _cost_table(results: pd.DataFrame, levels: list[float], column: str, baselin
     from netal.experiments.stats import compare_at_cost
 
     table = compare_at_cost(results, levels, column, baseline=baseline)
-    return _table(table.drop(columns="dataset").round(3))
+    return _table(table.drop(columns="dataset"))
 
 
 def _table(frame: pd.DataFrame) -> str:

@@ -1,12 +1,13 @@
 """Compare the arms of a ``netal acquire`` / ``synth`` / ``stream`` output directory at equal spending.
 
-Usage: ``python scripts/network_digest.py OUT_DIR COLUMN BASELINE [LEVEL ...]``
+Usage: ``python scripts/network_digest.py [--labels] OUT_DIR COLUMN BASELINE [LEVEL ...]``
 
 Reads ``OUT_DIR/results.parquet`` and prints one Markdown row per arm and cost level: ``COLUMN`` (e.g. ``rmse``,
 ``n_turning``) of the last iteration each run had reached within that cost, mean and 95 % t interval over seeds,
 and the paired difference against ``BASELINE`` (an arm name) with its 95 % t interval, paired t-test and Wilcoxon
 p-values (:func:`netal.experiments.stats.compare_at_cost`). Without levels: the smallest final cost of any run, so
-every arm is compared at a cost all of them reached.
+every arm is compared at a cost all of them reached. With ``--labels`` the axis is the number of labels instead of
+the cost (equal label counts rather than equal spending).
 """
 
 from __future__ import annotations
@@ -24,13 +25,17 @@ def _p(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.2g}"
 
 
-def digest(out_dir: Path, column: str, baseline: str, levels: list[float]) -> str:
+def digest(
+    out_dir: Path, column: str, baseline: str, levels: list[float], by_labels: bool = False
+) -> str:
     results = pd.read_parquet(out_dir / "results.parquet")
+    if by_labels:
+        results = results.assign(cost=results["n_labels"].astype(float))
     if not levels:
         levels = [float(results.groupby(["strategy", "seed"])["cost"].max().min())]
     table = stats.compare_at_cost(results, levels, column, baseline=baseline)
     lines = [
-        f"| arm | cost | seeds | {column} (mean [95 % CI]) | minus {baseline} [95 % CI] | t p | Wilcoxon p |",
+        f"| arm | {'labels' if by_labels else 'cost'} | seeds | {column} (mean [95 % CI]) | minus {baseline} [95 % CI] | t p | Wilcoxon p |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in table.sort_values(["cost_level", "strategy"]).itertuples(index=False):
@@ -47,6 +52,11 @@ def digest(out_dir: Path, column: str, baseline: str, levels: list[float]) -> st
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
-        sys.exit("usage: python scripts/network_digest.py OUT_DIR COLUMN BASELINE [LEVEL ...]")
-    print(digest(Path(sys.argv[1]), sys.argv[2], sys.argv[3], [float(v) for v in sys.argv[4:]]))
+    args = sys.argv[1:]
+    labels = "--labels" in args
+    args = [a for a in args if a != "--labels"]
+    if len(args) < 3:
+        sys.exit(
+            "usage: python scripts/network_digest.py [--labels] OUT_DIR COLUMN BASELINE [LEVEL ...]"
+        )
+    print(digest(Path(args[0]), args[1], args[2], [float(v) for v in args[3:]], labels))

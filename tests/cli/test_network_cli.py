@@ -41,6 +41,13 @@ def test_acquire_writes_summary_report_and_queries(tmp_path: Path) -> None:
     queries = pd.read_parquet(out / "queries.parquet")
     assert {"joint:annotate", "joint:acquire"} <= set(queries["arm"])
     assert any(t.startswith("RMSE at equal agent time") for t in summary["tables"])
+    routes = pd.read_parquet(out / "routes.parquet")
+    joint = routes[(routes["policy"] == "joint") & (routes["seed"] == 0)].sort_values("stop")
+    assert np.all(np.diff(joint["iteration"].to_numpy()) >= 0)  # stops in execution order
+    assert set(joint["kind"]) == {"acquire", "annotate"}
+    html = (out / "report.html").read_text()
+    assert "Agent routes" in html and 'id="fig-agent-route-joint"' in html
+    assert (out / "figures" / "agent-route-joint.png").stat().st_size > 1000
     results = pd.read_parquet(out / "results.parquet")
     assert results["cost"].max() <= 1500 and set(results["seed"]) == {0}
 

@@ -3,7 +3,8 @@
 Each runner loops over seeds (and arms), writes ``OUT/summary.json`` in the
 report format (:func:`netal.report.summary_from_results`), the per-seed
 curves in ``OUT/results.parquet`` (one row per arm, seed and iteration, with
-``cost``), a ``queries.parquet`` where samples have positions, and ``OUT/report.html``
+``cost``), a ``queries.parquet`` where samples have positions (and, for joint
+acquisition, ``routes.parquet``: the agent's stops in the order it went), and ``OUT/report.html``
 (:func:`netal.report.build_report`).  Every curve is drawn against cost as
 well as labels.
 
@@ -141,7 +142,7 @@ def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
     world = TwinOracle(seed=seed).world
     grid = RegionGrid.from_world(world, config.n_position_bins, config.n_speed_bins)
     test = make_test_set(world, grid, config.n_test, seed + 7919)
-    rows, queries, finals = [], [], []
+    rows, queries, finals, routes = [], [], [], []
     for policy in policies:
         result = run_joint_acquisition(
             TwinOracle(world, seed=seed), policy, config, seed=seed, test_set=test
@@ -149,6 +150,11 @@ def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
         rows.append(result.history.assign(dataset="twin", strategy=policy, seed=seed))
         q = result.queries.assign(arm=policy + ":" + result.queries["kind"], seed=seed)
         queries.append(q)
+        routes.append(
+            q[["iteration", "kind", "latitude", "longitude"]].assign(
+                policy=policy, seed=seed, stop=np.arange(len(q))
+            )
+        )
         last = result.history.iloc[-1]
         finals.append(
             {
@@ -166,7 +172,7 @@ def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
                 "final_rmse": float(last["rmse"]),
             }
         )
-    return {"rows": rows, "queries": queries, "finals": finals}
+    return {"rows": rows, "queries": queries, "finals": finals, "routes": routes}
 
 
 def run_joint(
@@ -210,6 +216,7 @@ def run_joint(
     rows = [r for out in outputs for r in out["rows"]]
     queries = [q for out in outputs for q in out["queries"]]
     finals = [f for out in outputs for f in out["finals"]]
+    routes = pd.concat([r for out in outputs for r in out["routes"]], ignore_index=True)
     results = pd.concat(rows, ignore_index=True)
     final = (
         pd.DataFrame(finals)
@@ -218,6 +225,10 @@ def run_joint(
         .drop(columns="seed")
     )
     levels = [config.budget * share for share in (0.25, 0.5, 0.75, 1.0)]
+    from netal.report.inputs import ROUTE_COLUMNS
+
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    routes[list(ROUTE_COLUMNS)].to_parquet(Path(out_dir) / "routes.parquet", index=False)
     tables = {
         "Final state per policy (mean over seeds)": _table(final.reset_index().round(2)),
         "RMSE at equal agent time (mean and 95 % t CI over seeds; "

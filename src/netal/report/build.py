@@ -11,12 +11,20 @@ from netal.errors import DataError
 from netal.experiments.store import ResultStore, temp_path_for
 from netal.report import figures
 from netal.report.html import FigureBlock, markdown_to_html, render_page, slug
-from netal.report.inputs import Summary, load_queries, load_summary, load_uncertainty, parse_summary
+from netal.report.inputs import (
+    Summary,
+    load_queries,
+    load_routes,
+    load_summary,
+    load_uncertainty,
+    parse_summary,
+)
 from netal.report.summary import arm_columns, summary_from_results
 
 SUMMARY_FILE = "summary.json"
 QUERIES_FILE = "queries.parquet"
 UNCERTAINTY_FILE = "uncertainty.parquet"
+ROUTES_FILE = "routes.parquet"
 STORE_DIR = "cells"
 FIGURES_DIR = "figures"
 REPORT_FILE = "report.html"
@@ -82,6 +90,31 @@ def _query_blocks(
     return blocks
 
 
+def _route_blocks(
+    routes: pd.DataFrame, background: pd.DataFrame | None, fig_dir: Path
+) -> list[FigureBlock]:
+    blocks = []
+    for policy, part in routes.groupby("policy", sort=True):
+        seed = int(part["seed"].min())
+        name = f"agent-route-{slug(str(policy))}"
+        png = figures.agent_route_figure(
+            part[part["seed"] == seed],
+            f"{policy}, seed {seed}",
+            fig_dir / f"{name}.png",
+            background=background,
+        )
+        blocks.append(
+            FigureBlock(
+                f"fig-{name}",
+                png,
+                f"Route of the measurement agent of {policy} (seed {seed}): its stops in the order it "
+                "went, circles where it observed unlabeled samples, crosses where it measured "
+                "throughput; straight segments coloured by iteration join consecutive stops.",
+            )
+        )
+    return blocks
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = temp_path_for(path)
     try:
@@ -97,7 +130,7 @@ def build_report(out_dir: str | os.PathLike[str]) -> Path:
     """Draw the figures of ``out_dir`` and write ``out_dir/report.html``.
 
     ``out_dir`` holds either ``summary.json`` (plus optional
-    ``queries.parquet`` and ``uncertainty.parquet``) or, for a bench, a results
+    ``queries.parquet``, ``uncertainty.parquet`` and ``routes.parquet``) or, for a bench, a results
     store in ``cells/`` (see :mod:`netal.report`).  PNGs go to
     ``out_dir/figures/``; the HTML embeds them and needs no other file.
 
@@ -140,6 +173,16 @@ def build_report(out_dir: str | os.PathLike[str]) -> Path:
                 "query-maps",
                 "Queried samples per iteration",
                 _query_blocks(queries, uncertainty, fig_dir),
+            )
+        )
+    routes_path = out / ROUTES_FILE
+    if routes_path.exists():
+        background = queries if queries is not None else None
+        sections.append(
+            (
+                "agent-routes",
+                "Agent routes",
+                _route_blocks(load_routes(routes_path), background, fig_dir),
             )
         )
     if uncertainty is not None:

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -129,6 +131,58 @@ def query_map_figure(
     handles, labels = axes[-1].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize="small")
     figure.suptitle(title, fontsize="medium")
+    return _save(figure, path)
+
+
+def agent_route_figure(
+    stops: pd.DataFrame,
+    title: str,
+    path: Path,
+    *,
+    background: pd.DataFrame | None = None,
+) -> Path:
+    """The route of one measurement agent (one policy, one seed) over the map.
+
+    ``stops`` holds the places the agent stopped at, in the order it went
+    (column ``stop``), with the ``iteration`` and the ``kind`` of work done
+    there (``acquire``: unlabeled observations, ``annotate``: a throughput
+    measurement).  Consecutive stops are joined by straight segments coloured
+    by iteration (the agent itself travels along the streets between them).
+    """
+    stops = stops.sort_values("stop")
+    x = stops["longitude"].to_numpy(dtype=float)
+    y = stops["latitude"].to_numpy(dtype=float)
+    iteration = stops["iteration"].to_numpy()
+    figure = Figure(figsize=(5.6, 4.6), layout="constrained")
+    ax = figure.subplots()
+    if background is not None:
+        ax.scatter(background["longitude"], background["latitude"], s=1, c="0.9", zorder=0)
+    norm = Normalize(
+        vmin=float(iteration.min()), vmax=float(max(iteration.max(), iteration.min() + 1))
+    )
+    if len(stops) > 1:
+        segments = np.stack([np.column_stack([x[:-1], y[:-1]]), np.column_stack([x[1:], y[1:]])], 1)
+        lines = LineCollection(segments, cmap="viridis", norm=norm, linewidths=1.0, alpha=0.8)
+        lines.set_array(iteration[1:].astype(float))
+        ax.add_collection(lines)
+        figure.colorbar(lines, ax=ax, label="iteration", shrink=0.8)
+    kinds = stops["kind"].to_numpy()
+    styles = {
+        "acquire": {"marker": "o", "facecolors": "none", "edgecolors": _MODE_COLORS[0]},
+        "annotate": {"marker": "x", "c": _MODE_COLORS[1]},
+    }
+    for kind, style in styles.items():
+        part = kinds == kind
+        if part.any():
+            ax.scatter(
+                x[part], y[part], s=22, linewidths=0.8, zorder=3,
+                label=f"{kind} ({int(part.sum())})", **style,
+            )  # fmt: skip
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    _geo_axes(ax, y)
+    ax.legend(fontsize="small", loc="best")
+    ax.set_title(title, fontsize="medium")
     return _save(figure, path)
 
 

@@ -33,6 +33,16 @@ QUERY_COLUMNS: tuple[str, ...] = (
 """Columns of ``queries.parquet``."""
 
 UNCERTAINTY_COLUMNS: tuple[str, ...] = ("latitude", "longitude", "epistemic_var")
+ROUTE_COLUMNS: tuple[str, ...] = (
+    "policy",
+    "seed",
+    "iteration",
+    "stop",
+    "kind",
+    "latitude",
+    "longitude",
+)
+"""Columns of ``routes.parquet``: one row per place a measurement agent stopped, in the order it went."""
 """Columns of ``uncertainty.parquet``."""
 
 
@@ -228,6 +238,24 @@ def load_queries(path: str | Path) -> pd.DataFrame:
             raise DataError(str(path), f"row {row}: missing value", column=column)
     frame["arm"] = frame["arm"].astype(str)
     frame["mobility_mode"] = frame["mobility_mode"].astype(str)
+    return frame
+
+
+def load_routes(path: str | Path) -> pd.DataFrame:
+    """Read and validate ``routes.parquet`` (the measurement agent's stops in execution order)."""
+    path = Path(path)
+    frame = _read_parquet(path, ROUTE_COLUMNS)
+    for column in ("seed", "iteration", "stop"):
+        _check_numeric(frame, path, column, integer=True)
+    for column in ("latitude", "longitude"):
+        _check_numeric(frame, path, column)
+    for column in ("policy", "kind"):
+        null = frame[column].isna().to_numpy()
+        if null.any():
+            row = int(np.flatnonzero(null)[0])
+            raise DataError(str(path), f"row {row}: missing value", column=column)
+    frame["policy"] = frame["policy"].astype(str)
+    frame["kind"] = frame["kind"].astype(str)
     return frame
 
 

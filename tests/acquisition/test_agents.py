@@ -167,3 +167,25 @@ def test_twin_loop_distance_matches_the_twin_oracle_cost() -> None:
         {"route_pos_m": u[visit], "mobility_mode": "walking", "trajectory_direction": "CW"}
     )
     assert oracle.cost(conditions).sum() == pytest.approx(along.total_s, rel=1e-6)
+
+
+def test_parse_fleet_counts_agents_per_mode_and_names_the_option() -> None:
+    from netal.acquisition.agents import parse_fleet
+
+    assert parse_fleet("walking:2, driving:1,walking:1") == {"walking": 3, "driving": 1}
+    for bad in ("walking", "cycling:2", "walking:0", "driving:x", " , "):
+        with pytest.raises(InvalidInputError, match="--fleet"):
+            parse_fleet(bad, "--fleet")
+
+
+def test_twin_fleet_starts_on_the_loop_at_the_oracles_speeds() -> None:
+    from netal.acquisition.agents import twin_fleet
+    from netal.twin import TwinOracle
+
+    world = TwinOracle(seed=0).world
+    agents = twin_fleet(world, {"walking": 2, "driving": 1})
+    assert [a.mode for a in agents] == ["walking", "walking", "driving"]
+    assert agents[0].speed_m_s == world.scenario.oracle["walking_speed"]
+    assert agents[2].speed_m_s == world.scenario.oracle["driving_speed"]
+    _, offset = world.scenario.route.project(agents[0].position[None])
+    assert offset[0] == pytest.approx(0.0, abs=1e-6)

@@ -33,7 +33,7 @@ def test_acquire_writes_summary_report_and_queries(tmp_path: Path) -> None:
     out = tmp_path / "acq"
     args = ["acquire", "--budget", "1500", "--seeds", "1", "--iterations", "1", "--max-actions", "2",
             "--acquire-size", "2", "--initial-pool", "6", "--initial-labels", "3", "--n-test", "40",
-            "--out", str(out)]  # fmt: skip
+            "--fleet", "walking:2,driving:1", "--out", str(out)]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = _outputs(out, {"joint", "annotate_only", "random"})
@@ -41,6 +41,8 @@ def test_acquire_writes_summary_report_and_queries(tmp_path: Path) -> None:
     queries = pd.read_parquet(out / "queries.parquet")
     assert {"joint:annotate", "joint:acquire"} <= set(queries["arm"])
     assert any(t.startswith("RMSE at equal agent time") for t in summary["tables"])
+    assert summary["fleet"] == {"walking": 2, "driving": 1}
+    assert "fleet_makespan_s" in summary["tables"]["Final state per policy (mean over seeds)"]
     routes = pd.read_parquet(out / "routes.parquet")
     joint = routes[(routes["policy"] == "joint") & (routes["seed"] == 0)].sort_values("stop")
     assert np.all(np.diff(joint["iteration"].to_numpy()) >= 0)  # stops in execution order
@@ -50,6 +52,12 @@ def test_acquire_writes_summary_report_and_queries(tmp_path: Path) -> None:
     assert (out / "figures" / "agent-route-joint.png").stat().st_size > 1000
     results = pd.read_parquet(out / "results.parquet")
     assert results["cost"].max() <= 1500 and set(results["seed"]) == {0}
+
+
+def test_acquire_bad_fleet_is_one_line_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["acquire", "--fleet", "cycling:2", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: --fleet") and "Traceback" not in result.output
 
 
 def test_acquire_budget_too_small_is_one_line_error(tmp_path: Path) -> None:

@@ -161,6 +161,37 @@ class Plan:
         )
 
 
+def parse_fleet(text: str, option: str = "fleet") -> dict[str, int]:
+    """Agent counts per mode from ``"walking:2,driving:1"`` (a mode may be left out)."""
+    fleet: dict[str, int] = {}
+    for item in (part.strip() for part in str(text).split(",")):
+        if not item:
+            continue
+        mode, sep, count = item.partition(":")
+        mode = mode.strip()
+        if mode not in MODES or not sep or not count.strip().isdigit() or int(count) < 1:
+            raise InvalidInputError(
+                option,
+                f"entry {item!r} must be MODE:COUNT with MODE one of {', '.join(MODES)} "
+                "and COUNT a positive integer",
+            )
+        fleet[mode] = fleet.get(mode, 0) + int(count)
+    if not fleet:
+        raise InvalidInputError(option, f"names no agent: {text!r}")
+    return fleet
+
+
+def twin_fleet(world: Any, fleet: dict[str, int]) -> list[Agent]:
+    """Agents of the twin: ``fleet[mode]`` per mode, at the start of the loop, at the oracle's speeds."""
+    start = world.scenario.route.position(np.array(0.0))
+    speeds = world.scenario.oracle
+    return [
+        Agent(f"{mode}-{i}", mode, float(start[0]), float(start[1]), speed=speeds[f"{mode}_speed"])
+        for mode in MODES
+        for i in range(fleet.get(mode, 0))
+    ]
+
+
 # --------------------------------------------------------------------------- inputs
 def local_xy(
     latitude: Any, longitude: Any, origin: tuple[float, float] | None = None

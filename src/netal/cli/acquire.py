@@ -43,6 +43,11 @@ def acquire(
         "--policies",
         help="Comma-separated policies (joint, annotate_only, random).",
     ),
+    fleet: str = typer.Option(
+        "walking:1,driving:1",
+        "--fleet",
+        help="Measurement agents per mode (e.g. walking:2,driving:1): each round's stops are re-planned for them (networkx TSP along the loop) and their makespan is reported next to the single agent's time.",
+    ),
     out: Path = typer.Option(Path("acquire-out"), "--out", "-o", help="Output directory."),
     jobs: int = jobs_option(),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
@@ -66,7 +71,10 @@ def acquire(
             n_initial_labels=initial_labels,
             n_test=n_test,
         ).check()
+        from netal.acquisition.agents import parse_fleet
+
         names = _names(policies, "--policies")
+        agents = parse_fleet(fleet, "--fleet")
         seed_list = list(range(first_seed, first_seed + seeds))
         with (
             open_executor(min(jobs, len(seed_list))) as pool,
@@ -77,6 +85,7 @@ def acquire(
                 seeds=seed_list,
                 policies=names,
                 config=config,
+                fleet=agents,
                 on_result=_ticker(tick),
                 executor=pool,
             )

@@ -133,12 +133,43 @@ def _write(
 
 
 # ---------------------------------------------------------------------- joint
+def fleet_makespan(queries: pd.DataFrame, world: Any, fleet: dict[str, int]) -> tuple[float, float]:
+    """Agent time of a joint run's executed rounds and the makespan had a fleet visited the same stops.
+
+    For every iteration after the initial one, the stops the oracle's single
+    agent made (``queries`` of one run, in execution order, with ``cost``) are
+    planned for the agents of ``fleet`` (:func:`netal.acquisition.agents.twin_fleet`,
+    each starting the round at the start of the loop) with
+    :func:`netal.acquisition.agents.plan` along the loop; measurement time is
+    the oracle's (``measure_duration_s`` for annotations, ``observe_duration_s``
+    for observations).  Returns ``(executed_s, fleet_makespan_s)`` summed over
+    the rounds.
+    """
+    from netal.acquisition.agents import make_requests, plan, twin_fleet, twin_loop_distance
+
+    agents = twin_fleet(world, fleet)
+    distance = twin_loop_distance(world)
+    oracle = world.scenario.oracle
+    executed = makespan = 0.0
+    for _, stops in queries[queries["iteration"] > 0].groupby("iteration", sort=True):
+        xy = world.scenario.to_xy(stops["latitude"].to_numpy(), stops["longitude"].to_numpy())
+        duration = np.where(
+            stops["kind"].to_numpy() == "annotate",
+            oracle["measure_duration_s"],
+            oracle["observe_duration_s"],
+        )
+        requests = make_requests(xy, duration, stops["mobility_mode"].to_numpy())
+        makespan += plan(requests, agents, distance=distance).makespan_s
+        executed += float(stops["cost"].sum())
+    return executed, makespan
+
+
 def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
     """Every policy on one seed (module level: runs in worker processes)."""
     from netal.acquisition.joint import RegionGrid, make_test_set, run_joint_acquisition
     from netal.twin import TwinOracle
 
-    seed, policies, config = item
+    seed, policies, config, fleet = item
     world = TwinOracle(seed=seed).world
     grid = RegionGrid.from_world(world, config.n_position_bins, config.n_speed_bins)
     test = make_test_set(world, grid, config.n_test, seed + 7919)
@@ -156,6 +187,7 @@ def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
             )
         )
         last = result.history.iloc[-1]
+        executed_s, fleet_s = fleet_makespan(q, world, fleet)
         finals.append(
             {
                 "policy": policy,
@@ -170,6 +202,8 @@ def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
                     ((q["kind"] == "acquire") & (q["iteration"] > 0)).sum()
                 ),
                 "final_rmse": float(last["rmse"]),
+                "executed_rounds_s": executed_s,
+                "fleet_makespan_s": fleet_s,
             }
         )
     return {"rows": rows, "queries": queries, "finals": finals, "routes": routes}
@@ -181,6 +215,7 @@ def run_joint(
     seeds: Sequence[int] = (0, 1, 2),
     policies: Sequence[str] = ("joint", "annotate_only", "random"),
     config: Any = None,
+    fleet: dict[str, int] | None = None,
     on_result: Progress | None = None,
     executor: Any = None,
 ) -> NetworkOutcome:
@@ -197,6 +232,10 @@ def run_joint(
         Names of :data:`netal.acquisition.joint.JOINT_POLICIES`.
     config
         :class:`netal.acquisition.joint.JointConfig` (budget, iterations, ...).
+    fleet
+        Agents per mobility mode (default one pedestrian and one driver): the
+        summary compares the single agent's executed rounds with the makespan
+        of the same stops planned for this fleet (:func:`fleet_makespan`).
     on_result
         Called with ``(policy, seed)`` after each run.
     executor
@@ -207,10 +246,11 @@ def run_joint(
 
     config = (config or JointConfig()).check()
     seeds = _seeds(seeds)
+    fleet = dict(fleet or {"walking": 1, "driving": 1})
     for name in policies:
         JOINT_POLICIES.get(name)
     outputs = _map_seeds(
-        _joint_seed, [(seed, tuple(policies), config) for seed in seeds], executor, on_result,
+        _joint_seed, [(seed, tuple(policies), config, fleet) for seed in seeds], executor, on_result,
         policies,
     )  # fmt: skip
     rows = [r for out in outputs for r in out["rows"]]
@@ -243,7 +283,7 @@ def run_joint(
         baseline="random",
         tables=tables,
         queries=pd.concat(queries, ignore_index=True),
-        extra={"budget_s": config.budget, "x_axis": "cost = agent seconds"},
+        extra={"budget_s": config.budget, "fleet": fleet, "x_axis": "cost = agent seconds"},
     )
 
 

@@ -77,6 +77,18 @@ def jobs_option() -> Any:
     )
 
 
+@contextlib.contextmanager
+def seed_runner(
+    jobs: int, n_seeds: int, n_cells: int, description: str
+) -> Iterator[tuple[Any, Callable[..., None]]]:
+    """Worker processes for ``n_seeds`` seeds (at most ``jobs``; this process for one) and a progress bar."""
+    with (
+        open_executor(min(jobs, n_seeds)) as pool,
+        grid_progress(n_cells, description) as tick,
+    ):
+        yield pool, tick
+
+
 def open_executor(
     jobs: int, executor: str = "", scheduler: str = ""
 ) -> contextlib.AbstractContextManager[Any]:

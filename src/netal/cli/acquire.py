@@ -56,7 +56,7 @@ def acquire(
 
     Writes OUT/summary.json (curves against labels and cost in agent seconds), OUT/queries.parquet and OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, grid_progress, open_executor
+    from netal.cli._common import fail_cleanly, seed_runner
 
     with fail_cleanly(debug):
         from netal.acquisition.joint import JointConfig
@@ -76,10 +76,9 @@ def acquire(
         names = _names(policies, "--policies")
         agents = parse_fleet(fleet, "--fleet")
         seed_list = list(range(first_seed, first_seed + seeds))
-        with (
-            open_executor(min(jobs, len(seed_list))) as pool,
-            grid_progress(len(names) * len(seed_list), "joint acquisition") as tick,
-        ):
+        with seed_runner(
+            jobs, len(seed_list), len(names) * len(seed_list), "joint acquisition"
+        ) as (pool, tick):
             outcome = run_joint(
                 out,
                 seeds=seed_list,

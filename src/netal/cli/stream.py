@@ -39,7 +39,7 @@ def stream(
 
     Writes OUT/summary.json (held-out RMSE against labels bought) and OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, grid_progress, open_executor
+    from netal.cli._common import fail_cleanly, seed_runner
 
     with fail_cleanly(debug):
         from netal.experiments.network import run_stream_experiment
@@ -49,9 +49,9 @@ def stream(
         names = _names(managers, "--managers")
         seed_list = list(range(first_seed, first_seed + seeds))
         arms = 1 + len([m for m in names if m != "fixed_rate"])
-        with (
-            open_executor(min(jobs, len(seed_list))) as pool,
-            grid_progress(arms * len(seed_list), f"stream on {dataset}") as tick,
+        with seed_runner(jobs, len(seed_list), arms * len(seed_list), f"stream on {dataset}") as (
+            pool,
+            tick,
         ):
             outcome = run_stream_experiment(
                 out,

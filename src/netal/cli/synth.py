@@ -45,7 +45,7 @@ def synth(
 
     Writes OUT/summary.json (with the guard's rejection rate and rare-condition coverage), OUT/queries.parquet and OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, grid_progress, open_executor
+    from netal.cli._common import fail_cleanly, seed_runner
 
     with fail_cleanly(debug):
         from netal.errors import InvalidInputError
@@ -58,10 +58,9 @@ def synth(
                 "--generator", f"{generator!r} has no command-line parameters here"
             )
         seed_list = list(range(first_seed, first_seed + seeds))
-        with (
-            open_executor(min(jobs, len(seed_list))) as pool,
-            grid_progress(3 * len(seed_list), f"query synthesis ({generator})") as tick,
-        ):
+        with seed_runner(
+            jobs, len(seed_list), 3 * len(seed_list), f"query synthesis ({generator})"
+        ) as (pool, tick):
             outcome = run_synthesis_experiment(
                 out,
                 generator=generator,

@@ -222,6 +222,17 @@ def _check_numeric(
         raise DataError(str(path), f"row {row}: must be {kind}, got {values[row]}", column=column)
 
 
+def _text_columns(frame: pd.DataFrame, path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Fail on a missing value in any of ``columns`` (naming file, row and column); cast them to str."""
+    for column in columns:
+        null = frame[column].isna().to_numpy()
+        if null.any():
+            row = int(np.flatnonzero(null)[0])
+            raise DataError(str(path), f"row {row}: missing value", column=column)
+        frame[column] = frame[column].astype(str)
+    return frame
+
+
 def load_queries(path: str | Path) -> pd.DataFrame:
     """Read and validate ``queries.parquet`` (one row per queried sample)."""
     path = Path(path)
@@ -231,14 +242,7 @@ def load_queries(path: str | Path) -> pd.DataFrame:
     for column in ("latitude", "longitude"):
         _check_numeric(frame, path, column)
     _check_numeric(frame, path, "score", finite=False)
-    for column in ("arm", "mobility_mode"):
-        null = frame[column].isna().to_numpy()
-        if null.any():
-            row = int(np.flatnonzero(null)[0])
-            raise DataError(str(path), f"row {row}: missing value", column=column)
-    frame["arm"] = frame["arm"].astype(str)
-    frame["mobility_mode"] = frame["mobility_mode"].astype(str)
-    return frame
+    return _text_columns(frame, path, ("arm", "mobility_mode"))
 
 
 def load_routes(path: str | Path) -> pd.DataFrame:
@@ -249,14 +253,7 @@ def load_routes(path: str | Path) -> pd.DataFrame:
         _check_numeric(frame, path, column, integer=True)
     for column in ("latitude", "longitude"):
         _check_numeric(frame, path, column)
-    for column in ("policy", "kind"):
-        null = frame[column].isna().to_numpy()
-        if null.any():
-            row = int(np.flatnonzero(null)[0])
-            raise DataError(str(path), f"row {row}: missing value", column=column)
-    frame["policy"] = frame["policy"].astype(str)
-    frame["kind"] = frame["kind"].astype(str)
-    return frame
+    return _text_columns(frame, path, ("policy", "kind"))
 
 
 def load_uncertainty(path: str | Path) -> pd.DataFrame:

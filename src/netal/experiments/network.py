@@ -19,7 +19,6 @@ well as labels.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -80,14 +79,13 @@ def _map_seeds(
     """
     from netal.experiments.executors import SerialExecutor
 
+    pool = executor if executor is not None else SerialExecutor()
     done: dict[int, dict[str, Any]] = {}
-    with contextlib.ExitStack() as stack:
-        pool = executor if executor is not None else stack.enter_context(SerialExecutor())
-        for item, output in pool.map_unordered(fn, items):
-            done[item[0]] = output
-            if on_result is not None:
-                for arm in arms:
-                    on_result(arm, item[0])
+    for item, output in pool.map_unordered(fn, items):
+        done[item[0]] = output
+        if on_result is not None:
+            for arm in arms:
+                on_result(arm, item[0])
     return [done[item[0]] for item in items]
 
 
@@ -115,6 +113,7 @@ def _write(
     tables: dict[str, str],
     queries: pd.DataFrame | None,
     extra: dict[str, Any],
+    side_files: dict[str, pd.DataFrame] | None = None,
 ) -> NetworkOutcome:
     from netal.report import build_report, summary_from_results, write_summary
 
@@ -125,6 +124,8 @@ def _write(
     summary["tables"] = {**summary["tables"], **tables}
     summary.update(extra)
     results.to_parquet(out_dir / "results.parquet", index=False)
+    for name, frame in (side_files or {}).items():
+        frame.to_parquet(out_dir / name, index=False)
     if queries is not None and len(queries):
         queries[list(QUERY_COLUMNS)].to_parquet(out_dir / "queries.parquet", index=False)
     write_summary(out_dir, summary)
@@ -243,6 +244,7 @@ def run_joint(
         (local processes, Dask); None runs them in this process.
     """
     from netal.acquisition.joint import JOINT_POLICIES, JointConfig
+    from netal.report.inputs import ROUTE_COLUMNS
 
     config = (config or JointConfig()).check()
     seeds = _seeds(seeds)
@@ -265,10 +267,6 @@ def run_joint(
         .drop(columns="seed")
     )
     levels = [config.budget * share for share in (0.25, 0.5, 0.75, 1.0)]
-    from netal.report.inputs import ROUTE_COLUMNS
-
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    routes[list(ROUTE_COLUMNS)].to_parquet(Path(out_dir) / "routes.parquet", index=False)
     tables = {
         "Final state per policy (mean over seeds)": _table(final.reset_index().round(2)),
         "RMSE at equal agent time (mean and 95 % t CI over seeds; "
@@ -284,6 +282,7 @@ def run_joint(
         tables=tables,
         queries=pd.concat(queries, ignore_index=True),
         extra={"budget_s": config.budget, "fleet": fleet, "x_axis": "cost = agent seconds"},
+        side_files={"routes.parquet": routes[list(ROUTE_COLUMNS)]},
     )
 
 
@@ -474,9 +473,9 @@ def run_stream_experiment(
     for name in arms.values():
         BUDGET_MANAGERS.get(name)
     if dataset != "twin":
-        _dataset_stream(
-            dataset, seeds[0], rows, n_test, data_dir
-        )  # bad names/sizes fail here, once
+        from netal.data import DATASETS
+
+        DATASETS.get(dataset)  # an unknown name fails here, before any worker loads data
     settings = {
         "dataset": dataset, "data_dir": data_dir, "rows": rows, "n_test": n_test,
         "n_initial": n_initial, "checkpoints": checkpoints, "arms": arms,

@@ -177,12 +177,11 @@ def build_report(out_dir: str | os.PathLike[str]) -> Path:
         )
     routes_path = out / ROUTES_FILE
     if routes_path.exists():
-        background = queries if queries is not None else None
         sections.append(
             (
                 "agent-routes",
                 "Agent routes",
-                _route_blocks(load_routes(routes_path), background, fig_dir),
+                _route_blocks(load_routes(routes_path), queries, fig_dir),
             )
         )
     if uncertainty is not None:

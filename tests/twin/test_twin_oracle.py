@@ -8,7 +8,7 @@ import pytest
 
 from netal.data.lumos5g_schema import LUMOS5G_COLUMNS
 from netal.errors import InvalidInputError
-from netal.loop.oracle import Oracle
+from netal.oracle import Oracle
 from netal.twin.oracle import TwinOracle, TwinPoolOracle
 from netal.twin.world import World
 

@@ -1,52 +1,24 @@
-"""Oracles: whatever provides the ground truth for queried samples.
+"""Oracles of the engine: the dataset replay, and the protocol every oracle follows.
 
-The loop talks to an oracle only through :class:`Oracle`.  A dataset replay
-(:class:`ReplayOracle`) hides the labels of a fixed table until they are
-queried; the digital twin and human annotators implement the same protocol.
-Samples are identified by integer ids (their row ids in the pool).
+The loop talks to an oracle only through :class:`~netal.oracle.Oracle`
+(defined in the base module :mod:`netal.oracle` and re-exported here with
+:class:`~netal.oracle.OracleAnswer`).  A dataset replay (:class:`ReplayOracle`)
+hides the labels of a fixed table until they are queried; the digital twin and
+human annotators implement the same protocol.  Samples are identified by
+integer ids (their row ids in the pool).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
 from netal._validation import as_float_array, check_ids
 from netal.errors import InvalidInputError
+from netal.oracle import Oracle, OracleAnswer
 
-
-@dataclass(frozen=True)
-class OracleAnswer:
-    """Labels for queried ids and what each cost.
-
-    Attributes
-    ----------
-    ids
-        The queried ids, ``int64``, in query order.
-    labels
-        One label per id: shape ``(n,)`` or ``(n, h)``.
-    costs
-        Cost actually incurred per id, ``(n,)`` (same unit as the cost budget).
-    """
-
-    ids: np.ndarray
-    labels: np.ndarray
-    costs: np.ndarray
-
-
-@runtime_checkable
-class Oracle(Protocol):
-    """Provides labels on request, at a cost."""
-
-    def cost(self, ids: np.ndarray) -> np.ndarray:
-        """Expected cost of labeling each id, ``(n,)``, known before querying."""
-        ...
-
-    def query(self, ids: np.ndarray) -> OracleAnswer:
-        """Return the labels of ``ids`` (and what they cost)."""
-        ...
+__all__ = ["Oracle", "OracleAnswer", "ReplayOracle"]
 
 
 class ReplayOracle:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,13 +36,11 @@ import pandas as pd
 from netal._validation import check_ids
 from netal.data.lumos5g_schema import LUMOS5G_COLUMNS, LUMOS5G_TARGET
 from netal.errors import InvalidInputError
+from netal.oracle import OracleAnswer
 from netal.twin.generator import resolve_world, simulate_frame
 from netal.twin.mobility import Runs, approach_windows
 from netal.twin.scenario import Scenario
 from netal.twin.world import World
-
-if TYPE_CHECKING:  # netal.loop pulls in the learners (torch); import it only when answering
-    from netal.loop.oracle import OracleAnswer
 
 MODES = ("walking", "driving")
 DIRECTIONS = ("CW", "ACW")
@@ -294,7 +292,7 @@ class TwinOracle:
 
 
 class TwinPoolOracle:
-    """The id-based :class:`netal.loop.oracle.Oracle` protocol over a table of candidate conditions.
+    """The id-based :class:`netal.oracle.Oracle` protocol over a table of candidate conditions.
 
     Id ``i`` is row ``i`` of ``conditions``; ``query(ids)`` sends the agent to
     measure those rows (in the given order) and returns their throughput.
@@ -328,8 +326,6 @@ class TwinPoolOracle:
 
     def query(self, ids: Any) -> OracleAnswer:
         """Measure ``ids`` and return their ``Throughput`` labels (Mbit/s) and costs."""
-        from netal.loop.oracle import OracleAnswer
-
         ids = check_ids(ids, len(self))
         if ids.size == 0:
             return OracleAnswer(ids=ids, labels=np.zeros(0), costs=np.zeros(0))

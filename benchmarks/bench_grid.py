@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netal.experiments import (
+from netal.harness import (
     Cell,
     CellResult,
     DaskExecutor,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from netal.experiments import ResultStore, stats
+from netal.harness import ResultStore, stats
 
 
 def digest(bench_dir: Path) -> str:

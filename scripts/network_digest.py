@@ -5,7 +5,7 @@ Usage: ``python scripts/network_digest.py [--labels] OUT_DIR COLUMN BASELINE [LE
 Reads ``OUT_DIR/results.parquet`` and prints one Markdown row per arm and cost level: ``COLUMN`` (e.g. ``rmse``,
 ``n_turning``) of the last iteration each run had reached within that cost, mean and 95 % t interval over seeds,
 and the paired difference against ``BASELINE`` (an arm name) with its 95 % t interval, paired t-test and Wilcoxon
-p-values (:func:`netal.experiments.stats.compare_at_cost`). Without levels: the smallest final cost of any run, so
+p-values (:func:`netal.harness.stats.compare_at_cost`). Without levels: the smallest final cost of any run, so
 every arm is compared at a cost all of them reached. With ``--labels`` the axis is the number of labels instead of
 the cost (equal label counts rather than equal spending).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from netal.experiments import stats
+from netal.harness import stats
 
 
 def _p(value: float) -> str:

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netal.cli.main import app
-from netal.experiments.store import ResultStore
+from netal.harness.store import ResultStore
 
 runner = CliRunner()
 

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from netal.errors import ConfigError, InvalidInputError, UnknownNameError
-from netal.experiments.grid import RECORD_COLUMNS, Cell, CellResult
 from netal.experiments.tabular import (
     BenchPlan,
     RunSpec,
@@ -19,6 +18,7 @@ from netal.experiments.tabular import (
     run_tabular_cell,
     spec_from_cell,
 )
+from netal.harness.grid import RECORD_COLUMNS, Cell, CellResult
 
 TINY_LEARNER = {"hidden": (8,), "epochs": 3, "patience": 2, "n_passes": 4, "batch_size": 32}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netal.experiments import Cell, CellResult, ResultStore
+from netal.harness import Cell, CellResult, ResultStore
 
 CENTER = (44.9765, -93.2713)  # downtown Minneapolis, where Lumos5G was measured
 

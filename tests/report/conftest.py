@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from _report_inputs import synthetic_results, write_case_inputs
 
-from netal.experiments import ResultStore
+from netal.harness import ResultStore
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from _report_inputs import read_summary, synthetic_results
 from matplotlib.image import imread
 
 from netal.errors import DataError
-from netal.experiments import Cell, ResultStore
+from netal.harness import Cell, ResultStore
 from netal.report import (
     build_report,
     load_queries,

@@ -98,7 +98,7 @@ def open_executor(
     without an address starts a local Dask cluster with ``jobs`` workers;
     otherwise local worker processes, or this process when ``jobs == 1``.
     """
-    from netal.experiments.executors import make_executor
+    from netal.harness.executors import make_executor
 
     name = executor or ("dask" if scheduler else ("local" if jobs > 1 else "serial"))
     if scheduler and name != "dask":

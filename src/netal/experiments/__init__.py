@@ -1,96 +1,24 @@
-"""Benchmark harness: grids of cells, a crash-safe results store, executors and statistics.
+"""Studies: what netal runs end to end, each writing files the report reads.
 
-Typical use (what ``netal bench`` does)::
-
-    from netal.experiments import ResultStore, make_cells, make_executor, run_grid
-    from netal.experiments import stats
-
-    cells = make_cells(["twin"], ["random", "lcmd"], range(10), batch_size=16)
-    store = ResultStore("out/bench/cells")
-    with make_executor("local", jobs=2) as executor:  # or "dask", address=...
-        run_grid(cells, run_cell, store, executor)  # resumes: skips stored cells
-    df = store.load()
-    print(stats.to_markdown(stats.summarize(df)))
-
-``run_cell(cell) -> CellResult`` is a module-level function supplied by the
-caller (the loop); :func:`netal.experiments.synthetic.synthetic_run_cell` is a
-small self-contained example.
+A study prepares data, drives the engine (or a network-centric part) over seeds
+or cells, and writes its outputs (``summary.json``, ``results.parquet``,
+``queries.parquet``, ...) and ``report.html``.  The machinery a study runs on
+(grids of cells, the results store, executors, statistics) is the study-independent
+:mod:`netal.harness`; the column names a study writes are :mod:`netal.schemas`.
 
 Modules
 -------
-grid
-    :class:`Cell`, :class:`CellResult`, :func:`make_cells`, :func:`run_grid`,
-    :func:`initial_indices`.
-store
-    :class:`ResultStore` (one Parquet file per finished cell, atomic writes).
-executors
-    :class:`SerialExecutor`, :class:`LocalExecutor`, :class:`DaskExecutor`,
-    :func:`make_executor`.
-stats
-    Scores, labels-to-reach, paired tests, confidence bands, Markdown tables
-    (Holzmueller et al., JMLR 2023).
+tabular
+    Pool-based active learning on tabular data: ``netal run`` (one run from a
+    TOML file) and ``netal bench`` (a grid of cells).
+casestudy
+    The seed paper's mmWave throughput-forecasting case study (``netal casestudy``).
+network
+    The network-centric settings: joint acquisition (``netal acquire``), stream
+    (``netal stream``) and query synthesis (``netal synth``).
+sources
+    Data sources shared by the studies (twin or registered dataset, encoded features).
+synthetic
+    :func:`~netal.experiments.synthetic.synthetic_run_cell`, a small
+    self-contained cell runner for tests, demos and timing of the harness.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from netal.experiments.executors import (
-        DaskExecutor,
-        Executor,
-        LocalExecutor,
-        SerialExecutor,
-        make_executor,
-    )
-    from netal.experiments.grid import (
-        Cell,
-        CellResult,
-        GridReport,
-        initial_indices,
-        make_cells,
-        run_grid,
-    )
-    from netal.experiments.store import ResultStore
-
-# Imported lazily so that worker processes unpickling a light function (e.g. the
-# executor's initializer) do not pay for pandas and pyarrow.
-_EXPORTS = {
-    "DaskExecutor": "executors",
-    "Executor": "executors",
-    "LocalExecutor": "executors",
-    "SerialExecutor": "executors",
-    "make_executor": "executors",
-    "Cell": "grid",
-    "CellResult": "grid",
-    "GridReport": "grid",
-    "initial_indices": "grid",
-    "make_cells": "grid",
-    "run_grid": "grid",
-    "ResultStore": "store",
-}
-
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'netal.experiments' has no attribute {name!r}") from None
-    return getattr(importlib.import_module(f"netal.experiments.{module}"), name)
-
-
-__all__ = [
-    "Cell",
-    "CellResult",
-    "DaskExecutor",
-    "Executor",
-    "GridReport",
-    "LocalExecutor",
-    "ResultStore",
-    "SerialExecutor",
-    "initial_indices",
-    "make_cells",
-    "make_executor",
-    "run_grid",
-]

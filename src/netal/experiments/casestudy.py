@@ -19,7 +19,7 @@ ones, for 10 iterations.  Two protocols (see ``../shared/docs/CASE-STUDY.md``):
     rows only, no run id as feature, the same training schedule, initial set
     and initialization for every arm of a seed, many seeds, paired differences.
 
-Each (arm, seed) is one :class:`~netal.experiments.grid.Cell` run through the
+Each (arm, seed) is one :class:`~netal.harness.grid.Cell` run through the
 active-learning loop with its own SQLite knowledge base, so an interrupted case
 study resumes (finished cells are skipped, a running cell continues from its
 knowledge base) and cells can run in worker processes or on a Dask cluster.
@@ -44,8 +44,8 @@ from netal.data.lumos5g import lumos5g_dataset
 from netal.data.lumos5g_schema import LUMOS5G_COLUMNS
 from netal.data.windows import paper_split, paper_windows
 from netal.errors import InvalidInputError
-from netal.experiments.grid import Cell, CellResult, initial_indices
 from netal.experiments.sources import encode_features, load_source, sample_places
+from netal.harness.grid import Cell, CellResult, initial_indices
 
 PAPER_REFERENCE: dict[str, tuple[float, float]] = {
     "paper": (389.0, 365.0),
@@ -495,7 +495,7 @@ def _write_side_outputs(workdir: Path, cell: Cell, result: Any, prepared: Prepar
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    from netal.experiments.store import temp_path_for
+    from netal.harness.store import temp_path_for
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(path)
@@ -570,14 +570,14 @@ def run_casestudy(
     out_dir
         Output directory; rerunning with the same directory resumes.
     executor
-        From :func:`netal.experiments.make_executor`; default in-process.
+        From :func:`netal.harness.make_executor`; default in-process.
     on_result
         Progress callback, called after each finished cell.
     report
         Also draw the figures and write ``report.html``.
     """
-    from netal.experiments.grid import run_grid
-    from netal.experiments.store import ResultStore
+    from netal.harness.grid import run_grid
+    from netal.harness.store import ResultStore
     from netal.report import build_report
     from netal.report.summary import summary_from_results, write_summary
 

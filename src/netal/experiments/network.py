@@ -77,7 +77,7 @@ def _map_seeds(
     the same on every backend.  ``on_result(arm, seed)`` is called for each
     arm once its seed is done.
     """
-    from netal.experiments.executors import SerialExecutor
+    from netal.harness.executors import SerialExecutor
 
     pool = executor if executor is not None else SerialExecutor()
     done: dict[int, dict[str, Any]] = {}
@@ -90,14 +90,14 @@ def _map_seeds(
 
 
 def _cost_table(results: pd.DataFrame, levels: list[float], column: str, baseline: str) -> str:
-    from netal.experiments.stats import compare_at_cost
+    from netal.harness.stats import compare_at_cost
 
     table = compare_at_cost(results, levels, column, baseline=baseline)
     return _table(table.drop(columns="dataset"))
 
 
 def _table(frame: pd.DataFrame) -> str:
-    from netal.experiments.stats import to_markdown
+    from netal.harness.stats import to_markdown
 
     return to_markdown(frame)
 
@@ -240,7 +240,7 @@ def run_joint(
     on_result
         Called with ``(policy, seed)`` after each run.
     executor
-        A :mod:`netal.experiments.executors` backend running the seeds
+        A :mod:`netal.harness.executors` backend running the seeds
         (local processes, Dask); None runs them in this process.
     """
     from netal.acquisition.joint import JOINT_POLICIES, JointConfig
@@ -454,7 +454,7 @@ def run_stream_experiment(
         Refit the :class:`~netal.models.BaggingCommittee` of ``n_members``
         trees every ``update_every`` labels.
     executor
-        A :mod:`netal.experiments.executors` backend running the seeds; None
+        A :mod:`netal.harness.executors` backend running the seeds; None
         runs them in this process.
 
     Notes
@@ -788,7 +788,7 @@ def run_synthesis_experiment(
         Extra parameters of a named generator (e.g. ``{"max_components": 4}``
         for ``gmm``, ``{"epochs": 50}`` for ``cvae``).
     executor
-        A :mod:`netal.experiments.executors` backend running the seeds; None
+        A :mod:`netal.harness.executors` backend running the seeds; None
         runs them in this process.
 
     The summary's ``synthesis`` entry holds the guard's rejection rate per

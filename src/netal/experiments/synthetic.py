@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from netal.errors import UnknownNameError
-from netal.experiments.grid import Cell, CellResult, initial_indices
+from netal.harness.grid import Cell, CellResult, initial_indices
 
 _DEFAULTS = {
     "n_pool": 400,
@@ -90,7 +90,7 @@ def synthetic_run_cell(cell: Cell) -> CellResult:
     """Run one synthetic active-learning curve (see the module docstring).
 
     The data depend on ``cell.seed`` only; the initial labeled set comes from
-    :func:`~netal.experiments.grid.initial_indices`, so all strategies of a seed
+    :func:`~netal.harness.grid.initial_indices`, so all strategies of a seed
     share it; the cost of labeling pool row ``i`` is ``1 + |x_i0|``.
     """
     try:

@@ -11,12 +11,12 @@ retraining policy, the seed and the knowledge base.
   :class:`~netal.errors.ConfigError` naming the file and the key.
 * :func:`prepare_tabular` loads, splits, encodes (imputation fitted on the
   training rows only) and builds the candidate pool, the initial set
-  (:func:`~netal.experiments.grid.initial_indices`, identical for every
+  (:func:`~netal.harness.grid.initial_indices`, identical for every
   strategy of a seed) and the test set.
 * :func:`run_active_learning` runs the loop with a
   :class:`~netal.loop.ReplayOracle` and :class:`~netal.loop.TestSetMetrics`;
   with a knowledge-base file a rerun resumes.
-* :func:`run_tabular_cell` maps a :class:`~netal.experiments.grid.Cell` to a
+* :func:`run_tabular_cell` maps a :class:`~netal.harness.grid.Cell` to a
   spec and returns its learning curve (the ``run_cell`` of ``netal bench``).
 
 The bench protocol (same initial set per seed, paired seeds, scores in log
@@ -44,8 +44,8 @@ import pandas as pd
 from netal._validation import check_positive_int
 from netal.data import Dataset, group_split, random_split, spatial_block_split, temporal_split
 from netal.errors import ConfigError, InvalidInputError, NetalError
-from netal.experiments.grid import Cell, CellResult, initial_indices
 from netal.experiments.sources import encode_features, load_source, sample_places
+from netal.harness.grid import Cell, CellResult, initial_indices
 
 BENCH_LEARNER_PARAMS: dict[str, Any] = {
     "hidden": (64, 64),
@@ -1033,8 +1033,8 @@ def run_bench(
     soon as it finishes); a knowledge base per cell goes to ``out_dir/kb``
     so a cell interrupted mid-curve continues where it stopped.
     """
-    from netal.experiments.grid import run_grid
-    from netal.experiments.store import ResultStore
+    from netal.harness.grid import run_grid
+    from netal.harness.store import ResultStore
     from netal.report import build_report
 
     plan.check_data()

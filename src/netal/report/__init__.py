@@ -48,9 +48,9 @@ Inputs
     behind the query maps.
 
 ``cells/`` (a bench)
-    A :class:`netal.experiments.ResultStore` directory.  Used when there is no
+    A :class:`netal.harness.ResultStore` directory.  Used when there is no
     ``summary.json``: one learning-curve figure per dataset and the statistics
-    tables of :mod:`netal.experiments.stats` (scores with standard errors,
+    tables of :mod:`netal.harness.stats` (scores with standard errors,
     labels and cost to reach random's final RMSE, paired tests vs random).
 
 Element ids in the page: ``fig-learning-curves-<dataset>``,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from netal.errors import DataError
-from netal.experiments.store import ResultStore, temp_path_for
+from netal.harness.store import ResultStore, temp_path_for
 from netal.report import figures
 from netal.report.html import FigureBlock, markdown_to_html, render_page, slug
 from netal.report.inputs import (

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 
 from netal.errors import InvalidInputError
-from netal.experiments import stats
-from netal.experiments.store import temp_path_for
+from netal.harness import stats
+from netal.harness.store import temp_path_for
 
 
 def _param_text(value: Any) -> str:
@@ -100,7 +100,7 @@ def summary_from_results(
     Arms are named after their strategy (plus the other ``by`` columns in
     parentheses when ``by`` has more than dataset and strategy).  Label and
     cost curves are means over seeds; the band is the t interval of
-    :func:`netal.experiments.stats.learning_curves`.
+    :func:`netal.harness.stats.learning_curves`.
     """
     if "dataset" in df.columns and set(df["dataset"]) != {dataset}:
         raise InvalidInputError(

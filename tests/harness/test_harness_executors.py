@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from netal.errors import InvalidInputError, UnknownNameError
-from netal.experiments import (
+from netal.experiments.synthetic import synthetic_run_cell
+from netal.harness import (
     Cell,
     DaskExecutor,
     Executor,
@@ -25,7 +26,6 @@ from netal.experiments import (
     SerialExecutor,
     make_executor,
 )
-from netal.experiments.synthetic import synthetic_run_cell
 
 
 def test_make_executor_by_name() -> None:
@@ -93,7 +93,7 @@ RUNNER = textwrap.dedent(
     import os, sys, time
     from pathlib import Path
     import numpy as np
-    from netal.experiments import CellResult, ResultStore, make_cells, make_executor, run_grid
+    from netal.harness import CellResult, ResultStore, make_cells, make_executor, run_grid
 
     MARKS = Path(os.environ["NETAL_TEST_MARKS"])
     SLEEP = float(os.environ["NETAL_TEST_SLEEP"])

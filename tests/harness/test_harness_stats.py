@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as sps
 
 from netal.errors import InvalidInputError
-from netal.experiments import stats
+from netal.harness import stats
 
 
 def _runs(curves: dict[tuple[str, int], np.ndarray], x: np.ndarray, **extra) -> pd.DataFrame:

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from netal.errors import DataError
-from netal.experiments import Cell, CellResult, ResultStore
-from netal.experiments import store as store_module
+from netal.harness import Cell, CellResult, ResultStore
+from netal.harness import store as store_module
 
 
 def _result(n_rows: int, offset: float = 0.0) -> CellResult:
@@ -124,7 +124,7 @@ def test_corrupt_or_misnamed_files_raise_data_error_naming_them(tmp_path: Path) 
 WRITER = textwrap.dedent(
     """
     import sys, numpy as np, pandas as pd
-    from netal.experiments import Cell, CellResult, ResultStore
+    from netal.harness import Cell, CellResult, ResultStore
     store = ResultStore(sys.argv[1])
     n = 50_000
     it = np.arange(n)

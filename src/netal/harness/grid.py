@@ -2,7 +2,7 @@
 
 A *cell* is one learning curve: one dataset, one strategy, one seed and a few
 free-form parameters (learner name, batch size, budgets, initial-set size...).
-:func:`run_grid` runs every cell not yet in a :class:`~netal.experiments.store.ResultStore`
+:func:`run_grid` runs every cell not yet in a :class:`~netal.harness.store.ResultStore`
 through an executor and stores each result as soon as it arrives, so a bench
 that is interrupted (even by ``SIGKILL``) resumes without redoing finished cells.
 
@@ -28,8 +28,8 @@ from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from netal.experiments.executors import Executor
-    from netal.experiments.store import ResultStore
+    from netal.harness.executors import Executor
+    from netal.harness.store import ResultStore
 
 CELL_FIELDS: tuple[str, ...] = ("dataset", "strategy", "seed")
 """The fixed fields of a :class:`Cell` (its free-form ``params`` come in addition)."""
@@ -279,7 +279,7 @@ def run_grid(
         Where results go; cells whose key is already there are skipped.
     executor
         Anything with ``map_unordered(fn, items)`` (see
-        :mod:`netal.experiments.executors`); default: run in this process.
+        :mod:`netal.harness.executors`); default: run in this process.
     on_result
         Called with each cell and its result once stored (e.g. a progress bar).
 
@@ -292,7 +292,7 @@ def run_grid(
         Whatever ``run_cell`` raised, with a note naming the cell; results
         stored before it stay stored.
     """
-    from netal.experiments.executors import SerialExecutor
+    from netal.harness.executors import SerialExecutor
 
     cells = list(cells)
     keys = [cell.key for cell in cells]

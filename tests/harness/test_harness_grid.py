@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from netal.errors import InvalidInputError
-from netal.experiments import (
+from netal.experiments.synthetic import synthetic_run_cell
+from netal.harness import (
     Cell,
     CellResult,
     ResultStore,
@@ -21,7 +22,6 @@ from netal.experiments import (
     make_cells,
     run_grid,
 )
-from netal.experiments.synthetic import synthetic_run_cell
 
 SMALL = {
     "n_pool": 60,
@@ -71,7 +71,7 @@ def test_cell_key_ignores_param_order_and_depends_on_every_field() -> None:
 def test_cell_key_is_stable_across_processes() -> None:
     cell = Cell("twin", "random", 3, {"batch_size": 4, "budget": 2.5, "learner": None})
     code = (
-        "from netal.experiments import Cell;"
+        "from netal.harness import Cell;"
         "print(Cell('twin','random',3,{'learner':None,'budget':2.5,'batch_size':4}).key)"
     )
     keys = {

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from netal.errors import DataError
-from netal.experiments.grid import CELL_FIELDS, Cell, CellResult
+from netal.harness.grid import CELL_FIELDS, Cell, CellResult
 
 _CELL_META = b"netal.cell"
 _IDS_META = b"netal.final_labeled_ids"

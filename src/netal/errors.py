@@ -134,3 +134,11 @@ class ConfigError(NetalError, ValueError):
 
 class KnowledgeBaseError(NetalError, RuntimeError):
     """The knowledge base is inconsistent with the run asked for."""
+
+
+class UnknownQueryError(InvalidInputError):
+    """An answer names a query id that the run never handed out."""
+
+
+class DuplicateAnswerError(InvalidInputError):
+    """An answer for a query, or a sample, that already has one; nothing is recorded."""

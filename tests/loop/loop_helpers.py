@@ -115,7 +115,7 @@ class GDCommittee:
 
 
 class PickledMean:
-    """A learner without get_state/set_state or partial_fit: predicts the label mean."""
+    """A learner without get_state/set_state or partial_fit (checkpointed as a refit note)."""
 
     def __init__(self, random_state: int = 0) -> None:
         self.random_state = random_state
@@ -135,8 +135,19 @@ def make_committee(seed: int, sleep: float = 0.0) -> GDCommittee:
     return GDCommittee(random_state=seed, sleep=sleep)
 
 
+class StatelessWarm(PickledMean):
+    """Has partial_fit but no get_state: cannot continue from a checkpoint."""
+
+    def partial_fit(self, X: Any, y: Any) -> StatelessWarm:
+        return self.fit(X, y)
+
+
 def make_pickled(seed: int) -> PickledMean:
     return PickledMean(random_state=seed)
+
+
+def make_pickled_warm(seed: int) -> StatelessWarm:
+    return StatelessWarm(random_state=seed)
 
 
 def linear_data(

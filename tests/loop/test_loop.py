@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from loop_helpers import GDCommittee, linear_data, make_committee, make_pickled
+from loop_helpers import (
+    GDCommittee,
+    linear_data,
+    make_committee,
+    make_pickled,
+    make_pickled_warm,
+)
 
-from netal.errors import KnowledgeBaseError
+from netal.errors import InvalidInputError, KnowledgeBaseError
 from netal.loop import (
     ActiveLearningLoop,
     Budget,
@@ -200,12 +207,24 @@ def test_windows_and_multi_output_targets() -> None:
     assert result.metrics["test_rmse"].notna().all()
 
 
-def test_learner_without_state_is_pickled_and_resumable(tmp_path: Any) -> None:
+def test_learner_without_state_is_refitted_never_pickled(tmp_path: Any) -> None:
     X, y = linear_data(40)
     path = tmp_path / "kb.sqlite"
     result = _loop(X, y, make_learner=make_pickled, knowledge_base=path).run()
-    assert KnowledgeBase(path).checkpoint("run")[0] == "pickle"
+    kind, note = KnowledgeBase(path).checkpoint("run")
+    assert kind == "refit"
+    assert json.loads(note) == {"n_labeled": len(result.labeled_ids), "train_seed": note_seed(note)}
     np.testing.assert_allclose(result.learner.predict(X[:2]), y[result.labeled_ids].mean())
+
+
+def note_seed(note: bytes) -> int:
+    return int(json.loads(note)["train_seed"])
+
+
+def test_warm_retrain_needs_a_learner_with_state() -> None:
+    X, y = linear_data(40)
+    with pytest.raises(InvalidInputError, match=r"get_state\(\)/set_state\(\)"):
+        _loop(X, y, make_learner=make_pickled_warm, retrain="warm")
 
 
 def test_finished_run_is_returned_from_the_knowledge_base(tmp_path: Any) -> None:

@@ -1,41 +1,42 @@
-"""The pool-based active-learning loop with a persistent, resumable knowledge base.
+"""The active-learning loop: an engine you drive with ask/tell, or let run by itself.
 
 The cycle of the seed paper (section II.B, after Settles, "Active Learning
 Literature Survey", 2009): the learner is trained on an initial labeled set;
-a query strategy ranks the unlabeled pool; the oracle labels the top of the
-ranking; the new labels join the training set; the learner is retrained; repeat.
+an acquisition function ranks the unlabeled pool; the oracle labels the top of
+the ranking; the new labels join the training set; the learner is retrained;
+repeat.  Modelled on python-adaptive's ``ask``/``tell``, the cycle is driven
+from outside:
 
-Iteration 0 trains on the initial set.  Iteration ``t >= 1``:
-
-1. **select**: the strategy picks a batch from the affordable unlabeled rows
-   (see :mod:`netal.loop.budget`) using the learner of iteration ``t - 1``;
-2. **label**: the oracle answers; its answers (queries + labeled rows) are
-   committed to the knowledge base before anything else happens;
-3. **train**: the learner is retrained under the retrain policy;
-4. **evaluate**: built-in metrics, the pool uncertainty (when needed) and the
-   callbacks' metrics are committed together with a checkpoint of the learner;
-5. **stop?**: the stopping criteria look at the committed state.
+* :meth:`ActiveLearningLoop.ask` hands out up to ``n`` queries (sample ids,
+  scores, expected costs), recorded as *pending* in the knowledge base, with an
+  optional lease;
+* :meth:`ActiveLearningLoop.tell` takes labels (or measurements) for pending
+  queries in any order and any number, refusing duplicates;
+  :meth:`~ActiveLearningLoop.refuse` and lease expiry return queries to the pool;
+* the retrain schedule (:mod:`netal.loop.schedule`: every round, every ``k``
+  answers, or on demand) decides when a new model version is trained, and the
+  retrain policy (:mod:`netal.loop.retrain`) how;
+* :meth:`ActiveLearningLoop.run` is ask/tell with a synchronous oracle until a
+  stopping criterion fires.
 
 Determinism and resume
 ----------------------
 Every random generator derives from ``(seed, iteration)``: the strategy gets
-``np.random.default_rng([seed, t])``; the learner of each phase is built by the
-factory with ``derive_seed(seed, t, phase)`` (phases ``"train"``,
-``"evaluate"``, ``"select"``) and, except when trained from scratch, loaded from
-the previous checkpoint (``set_state``; a pickle of the learner for learners
-without ``get_state``).  Each phase thus starts from a state stored in the
-knowledge base, never from what happened to be in memory, so constructing the
-loop again with the same knowledge base and run name continues a killed run
-and ends with the same labeled set and metrics as an uninterrupted run.
+``np.random.default_rng([seed, t])`` (``[seed, t, j]`` for the ``j``-th extra
+``ask`` of round ``t``); the learner of each phase is built by the factory with
+``derive_seed(seed, t, phase)`` (phases ``"train"``, ``"evaluate"``,
+``"select"``) and, except when trained from scratch, loaded from the previous
+checkpoint (:mod:`netal.loop.checkpoints`).  Each phase starts from a state
+stored in the knowledge base, never from what happened to be in memory, so
+constructing the loop again with the same knowledge base and run name
+continues a killed run, pending queries included, and ``run()`` ends with the
+same labeled set and metrics as an uninterrupted run.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-import pickle
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,17 @@ from netal.errors import (
     NonFiniteError,
     ShapeMismatchError,
 )
-from netal.loop.budget import Budget, accumulate
-from netal.loop.callbacks import Callback, IterationContext
-from netal.loop.knowledge import KnowledgeBase, QueryLog, RunProgress
+from netal.loop.budget import Budget
+from netal.loop.callbacks import Callback
+from netal.loop.engine import Engine
+from netal.loop.fingerprint import describe, factory_name, sha256_of
+from netal.loop.knowledge import KnowledgeBase
 from netal.loop.oracle import Oracle
+from netal.loop.queries import Answer, Query, TellResult
 from netal.loop.retrain import RetrainPolicy, make_retrain_policy
+from netal.loop.schedule import EveryRound, RetrainSchedule, make_schedule
+from netal.loop.seeds import derive_seed
 from netal.loop.stopping import (
-    POOL_UNCERTAINTY,
-    LoopState,
     MaxIterations,
     StoppingCriterion,
     with_defaults,
@@ -67,96 +71,6 @@ from netal.strategies.base import Strategy, make_strategy
 
 LearnerFactory = Callable[[int], Any]
 """``make_learner(seed) -> learner``: builds a fresh, unfitted learner."""
-
-_PHASES = {"train": 0, "evaluate": 1, "select": 2}
-_SCALAR_TYPES = (bool, int, float, str, type(None))
-
-
-def derive_seed(seed: int, iteration: int, phase: str) -> int:
-    """The learner seed of ``phase`` (``train``/``evaluate``/``select``) in ``iteration``.
-
-    A 32-bit integer from ``np.random.SeedSequence([seed, iteration, phase])``,
-    so phases and iterations get independent, reproducible streams.
-    """
-    if phase not in _PHASES:
-        raise InvalidInputError("phase", f"must be one of {sorted(_PHASES)}, got {phase!r}")
-    sequence = np.random.SeedSequence([int(seed), int(iteration), _PHASES[phase]])
-    return int(sequence.generate_state(1, dtype=np.uint32)[0])
-
-
-def _snapshot_state(learner: Any) -> bytes:
-    return learner.get_state()
-
-
-def _snapshot_pickle(learner: Any) -> bytes:
-    return pickle.dumps(learner, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _restore_state(state: bytes, make_learner: LearnerFactory, seed: int) -> Any:
-    learner = make_learner(seed)
-    learner.set_state(state)
-    return learner
-
-
-def _restore_pickle(state: bytes, make_learner: LearnerFactory, seed: int) -> Any:
-    return pickle.loads(state)
-
-
-_RESTORERS: dict[str, Callable[[bytes, LearnerFactory, int], Any]] = {
-    "state": _restore_state,
-    "pickle": _restore_pickle,
-}
-
-
-def _describe_value(value: Any, depth: int) -> Any:
-    """A JSON-ready stand-in for a component attribute, or ``None`` to leave it out."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, _SCALAR_TYPES):
-        return value
-    if isinstance(value, np.generic):
-        return _describe_value(value.item(), depth)
-    if isinstance(value, np.ndarray):
-        return {"shape": list(value.shape), "sha256": _sha256(value)}
-    if isinstance(value, list | tuple):
-        return [_describe_value(item, depth) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _describe_value(item, depth) for key, item in sorted(value.items())}
-    if depth > 0 and hasattr(value, "__dict__") and not callable(value):
-        return _describe(value, depth - 1)
-    return None
-
-
-def _describe(component: Any, depth: int = 3) -> dict[str, Any]:
-    """JSON description of a component (class, name, public attributes) for the run's config."""
-    to_dict = getattr(component, "to_dict", None)
-    if callable(to_dict):
-        return dict(to_dict())
-    kind = type(component)
-    params = {}
-    for key, value in sorted(vars(component).items()):
-        described = None if key.startswith("_") else _describe_value(value, depth)
-        if described is not None:
-            params[key] = described
-    described_component: dict[str, Any] = {
-        "class": f"{kind.__module__}.{kind.__qualname__}",
-        "params": params,
-    }
-    name = getattr(component, "name", None)
-    if isinstance(name, str):
-        described_component["name"] = name
-    return described_component
-
-
-def _factory_name(make_learner: Any) -> str:
-    target = getattr(make_learner, "func", make_learner)  # functools.partial
-    module = getattr(target, "__module__", type(target).__module__)
-    name = getattr(target, "__qualname__", type(target).__qualname__)
-    return f"{module}.{name}"
-
-
-def _sha256(array: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(array).view(np.uint8).ravel()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -259,14 +173,32 @@ class ActiveLearningLoop:
         (automatic when a stopping criterion needs it).
     learner_name
         Name of the learner in the run's config (default: the factory's name).
+    retrain_every
+        When to train a new model version (:mod:`netal.loop.schedule`):
+        ``"round"`` (default: once no query is pending), a positive integer
+        ``k`` (every ``k`` new labels), ``"manual"`` (only :meth:`train`).
+        Version 0 is always trained as soon as the initial set is labeled.
+    lease
+        Default lease of asked queries in seconds (``None``: no expiry); an
+        expired query returns to the pool.
+    clock
+        Time source for leases, ``() -> epoch seconds`` (default
+        :func:`time.time`).
 
     Examples
     --------
+    Let it run with a synchronous oracle:
+
     >>> loop = ActiveLearningLoop(  # doctest: +SKIP
     ...     X, ReplayOracle(y), make_learner, "random", initial_ids=range(20),
     ...     batch_size=4, max_iterations=10, knowledge_base="kb.sqlite")
     >>> result = loop.run()  # doctest: +SKIP
     >>> result.metrics["test_rmse"]  # doctest: +SKIP
+
+    Or drive it, e.g. from annotators who answer at their own pace:
+
+    >>> queries = loop.ask(4, lease=3600)  # doctest: +SKIP
+    >>> loop.tell([Answer(q.query_id, measure(q.sample_id)) for q in queries])  # doctest: +SKIP
     """
 
     def __init__(
@@ -290,6 +222,9 @@ class ActiveLearningLoop:
         run_name: str = "run",
         track_pool_uncertainty: bool = False,
         learner_name: str | None = None,
+        retrain_every: str | int | RetrainSchedule = "round",
+        lease: float | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.X = self._check_X(X)
         self.oracle = self._check_oracle(oracle, len(self.X))
@@ -337,7 +272,13 @@ class ActiveLearningLoop:
         if not isinstance(run_name, str) or not run_name:
             raise InvalidInputError("run_name", f"must be a non-empty string, got {run_name!r}")
         self.run_name = run_name
-        self.learner_name = learner_name or _factory_name(make_learner)
+        self.learner_name = learner_name or factory_name(make_learner)
+        self.retrain_schedule = make_schedule(retrain_every)
+        self.lease = self._check_lease(lease, "lease")
+        if not callable(clock):
+            raise InvalidInputError("clock", f"must be callable, got {clock!r}")
+        self.clock = clock
+        self._engine: Engine | None = None
 
     # ------------------------------------------------------------ validation
 
@@ -405,7 +346,7 @@ class ActiveLearningLoop:
 
     def _check_learner_capabilities(self) -> None:
         probe = self.make_learner(derive_seed(self.seed, 0, "train"))
-        self._learner_params = _describe(probe, depth=0).get("params", {})
+        self._learner_params = describe(probe, depth=0).get("params", {})
         for method in ("fit", "predict"):
             if not callable(getattr(probe, method, None)):
                 raise InvalidInputError("make_learner", f"built {probe!r}, which has no {method}()")
@@ -414,6 +355,12 @@ class ActiveLearningLoop:
             raise InvalidInputError(
                 "retrain",
                 f"{self.retrain.name!r} needs a learner with partial_fit(); got {probe!r}",
+            )
+        if continues and not isinstance(probe, SupportsState):
+            raise InvalidInputError(
+                "retrain",
+                f"{self.retrain.name!r} continues from checkpoints and needs a learner with "
+                f"get_state()/set_state(); got {probe!r}",
             )
         if self.track_pool_uncertainty and not isinstance(probe, UncertaintyRegressor):
             raise InvalidInputError(
@@ -426,26 +373,163 @@ class ActiveLearningLoop:
         """The run's configuration as stored in the knowledge base (seed added there)."""
         return {
             "learner": {"name": self.learner_name, "params": self._learner_params},
-            "strategy": _describe(self.strategy),
+            "strategy": describe(self.strategy),
             "batch_size": self.batch_size,
             "budget": self.budget.to_dict(),
-            "stopping": [_describe(criterion) for criterion in self.stopping],
-            "retrain": _describe(self.retrain),
-            "callbacks": [_describe(callback) for callback in self.callbacks],
+            "stopping": [describe(criterion) for criterion in self.stopping],
+            "retrain": describe(self.retrain),
+            "callbacks": [describe(callback) for callback in self.callbacks],
             "track_pool_uncertainty": self.track_pool_uncertainty,
             "n_pool": int(self.X.shape[0]),
             "sample_shape": list(self.X.shape[1:]),
-            "X_sha256": _sha256(self.X),
-            "initial_ids_sha256": _sha256(self.initial_ids),
+            "X_sha256": sha256_of(self.X),
+            "initial_ids_sha256": sha256_of(self.initial_ids),
             "initial_labels": "oracle"
             if self.initial_labels is None
-            else _sha256(self.initial_labels),
-        }
+            else sha256_of(self.initial_labels),
+        } | self._schedule_config()
+
+    def _schedule_config(self) -> dict[str, Any]:
+        """The retrain schedule, left out when it is the classic round (older runs lack it)."""
+        if isinstance(self.retrain_schedule, EveryRound):
+            return {}
+        return {"retrain_every": describe(self.retrain_schedule)}
+
+    # ------------------------------------------------------------- ask/tell
+
+    @staticmethod
+    def _check_lease(lease: float | None, name: str) -> float | None:
+        if lease is None:
+            return None
+        if isinstance(lease, bool) or not isinstance(lease, int | float | np.number):
+            raise InvalidInputError(name, f"must be seconds (a number) or None, got {lease!r}")
+        if not np.isfinite(lease) or lease <= 0:
+            raise InvalidInputError(name, f"must be finite and > 0 seconds, got {lease!r}")
+        return float(lease)
+
+    def open(self) -> ActiveLearningLoop:
+        """Open (or resume) the run in the knowledge base; ``ask``/``tell``/``run`` do it too.
+
+        Raises
+        ------
+        BudgetError
+            If not even one query fits the budget at the start.
+        KnowledgeBaseError
+            If the run name exists with another configuration.
+        """
+        if self._engine is None:
+            costs = self._expected_costs()
+            kb = self.knowledge_base
+            run_id = kb.open_run(self.run_name, self.config(), self.seed)
+            self._engine = Engine(self, run_id, costs, kb.progress(run_id), self.clock)
+        return self
+
+    def _opened(self) -> Engine:
+        self.open()
+        assert self._engine is not None
+        return self._engine
+
+    def ask(self, n: int | None = None, *, lease: float | None = None) -> list[Query]:
+        """Hand out up to ``n`` queries to label or measure, best first.
+
+        The queries are recorded as pending in the knowledge base (their samples
+        are reserved: no other ``ask`` hands them out) before they are returned.
+        Pending queries whose lease ran out go back to the pool first, and a
+        new model version is trained first if the retrain schedule says so.
+
+        Parameters
+        ----------
+        n
+            How many (default ``batch_size``); fewer when the pool or the
+            budget (counting what pending queries reserve) allows fewer.  While
+            the oracle has to label the initial set, the first call returns the
+            whole initial set, whatever ``n``.
+        lease
+            Seconds until the queries expire (default: the loop's ``lease``).
+
+        Returns
+        -------
+        list of Query
+            Empty when the run is finished, a stopping criterion holds, or
+            nothing can be asked before pending queries are answered (e.g. the
+            initial set is still out); :attr:`done` tells these apart.
+        """
+        n = self.batch_size if n is None else check_positive_int(n, "n")
+        lease = self.lease if lease is None else self._check_lease(lease, "lease")
+        return self._opened().ask(n, lease)
+
+    def tell(self, answers: Iterable[Answer], *, wall_time: float | None = None) -> TellResult:
+        """Record labels (or measurements) for queries handed out by :meth:`ask`.
+
+        Rules: answers may come in any order and cover any subset of the
+        pending queries.  All answers of one call are recorded together, or
+        none: an unknown query id raises
+        :class:`~netal.errors.UnknownQueryError`; a query answered before, or a
+        sample labeled meanwhile, raises
+        :class:`~netal.errors.DuplicateAnswerError` (never counted twice); a
+        non-finite or misshapen label raises as usual.  A *late* answer (the
+        query expired or was refused) is accepted while its sample is still
+        unlabeled, and pending re-asks of that sample are superseded.  After
+        recording, a new model version is trained if the schedule says so.
+
+        Parameters
+        ----------
+        answers
+            :class:`Answer` objects (query id, label, optional actual cost).
+        wall_time
+            Seconds the oracle took (recorded with the queries).
+        """
+        return self._opened().tell(answers, wall_time)
+
+    def refuse(self, query_ids: Iterable[int]) -> int:
+        """Return pending queries to the pool (the oracle declined); how many were pending."""
+        return self._opened().refuse(query_ids)
+
+    def expire(self) -> list[int]:
+        """Return pending queries whose lease ran out to the pool now; their ids."""
+        return self._opened().expire()
+
+    def train(self) -> int:
+        """Train a model version on every label so far now (if there are new ones).
+
+        Returns the latest model version (iteration).
+        """
+        return self._opened().train()
+
+    def pending(self) -> list[Query]:
+        """The queries handed out and not yet answered, refused or expired."""
+        return list(self._opened().pending.values())
+
+    @property
+    def model_version(self) -> int:
+        """The latest trained iteration (``-1`` before the initial training)."""
+        return self._opened().last_complete
+
+    @property
+    def done(self) -> bool:
+        """Whether the run is finished (a stopping criterion fired with nothing pending)."""
+        return self._opened().status == "finished"
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Name of the stopping criterion that finished the run, if it is finished."""
+        return self._opened().stop_reason
+
+    def learner(self) -> Any:
+        """The learner of the latest model version."""
+        engine = self._opened()
+        if engine.checkpoint is None:
+            raise InvalidInputError("learner", "no model version is trained yet")
+        return engine.restore(engine.last_complete, "evaluate")
 
     # ------------------------------------------------------------------- run
 
     def run(self) -> LoopResult:
-        """Run (or resume) the loop until a stopping criterion fires.
+        """Run (or resume) the loop with its oracle until a stopping criterion fires.
+
+        ``ask`` then the oracle's ``query`` then ``tell``, with every answer
+        due at once; queries left pending by an earlier, interrupted process
+        are asked of the oracle again first.
 
         Returns
         -------
@@ -459,13 +543,31 @@ class ActiveLearningLoop:
         KnowledgeBaseError
             If the run name exists with another configuration.
         """
-        costs = self._expected_costs()
-        kb = self.knowledge_base
-        run_id = kb.open_run(self.run_name, self.config(), self.seed)
-        progress = kb.progress(run_id)
-        if progress.status != "finished":
-            _RunExecution(self, run_id, costs, progress).execute()
-        return self._result(run_id)
+        engine = self._opened()
+        while engine.status != "finished":
+            queries = self.pending() or engine.ask(self.batch_size, None)
+            if not queries:
+                if engine.status != "finished":
+                    raise InvalidInputError(
+                        "run", "nothing to ask and the run is not finished (pending queries?)"
+                    )
+                break
+            self._answer_with_oracle(queries)
+        return self.result()
+
+    def _answer_with_oracle(self, queries: Sequence[Query]) -> TellResult:
+        ids = np.array([q.sample_id for q in queries], dtype=np.int64)
+        start = time.perf_counter()
+        answer = self.oracle.query(ids)
+        wall = time.perf_counter() - start
+        labels, costs = self._check_answer(answer, ids, queries[0].iteration)
+        return self.tell(
+            [
+                Answer(q.query_id, label, cost)
+                for q, label, cost in zip(queries, labels, costs, strict=True)
+            ],
+            wall_time=wall,
+        )
 
     def _expected_costs(self) -> np.ndarray:
         ids = np.arange(len(self.X), dtype=np.int64)
@@ -481,18 +583,16 @@ class ActiveLearningLoop:
         self.budget.check_startable(costs[unlabeled])
         return costs
 
-    def _result(self, run_id: int) -> LoopResult:
+    def result(self) -> LoopResult:
+        """The run as it stands: labeled set, metrics, queries, the latest learner."""
+        engine = self._opened()
         kb = self.knowledge_base
-        progress = kb.progress(run_id)
-        kind, state = kb.checkpoint_by_id(run_id, progress.last_complete)
-        learner = _RESTORERS[kind](
-            state, self.make_learner, derive_seed(self.seed, progress.last_complete, "evaluate")
-        )
-        assert progress.labels is not None  # a finished run has labels
+        progress = kb.progress(engine.run_id)
+        learner = self.learner() if engine.checkpoint is not None else None
         return LoopResult(
             run_name=self.run_name,
             labeled_ids=progress.labeled_ids,
-            labels=progress.labels,
+            labels=progress.labels if progress.labels is not None else np.empty(0),
             n_initial=int((progress.labeled_iteration == 0).sum()),
             iterations=progress.last_complete,
             spent_labels=progress.spent_labels,
@@ -503,227 +603,6 @@ class ActiveLearningLoop:
             iteration_log=kb.iterations(self.run_name),
             learner=learner,
         )
-
-
-class _RunExecution:
-    """The mutable state of one :meth:`ActiveLearningLoop.run` call."""
-
-    def __init__(
-        self, loop: ActiveLearningLoop, run_id: int, costs: np.ndarray, progress: RunProgress
-    ) -> None:
-        self.loop = loop
-        self.kb = loop.knowledge_base
-        self.run_id = run_id
-        self.costs = costs
-        self.labeled_ids: list[int] = progress.labeled_ids.tolist()
-        self.labels = progress.labels
-        self.unlabeled = np.ones(len(loop.X), dtype=bool)
-        self.unlabeled[progress.labeled_ids] = False
-        self.spent_labels = progress.spent_labels
-        self.spent_cost = progress.spent_cost
-        self.history = {name: list(values) for name, values in progress.history.items()}
-        self.last_labeled = progress.last_labeled
-        self.last_complete = progress.last_complete
-        self.checkpoint: tuple[str, bytes] | None = (
-            self.kb.checkpoint_by_id(run_id, progress.last_complete)
-            if progress.last_complete >= 0
-            else None
-        )
-
-    # ----------------------------------------------------------------- steps
-
-    def execute(self) -> None:
-        if self.last_labeled < 0:
-            self._label_initial()
-        if self.last_labeled > self.last_complete:
-            self._train_and_evaluate(self.last_labeled)
-        while True:
-            reason = self._stop_reason()
-            if reason is None and not self._select_and_label(self.last_complete + 1):
-                reason = "empty_selection"
-            if reason is not None:
-                self.kb.finish_run(self.run_id, reason)
-                return
-            self._train_and_evaluate(self.last_labeled)
-
-    def _label_initial(self) -> None:
-        loop = self.loop
-        ids = loop.initial_ids
-        if loop.initial_labels is not None:
-            labels, query = loop.initial_labels, None
-        else:
-            start = time.perf_counter()
-            answer = loop.oracle.query(ids)
-            wall = time.perf_counter() - start
-            labels, answered_costs = self._check_answer(answer, ids, 0)
-            query = QueryLog("initial", np.full(len(ids), np.nan), answered_costs, wall, False)
-        self.kb.record_labels(
-            self.run_id,
-            0,
-            ids,
-            labels,
-            start_position=0,
-            spent_labels=0,
-            spent_cost=0.0,
-            query=query,
-        )
-        self._add_labels(ids, labels, 0)
-
-    def _select_and_label(self, iteration: int) -> bool:
-        loop, budget = self.loop, self.loop.budget
-        pool_ids = np.flatnonzero(self.unlabeled)
-        candidates = pool_ids[budget.affordable(self.costs[pool_ids], self.spent_cost)]
-        k = budget.batch_limit(loop.batch_size, self.spent_labels, len(candidates))
-        if k < 1:
-            return False
-        learner = self._restore(derive_seed(loop.seed, iteration, "select"))
-        remaining = budget.remaining_cost(self.spent_cost)
-        start = time.perf_counter()
-        selection = loop.strategy.select(
-            learner,
-            loop.X[candidates],
-            loop.X[np.asarray(self.labeled_ids, dtype=np.int64)],
-            k,
-            costs=self.costs[candidates],
-            budget=None if math.isinf(remaining) else remaining,
-            rng=np.random.default_rng([loop.seed, iteration]),
-        )
-        select_seconds = time.perf_counter() - start
-        picked, scores = self._check_selection(selection, len(candidates), k)
-        chosen = candidates[picked]
-        n_fit = budget.fitting_prefix(self.costs[chosen], self.spent_cost)
-        chosen, scores = chosen[:n_fit], scores[:n_fit]
-        if n_fit == 0:
-            return False
-        start = time.perf_counter()
-        answer = loop.oracle.query(chosen)
-        wall = time.perf_counter() - start
-        labels, answered_costs = self._check_answer(answer, chosen, iteration)
-        spent_cost = float(accumulate(self.spent_cost, answered_costs)[-1])
-        spent_labels = self.spent_labels + len(chosen)
-        self.kb.record_labels(
-            self.run_id,
-            iteration,
-            chosen,
-            labels,
-            start_position=len(self.labeled_ids),
-            spent_labels=spent_labels,
-            spent_cost=spent_cost,
-            query=QueryLog(loop.strategy.name, scores, answered_costs, wall),
-            select_seconds=select_seconds,
-        )
-        self.spent_labels, self.spent_cost = spent_labels, spent_cost
-        self._add_labels(chosen, labels, iteration)
-        return True
-
-    def _train_and_evaluate(self, iteration: int) -> None:
-        loop = self.loop
-        ids = np.asarray(self.labeled_ids, dtype=np.int64)
-        X_labeled, y_labeled = loop.X[ids], self.labels
-        seed = derive_seed(loop.seed, iteration, "train")
-        start = time.perf_counter()
-        if self.checkpoint is None or loop.retrain.reinitialize(iteration):
-            learner = loop.make_learner(seed)
-            learner.fit(X_labeled, y_labeled)
-        else:
-            learner = self._restore(seed)
-            learner.partial_fit(X_labeled, y_labeled)
-        train_seconds = time.perf_counter() - start
-        kind = "state" if isinstance(learner, SupportsState) else "pickle"
-        snapshot = {"state": _snapshot_state, "pickle": _snapshot_pickle}[kind](learner)
-        self.checkpoint = (kind, snapshot)
-        metrics = self._evaluate(iteration, ids)
-        self.kb.record_iteration(
-            self.run_id, iteration, metrics, checkpoint=self.checkpoint, train_seconds=train_seconds
-        )
-        for name, value in metrics.items():
-            self.history.setdefault(name, []).append(value)
-        self.last_complete = iteration
-
-    def _evaluate(self, iteration: int, labeled_ids: np.ndarray) -> dict[str, float]:
-        loop = self.loop
-        learner = self._restore(derive_seed(loop.seed, iteration, "evaluate"))
-        pool_ids = np.flatnonzero(self.unlabeled)
-        metrics: dict[str, float] = {
-            "n_labeled": float(len(labeled_ids)),
-            "spent_labels": float(self.spent_labels),
-            "spent_cost": float(self.spent_cost),
-        }
-        if loop.track_pool_uncertainty and len(pool_ids):
-            dist = learner.predict_dist(loop.X[pool_ids])
-            metrics[POOL_UNCERTAINTY] = float(np.mean(dist.epistemic_var))
-        assert self.labels is not None
-        context = IterationContext(
-            iteration=iteration,
-            learner=learner,
-            X=loop.X,
-            labeled_ids=labeled_ids,
-            y_labeled=self.labels,
-            unlabeled_ids=pool_ids,
-        )
-        for callback in loop.callbacks:
-            for name, value in dict(callback.on_iteration_end(context)).items():
-                if name in metrics:
-                    raise InvalidInputError(
-                        "callbacks", f"{callback!r} returned metric {name!r}, which already exists"
-                    )
-                metrics[name] = float(value)
-        return metrics
-
-    def _stop_reason(self) -> str | None:
-        pool_ids = np.flatnonzero(self.unlabeled)
-        state = LoopState(
-            iteration=self.last_complete,
-            spent_labels=self.spent_labels,
-            spent_cost=self.spent_cost,
-            budget=self.loop.budget,
-            n_unlabeled=len(pool_ids),
-            min_pool_cost=float(self.costs[pool_ids].min()) if len(pool_ids) else math.inf,
-            history=self.history,
-        )
-        for criterion in self.loop.stopping:
-            if criterion.should_stop(state):
-                return criterion.name
-        return None
-
-    # --------------------------------------------------------------- helpers
-
-    def _restore(self, seed: int) -> Any:
-        assert self.checkpoint is not None
-        kind, state = self.checkpoint
-        return _RESTORERS[kind](state, self.loop.make_learner, seed)
-
-    def _add_labels(self, ids: np.ndarray, labels: np.ndarray, iteration: int) -> None:
-        self.labeled_ids.extend(int(i) for i in ids)
-        self.unlabeled[ids] = False
-        self.labels = labels if self.labels is None else np.concatenate([self.labels, labels])
-        self.last_labeled = iteration
-
-    def _check_selection(
-        self, selection: Any, n_candidates: int, k: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        name = f"strategy {self.loop.strategy.name!r}"
-        indices = np.asarray(getattr(selection, "indices", None))
-        scores = np.asarray(getattr(selection, "scores", np.zeros(len(indices))), dtype=np.float64)
-        if indices.ndim != 1 or indices.dtype.kind not in "iu":
-            raise InvalidInputError(
-                "strategy", f"{name} returned indices that are not 1-D integers"
-            )
-        if len(indices) > k:
-            raise InvalidInputError(
-                "strategy", f"{name} returned {len(indices)} rows, asked for {k}"
-            )
-        if len(indices) and (indices.min() < 0 or indices.max() >= n_candidates):
-            raise InvalidInputError(
-                "strategy", f"{name} returned indices outside [0, {n_candidates})"
-            )
-        if len(np.unique(indices)) != len(indices):
-            raise InvalidInputError("strategy", f"{name} returned duplicate indices")
-        if len(scores) != len(indices):
-            raise InvalidInputError(
-                "strategy", f"{name} returned {len(scores)} scores for {len(indices)} rows"
-            )
-        return indices.astype(np.int64), scores
 
     def _check_answer(
         self, answer: Any, ids: np.ndarray, iteration: int
@@ -738,11 +617,12 @@ class _RunExecution:
             raise ShapeMismatchError(
                 "labels", f"the oracle returned shape {labels.shape} for {len(ids)} ids"
             )
-        if self.labels is not None and labels.shape[1:] != self.labels.shape[1:]:
+        engine = self._opened()
+        if engine.labels is not None and labels.shape[1:] != engine.labels.shape[1:]:
             raise ShapeMismatchError(
                 "labels",
                 f"the oracle returned labels of shape {labels.shape[1:]} per sample, "
-                f"earlier labels have {self.labels.shape[1:]}",
+                f"earlier labels have {engine.labels.shape[1:]}",
             )
         bad = ~np.isfinite(labels.reshape(len(labels), -1)).all(axis=1)
         if bad.any():

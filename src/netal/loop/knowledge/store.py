@@ -1,39 +1,45 @@
 """The knowledge base: every run, label, query, metric and model version, in SQLite.
 
 The "K" of MAPE-K.  One SQLite file (through SQLAlchemy 2) holds any number of
-runs, e.g. the arms of a comparison.  Tables:
+runs, e.g. the arms of a comparison.  Tables (:mod:`netal.loop.knowledge.tables`):
 
 ``runs``
     name (unique), configuration as canonical JSON, seed, status
     (``running``/``finished``), stop reason, creation and update times.
 ``labeled``
     the labeled set of a run in the order it grew: position, sample id,
-    iteration added (0 = initial set), label as JSON.
+    iteration it was first trained in (0 = initial set), label as JSON.
 ``queries``
-    every oracle query: iteration, sample id, strategy, score, cost, label,
-    wall time of the oracle call, timestamp, and whether it counted against the
-    budget (the initial set does not).
+    every query from the moment ``ask`` hands it out: round, sample id,
+    strategy, score, expected cost, lease expiry, ``ask`` batch and status
+    (``pending``, ``answered``, ``expired``, ``refused``, ``superseded``);
+    once answered also the label, the cost actually incurred, the oracle's wall
+    time and the answer's timestamp; and whether it counted against the budget
+    (the initial set does not).
 ``iterations``
-    one row per iteration: ``labeled`` once its labels are committed,
-    ``complete`` once the learner was trained and evaluated; labels and cost
-    spent so far; timings.
+    one row per iteration (model version): ``labeled`` once labels for it are
+    committed, ``complete`` once the learner was trained and evaluated; labels
+    and cost spent so far; timings.
 ``metrics``
     (iteration, name, value) from the loop and its callbacks.
 ``checkpoints``
-    the learner's state after each iteration (``get_state()`` bytes, or a
-    pickle for learners without it).
+    the learner after each iteration: its ``get_state()`` bytes (tensors and
+    JSON, loaded without unpickling objects) or, for learners without state, a
+    JSON note to refit it from the labeled set.
 
-The database runs in WAL mode with ``synchronous=FULL``; each iteration is
-written in two transactions: first the oracle's answers (queries + labeled
-rows), before anything else happens, then the metrics and checkpoint.  A
-process killed at any moment therefore loses at most the training in flight,
-never a label that was paid for.
+The schema carries an Alembic revision; older files are migrated when opened
+(:mod:`netal.loop.knowledge.migrate`).  The database runs in WAL mode with
+``synchronous=FULL``.  Asked queries, answers and each trained model version
+are committed in their own transactions, answers before anything else happens,
+so a process killed at any moment loses at most the training in flight, never
+a label that was paid for nor a query that was handed out.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,121 +49,36 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Engine,
-    ForeignKey,
-    LargeBinary,
-    String,
-    Text,
-    UniqueConstraint,
     create_engine,
     event,
+    func,
     insert,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from netal.errors import KnowledgeBaseError
+from netal.loop.knowledge.migrate import ensure_current
+from netal.loop.knowledge.tables import (
+    QUERY_ANSWERED,
+    QUERY_PENDING,
+    QUERY_STATUSES,
+    QUERY_SUPERSEDED,
+    Base,
+    CheckpointRecord,
+    IterationRecord,
+    LabeledRecord,
+    MetricRecord,
+    QueryRecord,
+    RunRecord,
+)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-class _Base(DeclarativeBase):
-    pass
-
-
-class RunRecord(_Base):
-    """A named run and its configuration."""
-
-    __tablename__ = "runs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    config: Mapped[str] = mapped_column(Text)
-    seed: Mapped[int]
-    status: Mapped[str] = mapped_column(String(20))
-    stop_reason: Mapped[str | None] = mapped_column(String(100))
-    created: Mapped[datetime]
-    updated: Mapped[datetime]
-
-
-class LabeledRecord(_Base):
-    """One labeled sample of a run."""
-
-    __tablename__ = "labeled"
-    __table_args__ = (
-        UniqueConstraint("run_id", "sample_id"),
-        UniqueConstraint("run_id", "position"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
-    position: Mapped[int]
-    sample_id: Mapped[int]
-    iteration: Mapped[int]
-    label: Mapped[str] = mapped_column(Text)
-
-
-class QueryRecord(_Base):
-    """One oracle query."""
-
-    __tablename__ = "queries"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
-    iteration: Mapped[int]
-    sample_id: Mapped[int]
-    strategy: Mapped[str] = mapped_column(String(100))
-    score: Mapped[float | None]
-    cost: Mapped[float]
-    label: Mapped[str] = mapped_column(Text)
-    wall_time: Mapped[float]
-    timestamp: Mapped[datetime]
-    counted: Mapped[bool]
-
-
-class IterationRecord(_Base):
-    """Progress of one iteration."""
-
-    __tablename__ = "iterations"
-
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
-    iteration: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(20))
-    n_labeled: Mapped[int]
-    spent_labels: Mapped[int]
-    spent_cost: Mapped[float]
-    select_seconds: Mapped[float | None]
-    oracle_seconds: Mapped[float | None]
-    train_seconds: Mapped[float | None]
-    labeled_at: Mapped[datetime]
-    completed_at: Mapped[datetime | None]
-
-
-class MetricRecord(_Base):
-    """One metric value of one iteration."""
-
-    __tablename__ = "metrics"
-
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
-    iteration: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    value: Mapped[float | None]
-
-
-class CheckpointRecord(_Base):
-    """The learner's state after one iteration."""
-
-    __tablename__ = "checkpoints"
-
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
-    iteration: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    state: Mapped[bytes] = mapped_column(LargeBinary)
-    created: Mapped[datetime]
 
 
 @dataclass(frozen=True)
@@ -205,6 +126,11 @@ class RunProgress:
         Metric name -> values of the complete iterations, in order.
     status, stop_reason
         The run's status.
+    pending
+        The pending queries (see :meth:`KnowledgeBase.pending_queries`).
+    n_batches
+        ``ask`` batches handed out so far; ``batches_in_round`` of them in the
+        round after :attr:`last_complete`.
     """
 
     labeled_ids: np.ndarray
@@ -217,6 +143,44 @@ class RunProgress:
     history: dict[str, list[float]]
     status: str
     stop_reason: str | None
+    pending: pd.DataFrame
+    n_batches: int = 0
+    batches_in_round: int = 0
+
+
+@dataclass(frozen=True)
+class AskedQuery:
+    """A query as written by :meth:`KnowledgeBase.record_asked`."""
+
+    sample_id: int
+    score: float
+    expected_cost: float
+    lease_expires: float | None
+
+
+@dataclass(frozen=True)
+class TellRecord:
+    """One accepted answer, as written by :meth:`KnowledgeBase.record_answers`."""
+
+    query_id: int
+    sample_id: int
+    label: np.ndarray
+    cost: float
+    counted: bool
+
+
+PENDING_COLUMNS = [
+    "query_id",
+    "iteration",
+    "batch",
+    "sample_id",
+    "strategy",
+    "score",
+    "expected_cost",
+    "counted",
+    "asked_at",
+    "lease_expires",
+]
 
 
 def canonical_json(value: Any) -> str:
@@ -235,6 +199,12 @@ def _config_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[
 
 def _label_json(label: np.ndarray) -> str:
     return json.dumps(np.asarray(label, dtype=np.float64).tolist(), allow_nan=False)
+
+
+def _add_optional(total: float | None, value: float | None) -> float | None:
+    if value is None:
+        return total
+    return float(value) if total is None else float(total) + float(value)
 
 
 def _float_or_none(value: float) -> float | None:
@@ -260,8 +230,42 @@ class KnowledgeBase:
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = None if path is None else Path(path)
+        self._check_file(self.path)
         self.engine = self._make_engine(self.path)
-        _Base.metadata.create_all(self.engine)
+        try:
+            ensure_current(self.engine, self.path)
+        except DatabaseError as exc:
+            self.engine.dispose()
+            raise KnowledgeBaseError(
+                f"{self.path}: not a usable knowledge base ({exc.orig}); "
+                "move it away or pass another file"
+            ) from None
+
+    @staticmethod
+    def _check_file(path: Path | None) -> None:
+        """One line instead of a traceback for a file SQLite cannot use or finds damaged."""
+        if path is None or not path.exists():
+            return
+        where = str(path)
+        if not path.is_file():
+            raise KnowledgeBaseError(f"{where}: is not a file; pass a knowledge-base file path")
+        try:
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+            try:
+                result = connection.execute("PRAGMA quick_check").fetchall()
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError as exc:
+            raise KnowledgeBaseError(
+                f"{where}: not a usable SQLite knowledge base ({exc}); "
+                "move it away or pass another file"
+            ) from None
+        problems = [row[0] for row in result if row[0] != "ok"]
+        if problems:
+            raise KnowledgeBaseError(
+                f"{where}: the knowledge base is damaged (SQLite quick_check: {problems[0]}); "
+                "restore a backup or move it away"
+            )
 
     @staticmethod
     def _make_engine(path: Path | None) -> Engine:
@@ -488,6 +492,201 @@ class KnowledgeBase:
                     f"iteration {iteration} of run id {run_id} has no committed labels"
                 )
 
+    # --------------------------------------------------------------- ask/tell
+
+    def record_asked(
+        self,
+        run_id: int,
+        *,
+        iteration: int,
+        batch: int,
+        strategy: str,
+        counted: bool,
+        queries: Sequence[AskedQuery],
+    ) -> list[int]:
+        """Commit a batch of pending queries in one transaction; return their query ids."""
+        stamp = _now()
+        rows = [
+            {
+                "run_id": run_id,
+                "iteration": iteration,
+                "sample_id": int(query.sample_id),
+                "strategy": strategy,
+                "score": _float_or_none(query.score),
+                "cost": None,
+                "label": None,
+                "wall_time": None,
+                "timestamp": None,
+                "counted": counted,
+                "status": QUERY_PENDING,
+                "batch": batch,
+                "expected_cost": float(query.expected_cost),
+                "asked_at": stamp,
+                "lease_expires": query.lease_expires,
+            }
+            for query in queries
+        ]
+        with self.engine.begin() as connection:
+            ids = connection.execute(
+                insert(QueryRecord).returning(QueryRecord.id, sort_by_parameter_order=True),
+                rows,
+            ).scalars()
+            return [int(query_id) for query_id in ids]
+
+    def record_answers(
+        self,
+        run_id: int,
+        iteration: int,
+        answers: Sequence[TellRecord],
+        *,
+        start_position: int,
+        spent_labels: int,
+        spent_cost: float,
+        wall_time: float | None = None,
+        select_seconds: float | None = None,
+        superseded: Sequence[int] = (),
+    ) -> None:
+        """Commit told answers in one transaction: query rows, labeled rows, the iteration row.
+
+        ``iteration`` is the model version the labels will first be trained in.
+        Query rows must still be unanswered; a query answered meanwhile (by
+        another process) aborts the whole transaction with
+        :class:`~netal.errors.KnowledgeBaseError` and nothing is written.
+        """
+        stamp = _now()
+        texts = [_label_json(answer.label) for answer in answers]
+        labeled_rows = [
+            {
+                "run_id": run_id,
+                "position": start_position + k,
+                "sample_id": int(answer.sample_id),
+                "iteration": iteration,
+                "label": text,
+            }
+            for k, (answer, text) in enumerate(zip(answers, texts, strict=True))
+        ]
+        try:
+            with self.engine.begin() as connection:
+                for answer, text in zip(answers, texts, strict=True):
+                    done = connection.execute(
+                        update(QueryRecord)
+                        .where(
+                            QueryRecord.id == answer.query_id,
+                            QueryRecord.run_id == run_id,
+                            QueryRecord.status != QUERY_ANSWERED,
+                        )
+                        .values(
+                            status=QUERY_ANSWERED,
+                            label=text,
+                            cost=float(answer.cost),
+                            wall_time=None if wall_time is None else float(wall_time),
+                            timestamp=stamp,
+                            counted=answer.counted,
+                        )
+                    )
+                    if done.rowcount != 1:
+                        raise KnowledgeBaseError(
+                            f"query {answer.query_id} of run id {run_id} was already answered "
+                            f"in {self.path or ':memory:'}; nothing was recorded"
+                        )
+                if superseded:
+                    connection.execute(
+                        update(QueryRecord)
+                        .where(
+                            QueryRecord.id.in_([int(q) for q in superseded]),
+                            QueryRecord.status == QUERY_PENDING,
+                        )
+                        .values(status=QUERY_SUPERSEDED)
+                    )
+                if labeled_rows:
+                    connection.execute(insert(LabeledRecord), labeled_rows)
+                self._upsert_iteration(
+                    connection,
+                    run_id,
+                    iteration,
+                    n_labeled=start_position + len(answers),
+                    spent_labels=spent_labels,
+                    spent_cost=spent_cost,
+                    stamp=stamp,
+                    wall_time=wall_time,
+                    select_seconds=select_seconds,
+                )
+        except IntegrityError as exc:
+            raise KnowledgeBaseError(
+                f"answers for run id {run_id} conflict with what {self.path or ':memory:'} "
+                f"already holds (is another process telling the same run?): {exc.orig}"
+            ) from None
+
+    @staticmethod
+    def _upsert_iteration(
+        connection: Any,
+        run_id: int,
+        iteration: int,
+        *,
+        n_labeled: int,
+        spent_labels: int,
+        spent_cost: float,
+        stamp: datetime,
+        wall_time: float | None,
+        select_seconds: float | None,
+    ) -> None:
+        row = connection.execute(
+            select(IterationRecord.oracle_seconds, IterationRecord.select_seconds).where(
+                IterationRecord.run_id == run_id, IterationRecord.iteration == iteration
+            )
+        ).one_or_none()
+        values = {
+            "status": "labeled",
+            "n_labeled": int(n_labeled),
+            "spent_labels": int(spent_labels),
+            "spent_cost": float(spent_cost),
+            "labeled_at": stamp,
+        }
+        if row is None:
+            values |= {"oracle_seconds": wall_time, "select_seconds": select_seconds}
+            connection.execute(
+                insert(IterationRecord),
+                [
+                    {
+                        "run_id": run_id,
+                        "iteration": iteration,
+                        "train_seconds": None,
+                        "completed_at": None,
+                        **values,
+                    }
+                ],
+            )
+            return
+        values["oracle_seconds"] = _add_optional(row.oracle_seconds, wall_time)
+        values["select_seconds"] = _add_optional(row.select_seconds, select_seconds)
+        connection.execute(
+            update(IterationRecord)
+            .where(IterationRecord.run_id == run_id, IterationRecord.iteration == iteration)
+            .values(**values)
+        )
+
+    def release_queries(self, run_id: int, query_ids: Iterable[int], status: str) -> int:
+        """Mark pending queries ``expired`` or ``refused`` (their samples return to the pool).
+
+        Returns how many were pending; queries no longer pending are left alone.
+        """
+        if status not in QUERY_STATUSES or status in (QUERY_PENDING, QUERY_ANSWERED):
+            raise KnowledgeBaseError(f"cannot release queries as {status!r}")
+        ids = [int(q) for q in query_ids]
+        if not ids:
+            return 0
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                update(QueryRecord)
+                .where(
+                    QueryRecord.run_id == run_id,
+                    QueryRecord.id.in_(ids),
+                    QueryRecord.status == QUERY_PENDING,
+                )
+                .values(status=status)
+            )
+            return int(done.rowcount)
+
     # --------------------------------------------------------------- reading
 
     def progress(self, run_id: int) -> RunProgress:
@@ -516,6 +715,19 @@ class KnowledgeBase:
             spent_labels = 0 if last is None else last.spent_labels
             spent_cost = 0.0 if last is None else last.spent_cost
             status, stop_reason = run.status, run.stop_reason
+            pending = self._pending(session, run_id)
+            n_batches = session.scalar(
+                select(func.count(func.distinct(QueryRecord.batch))).where(
+                    QueryRecord.run_id == run_id, QueryRecord.batch.is_not(None)
+                )
+            )
+            batches_in_round = session.scalar(
+                select(func.count(func.distinct(QueryRecord.batch))).where(
+                    QueryRecord.run_id == run_id,
+                    QueryRecord.batch.is_not(None),
+                    QueryRecord.iteration == last_complete + 1,
+                )
+            )
         history: dict[str, list[float]] = {}
         for _, name, value in metric_rows:
             history.setdefault(name, []).append(np.nan if value is None else value)
@@ -535,7 +747,62 @@ class KnowledgeBase:
             history=history,
             status=status,
             stop_reason=stop_reason,
+            pending=pending,
+            n_batches=int(n_batches or 0),
+            batches_in_round=int(batches_in_round or 0),
         )
+
+    @staticmethod
+    def _pending(session: Session, run_id: int) -> pd.DataFrame:
+        rows = session.execute(
+            select(
+                QueryRecord.id,
+                QueryRecord.iteration,
+                QueryRecord.batch,
+                QueryRecord.sample_id,
+                QueryRecord.strategy,
+                QueryRecord.score,
+                QueryRecord.expected_cost,
+                QueryRecord.counted,
+                QueryRecord.asked_at,
+                QueryRecord.lease_expires,
+            )
+            .where(QueryRecord.run_id == run_id, QueryRecord.status == QUERY_PENDING)
+            .order_by(QueryRecord.id)
+        ).all()
+        frame = pd.DataFrame(rows, columns=PENDING_COLUMNS)
+        frame["score"] = frame["score"].astype(np.float64)
+        frame["lease_expires"] = frame["lease_expires"].astype(np.float64)
+        return frame
+
+    def query_states(self, run_id: int, query_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Status, sample id, round, counted flag and expected cost of the given queries."""
+        ids = sorted({int(q) for q in query_ids})
+        if not ids:
+            return {}
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(
+                    QueryRecord.id,
+                    QueryRecord.status,
+                    QueryRecord.sample_id,
+                    QueryRecord.iteration,
+                    QueryRecord.counted,
+                    QueryRecord.expected_cost,
+                    QueryRecord.score,
+                    QueryRecord.lease_expires,
+                ).where(QueryRecord.run_id == run_id, QueryRecord.id.in_(ids))
+            ).all()
+        return {int(row.id): dict(row._mapping) for row in rows}
+
+    def pending_queries(self, run: str) -> pd.DataFrame:
+        """The queries of ``run`` handed out by ``ask`` and not yet answered or released.
+
+        Columns: query_id, iteration, batch, sample_id, strategy, score,
+        expected_cost, counted, asked_at, lease_expires (epoch seconds, NaN: none).
+        """
+        with Session(self.engine) as session:
+            return self._pending(session, self._run_id(session, run))
 
     def checkpoint(self, run: str, iteration: int | None = None) -> tuple[str, bytes]:
         """The ``(kind, state)`` checkpoint of ``iteration`` (default: the latest)."""
@@ -558,7 +825,7 @@ class KnowledgeBase:
             raise KnowledgeBaseError(f"no checkpoint for run id {run_id}, iteration {iteration}")
         return record.kind, record.state
 
-    def _frame(self, run: str, record: type[_Base], columns: Iterable[str]) -> pd.DataFrame:
+    def _frame(self, run: str, record: type[Base], columns: Iterable[str]) -> pd.DataFrame:
         columns = list(columns)
         with Session(self.engine) as session:
             run_id = self._run_id(session, run)
@@ -587,9 +854,15 @@ class KnowledgeBase:
         columns = ["name", "seed", "status", "stop_reason", "created", "updated", "config"]
         return pd.DataFrame(data, columns=columns)
 
-    def queries(self, run: str) -> pd.DataFrame:
-        """Every query of ``run`` in order: iteration, sample_id, strategy, score, cost,
-        label (float or list), wall_time, timestamp, counted."""
+    def queries(self, run: str, *, status: str | Sequence[str] = QUERY_ANSWERED) -> pd.DataFrame:
+        """The queries of ``run`` in the order they were asked.
+
+        By default the answered ones, with columns iteration, sample_id,
+        strategy, score, cost, label (float or list), wall_time, timestamp,
+        counted.  ``status="all"`` (or a list of statuses) returns queries in any
+        state and adds the columns query_id, status, batch, expected_cost,
+        asked_at and lease_expires.
+        """
         columns = [
             "id",
             "iteration",
@@ -602,9 +875,25 @@ class KnowledgeBase:
             "timestamp",
             "counted",
         ]
-        frame = self._frame(run, QueryRecord, columns).sort_values("id", kind="stable")
-        frame["label"] = [json.loads(text) for text in frame["label"]]
-        return frame.drop(columns="id").reset_index(drop=True)
+        extra = ["status", "batch", "expected_cost", "asked_at", "lease_expires"]
+        statuses = (
+            QUERY_STATUSES
+            if status == "all"
+            else ((status,) if isinstance(status, str) else tuple(status))
+        )
+        unknown = sorted(set(statuses) - set(QUERY_STATUSES))
+        if unknown:
+            raise KnowledgeBaseError(
+                f"unknown query status {unknown[0]!r}; known: {', '.join(QUERY_STATUSES)}, all"
+            )
+        frame = self._frame(run, QueryRecord, columns + extra).sort_values("id", kind="stable")
+        frame = frame[frame["status"].isin(statuses)]
+        frame["label"] = [
+            json.loads(text) if isinstance(text, str) else None for text in frame["label"]
+        ]
+        if statuses == (QUERY_ANSWERED,):
+            return frame.drop(columns=["id", *extra]).reset_index(drop=True)
+        return frame.rename(columns={"id": "query_id"}).reset_index(drop=True)
 
     def labeled(self, run: str) -> pd.DataFrame:
         """The labeled set of ``run`` in the order it grew: position, sample_id,

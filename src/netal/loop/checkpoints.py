@@ -1,0 +1,84 @@
+"""Model versions as checkpoints: learner state bytes, or a note to refit.
+
+* ``"state"``: the learner's own ``get_state()`` bytes; netal's learners write
+  tensors and plain values with ``torch.save`` and read them back with
+  ``weights_only=True``, so loading a checkpoint never runs arbitrary code.
+* ``"refit"``: learners without ``get_state`` are not serialized at all; the
+  checkpoint is JSON naming the labeled-set size and the training seed, and a
+  restore trains a fresh learner again on exactly that data (learners are
+  deterministic given their seed).  Within a process the refitted learner is
+  cached, so each model version is refitted at most once.
+
+Knowledge bases written before versioning may hold ``"pickle"`` checkpoints
+(learners without ``get_state``); they are never unpickled: restoring one
+raises :class:`~netal.errors.KnowledgeBaseError` with what to do instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from netal.errors import KnowledgeBaseError
+from netal.models.base import SupportsState
+
+STATE = "state"
+REFIT = "refit"
+LEGACY_PICKLE = "pickle"
+
+
+def snapshot(learner: Any, *, n_labeled: int, train_seed: int) -> tuple[str, bytes]:
+    """The checkpoint of a trained learner: ``(kind, bytes)``."""
+    if isinstance(learner, SupportsState):
+        return STATE, learner.get_state()
+    note = {"n_labeled": int(n_labeled), "train_seed": int(train_seed)}
+    return REFIT, json.dumps(note, sort_keys=True).encode()
+
+
+@dataclass
+class Restorer:
+    """Rebuild learners from checkpoints of one run.
+
+    Parameters
+    ----------
+    make_learner
+        The run's learner factory.
+    training_data
+        ``training_data(iteration, n_labeled) -> (X, y)``: the labeled set a
+        model version was trained on (for refits).
+    """
+
+    make_learner: Callable[[int], Any]
+    training_data: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+    _refitted: dict[tuple[int, int], Any] = field(default_factory=dict)
+
+    def restore(self, kind: str, state: bytes, iteration: int, seed: int) -> Any:
+        """The learner of ``iteration``; ``seed`` seeds a state restore's fresh learner."""
+        if kind == STATE:
+            learner = self.make_learner(seed)
+            learner.set_state(state)
+            return learner
+        if kind == REFIT:
+            note = json.loads(state.decode())
+            return self._refit(iteration, int(note["n_labeled"]), int(note["train_seed"]))
+        if kind == LEGACY_PICKLE:
+            raise KnowledgeBaseError(
+                f"the checkpoint of iteration {iteration} is a pickle written by netal 0.1; "
+                "netal no longer unpickles checkpoints: resume this run with a learner that "
+                "has get_state()/set_state(), or start a new run"
+            )
+        raise KnowledgeBaseError(f"unknown checkpoint kind {kind!r} at iteration {iteration}")
+
+    def _refit(self, iteration: int, n_labeled: int, train_seed: int) -> Any:
+        key = (iteration, train_seed)
+        if key not in self._refitted:
+            X, y = self.training_data(iteration, n_labeled)
+            learner = self.make_learner(train_seed)
+            learner.fit(X, y)
+            self._refitted = {key: learner}  # keep only the latest version in memory
+        return copy.deepcopy(self._refitted[key])

@@ -1,0 +1,26 @@
+"""The knowledge base (the "K" of MAPE-K): runs, queries, labels, metrics, model versions."""
+
+from netal.loop.knowledge.migrate import current_revision, head_revision
+from netal.loop.knowledge.store import (
+    PENDING_COLUMNS,
+    AskedQuery,
+    KnowledgeBase,
+    QueryLog,
+    RunProgress,
+    TellRecord,
+    canonical_json,
+)
+from netal.loop.knowledge.tables import QUERY_STATUSES
+
+__all__ = [
+    "PENDING_COLUMNS",
+    "QUERY_STATUSES",
+    "AskedQuery",
+    "KnowledgeBase",
+    "QueryLog",
+    "RunProgress",
+    "TellRecord",
+    "canonical_json",
+    "current_revision",
+    "head_revision",
+]

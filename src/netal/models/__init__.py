@@ -11,6 +11,9 @@ Every learner follows the protocols of :mod:`netal.models.base`: ``fit``,
 ``bagging_committee``    :class:`BaggingCommittee` (Seung et al. 1992; Burbidge et al. 2007)
 ``seq2seq_mc_dropout``   :class:`Seq2SeqMCDropout` (the seed paper's case-study model)
 =======================  ===============================================
+
+:mod:`netal.models.seeding` (public) derives the seeds of networks and their
+generators; the generators of :mod:`netal.synthesis` use it too.
 """
 
 from netal.models._registry import LEARNERS, make_learner

@@ -21,16 +21,13 @@ from netal.models._common import (
 from netal.models._scaling import Standardizer
 from netal.models._training import (
     TrainingHistory,
-    derive_seed,
     load_state,
-    make_generator,
-    resolve_seed,
     save_state,
-    torch_seeded,
     train_loop,
     validation_split,
 )
 from netal.models.base import PredictiveDistribution
+from netal.models.seeding import derive_seed, make_generator, resolve_seed, torch_seeded
 
 _INIT_TAG, _FIT_TAG, _PREDICT_TAG = 0, 1, 2
 

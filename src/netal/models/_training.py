@@ -1,4 +1,6 @@
-"""Generic minibatch training utilities: seeding, validation split, early stopping.
+"""Generic minibatch training utilities: validation split, early stopping, the training loop.
+
+Seeding is :mod:`netal.models.seeding`.
 
 Nothing here assumes regression: the loop takes a loss callable for a batch of
 row indices and a validation callable returning one score per *group* of
@@ -12,7 +14,6 @@ import copy
 import io
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,40 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
-_SEED_MODULUS = 2**62
-
-
-def resolve_seed(random_state: int | None) -> int:
-    """An integer seed: ``random_state`` itself, or fresh entropy when it is ``None``."""
-    if random_state is None:
-        return int(np.random.SeedSequence().entropy % _SEED_MODULUS)
-    return int(random_state) % _SEED_MODULUS
-
-
-def derive_seed(seed: int, *tags: int) -> int:
-    """A child seed of ``seed`` for a purpose identified by integer ``tags``."""
-    return int(
-        np.random.SeedSequence([seed, *tags]).generate_state(1, dtype=np.uint64)[0] % _SEED_MODULUS
-    )
-
-
-@contextmanager
-def torch_seeded(seed: int) -> Iterator[None]:
-    """Run a block with torch's global CPU generator seeded, restoring it afterwards.
-
-    Layers that draw from the global generator (initializers, ``F.dropout``)
-    become reproducible without disturbing the caller's random state.
-    """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
-def make_generator(seed: int) -> torch.Generator:
-    """A dedicated CPU generator seeded with ``seed``."""
-    generator = torch.Generator()
-    generator.manual_seed(seed)
-    return generator
+# committee.py still imports resolve_seed from here (the engine work owns that file); the
+# definition is netal.models.seeding's.
+from netal.models.seeding import resolve_seed as resolve_seed
 
 
 def validation_split(

@@ -74,7 +74,7 @@ from netal.models._common import check_positive_float, check_unit_interval
 from netal.models._layers import dropout_masks
 from netal.models._registry import LEARNERS
 from netal.models._torch_base import TorchRegressor
-from netal.models._training import derive_seed
+from netal.models.seeding import derive_seed
 
 _VAL_TAG = 7
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from netal._validation import as_float_array
-from netal.models._scaling import Standardizer
+from netal.models import Standardizer
 from netal.synthesis.base import LabelPrior, check_labels, check_n, draw_labels, require_fitted
 
 

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from netal._validation import check_positive_int
-from netal.models._training import derive_seed, make_generator, resolve_seed, torch_seeded
+from netal.models.seeding import derive_seed, make_generator, resolve_seed, torch_seeded
 from netal.synthesis._conditional import LabelConditionalGenerator
 from netal.synthesis.base import GENERATORS, check_fit_inputs
 

@@ -83,7 +83,7 @@ def test_leftovers_of_a_killed_writer_are_ignored_and_cleaned(tmp_path: Path) ->
 
 @pytest.mark.parametrize("seeds", [[], [1, 1], [-1], [1.5]])
 def test_bad_seed_lists_are_named(tmp_path: Path, seeds: list[Any]) -> None:
-    with pytest.raises(InvalidInputError, match="^seeds:"):
+    with pytest.raises(InvalidInputError, match=r"^seeds:"):
         run_study(NoiseStudy(), seeds, tmp_path)
 
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netal.cli.main import app
-from netal.data.lumos5g_schema import LUMOS5G_COLUMNS
+from netal.schemas import LUMOS5G_COLUMNS
 
 runner = CliRunner()
 

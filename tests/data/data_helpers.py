@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from netal.data.lumos5g_schema import LUMOS5G_COLUMNS, LUMOS5G_SENTINEL
+from netal.schemas import LUMOS5G_COLUMNS, LUMOS5G_SENTINEL
 
 
 def lumos5g_like(n_runs: int = 4, run_length: int = 30, seed: int = 0) -> pd.DataFrame:

@@ -13,9 +13,9 @@ from data_helpers import lumos5g_like
 from netal.data import load_dataset
 from netal.data import lumos5g as lumos_module
 from netal.data._io import git_blob_id
-from netal.data.lumos5g import PAPER_NUMERIC, Lumos5GMismatchWarning
-from netal.data.lumos5g_schema import LUMOS5G_COLUMNS, LUMOS5G_SENTINEL
+from netal.data.lumos5g import Lumos5GMismatchWarning
 from netal.errors import DataError
+from netal.schemas import LUMOS5G_COLUMNS, LUMOS5G_FEATURES, LUMOS5G_SENTINEL
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_paper_preprocessing_is_faithful(lumos_csv):
         and "x_seq_num" not in ds.features
         and "x_tower_id" not in ds.features
     )
-    numeric = features[[f"x_{c}" for c in PAPER_NUMERIC]]
+    numeric = features[[f"x_{c}" for c in LUMOS5G_FEATURES]]
     np.testing.assert_allclose(numeric.mean(), 0.0, atol=1e-9)
     np.testing.assert_allclose(numeric.std(ddof=0), 1.0, atol=1e-9)
     # the sentinel is NOT masked: it is standardized like a value (the paper's flaw)

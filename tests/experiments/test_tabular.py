@@ -18,7 +18,8 @@ from netal.experiments.tabular import (
     run_tabular_cell,
     spec_from_cell,
 )
-from netal.harness.grid import RECORD_COLUMNS, Cell, CellResult
+from netal.harness.grid import Cell, CellResult
+from netal.schemas import RECORD_COLUMNS
 
 TINY_LEARNER = {"hidden": (8,), "epochs": 3, "patience": 2, "n_passes": 4, "batch_size": 32}
 

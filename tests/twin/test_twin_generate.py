@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from netal.data.lumos5g_schema import LUMOS5G_COLUMNS, LUMOS5G_SENTINEL
 from netal.errors import InvalidInputError
+from netal.schemas import LUMOS5G_COLUMNS, LUMOS5G_SENTINEL
 from netal.twin import generate
 from netal.twin.throughput import nr_rate_mbps
 from netal.twin.world import World

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netal.data.lumos5g_schema import LUMOS5G_COLUMNS
 from netal.errors import UnknownNameError
+from netal.schemas import LUMOS5G_COLUMNS
 from netal.twin.induce import INDUCERS, induce
 from netal.twin.world import World
 

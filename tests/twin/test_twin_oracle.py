@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from netal.data.lumos5g_schema import LUMOS5G_COLUMNS
 from netal.errors import InvalidInputError
 from netal.oracle import Oracle
+from netal.schemas import LUMOS5G_COLUMNS
 from netal.twin.oracle import TwinOracle, TwinPoolOracle
 from netal.twin.world import World
 

@@ -36,8 +36,8 @@ from sklearn.cluster import KMeans
 
 from netal._validation import as_float_array, check_positive_int
 from netal.errors import InvalidInputError
+from netal.schemas import MOBILITY_MODES
 
-MODES = ("walking", "driving")
 DEFAULT_SPEED_M_S = {"walking": 1.4, "driving": 6.0}
 """Default agent speeds: 1.4 m/s walking (Bohannon, Age Ageing 1997); 6 m/s driving
 downtown incl. stops (the twin's ``[oracle]`` default)."""
@@ -68,9 +68,10 @@ class Agent:
     speed: float | None = None
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
+        if self.mode not in MOBILITY_MODES:
             raise InvalidInputError(
-                f"agent {self.name!r}.mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}"
+                f"agent {self.name!r}.mode",
+                f"must be one of {', '.join(MOBILITY_MODES)}, got {self.mode!r}",
             )
         if not (np.isfinite(self.x) and np.isfinite(self.y)):
             raise InvalidInputError(f"agent {self.name!r}.position", "must be finite")
@@ -169,10 +170,10 @@ def parse_fleet(text: str, option: str = "fleet") -> dict[str, int]:
             continue
         mode, sep, count = item.partition(":")
         mode = mode.strip()
-        if mode not in MODES or not sep or not count.strip().isdigit() or int(count) < 1:
+        if mode not in MOBILITY_MODES or not sep or not count.strip().isdigit() or int(count) < 1:
             raise InvalidInputError(
                 option,
-                f"entry {item!r} must be MODE:COUNT with MODE one of {', '.join(MODES)} "
+                f"entry {item!r} must be MODE:COUNT with MODE one of {', '.join(MOBILITY_MODES)} "
                 "and COUNT a positive integer",
             )
         fleet[mode] = fleet.get(mode, 0) + int(count)
@@ -187,7 +188,7 @@ def twin_fleet(world: Any, fleet: dict[str, int]) -> list[Agent]:
     speeds = world.scenario.oracle
     return [
         Agent(f"{mode}-{i}", mode, float(start[0]), float(start[1]), speed=speeds[f"{mode}_speed"])
-        for mode in MODES
+        for mode in MOBILITY_MODES
         for i in range(fleet.get(mode, 0))
     ]
 
@@ -237,12 +238,12 @@ def _check_requests(requests: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.
         row = int(np.argmax(duration < 0))
         raise InvalidInputError("requests.duration_s", f"row {row}: must be >= 0")
     modes = requests["mobility_mode"].astype(str).to_numpy()
-    bad = ~np.isin(modes, MODES)
+    bad = ~np.isin(modes, MOBILITY_MODES)
     if bad.any():
         row = int(np.argmax(bad))
         raise InvalidInputError(
             "requests.mobility_mode",
-            f"row {row}: unknown mode {modes[row]!r}; known: {', '.join(MODES)}",
+            f"row {row}: unknown mode {modes[row]!r}; known: {', '.join(MOBILITY_MODES)}",
         )
     return xy, duration, modes
 
@@ -429,7 +430,7 @@ def plan(
     check_positive_int(christofides_max, "christofides_max")
     agent_modes = np.array([a.mode for a in agents])
     owner = np.full(len(xy), -1, dtype=np.int64)
-    for mode in MODES:
+    for mode in MOBILITY_MODES:
         rows = np.flatnonzero(modes == mode)
         if len(rows) == 0:
             continue

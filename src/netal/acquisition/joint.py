@@ -71,12 +71,17 @@ import pandas as pd
 from netal._validation import check_positive_int
 from netal.errors import BudgetError, InvalidInputError
 from netal.registry import Registry
+from netal.schemas import (
+    DIRECTIONS,
+    LUMOS5G_LTE,
+    LUMOS5G_MOTION,
+    LUMOS5G_NR,
+    MOBILITY_MODES,
+)
 
 ANNOTATE, ACQUIRE = 0, 1
 KIND_NAMES = ("annotate", "acquire")
 CONDITION_COLUMNS = ("route_pos_m", "mobility_mode", "trajectory_direction", "movingSpeed")
-MODES = ("walking", "driving")
-DIRECTIONS = ("CW", "ACW")
 _TOL = 1e-9
 
 FEATURE_NAMES = (
@@ -95,6 +100,9 @@ FEATURE_NAMES = (
 )
 """Learner inputs built by :func:`twin_features` from a Lumos5G-schema frame."""
 
+_TWIN_FEATURE_INPUTS = (*LUMOS5G_MOTION, *LUMOS5G_LTE, *LUMOS5G_NR, "mobility_mode")
+"""The Lumos5G columns :func:`twin_features` reads."""
+
 NR_RSRP_MISSING = -140.0  # dBm, below any NR cell the twin reports: "no NR link"
 NR_SINR_MISSING = -20.0  # dB
 
@@ -106,22 +114,7 @@ def twin_features(frame: pd.DataFrame) -> np.ndarray:
     :data:`NR_RSRP_MISSING` / :data:`NR_SINR_MISSING` and the ``nr_connected``
     indicator says which rows had them (nothing is dropped).
     """
-    missing = [
-        c
-        for c in (
-            "latitude",
-            "longitude",
-            "movingSpeed",
-            "compassDirection",
-            "lte_rsrp",
-            "lte_rsrq",
-            "lte_rssi",
-            "nr_ssRsrp",
-            "nr_ssSinr",
-            "mobility_mode",
-        )
-        if c not in frame.columns
-    ]
+    missing = [c for c in _TWIN_FEATURE_INPUTS if c not in frame.columns]
     if missing:
         raise InvalidInputError("frame", f"lacks column(s): {', '.join(missing)}")
     heading = np.deg2rad(frame["compassDirection"].to_numpy(dtype=np.float64))
@@ -178,7 +171,7 @@ class RegionGrid:
     @property
     def n_regions(self) -> int:
         """Number of cells."""
-        return self.n_position_bins * len(MODES) * len(DIRECTIONS) * self.n_speed_bins
+        return self.n_position_bins * len(MOBILITY_MODES) * len(DIRECTIONS) * self.n_speed_bins
 
     def _max_speed(self, walking: np.ndarray) -> np.ndarray:
         m = self.mobility

@@ -26,38 +26,20 @@ from netal.data._io import (
     zip_csv_members,
 )
 from netal.data.base import DATASETS, Dataset, DatasetLoader, check_choice
-from netal.data.lumos5g_schema import (
+from netal.errors import DataError
+from netal.schemas import (
     LUMOS5G_CATEGORICAL,
     LUMOS5G_COLUMNS,
-    LUMOS5G_GIT_BLOB_ID,
+    LUMOS5G_FEATURES,
+    LUMOS5G_NUMERIC,
     LUMOS5G_SENTINEL,
     LUMOS5G_TARGET,
     LUMOS5G_UNITS,
 )
-from netal.errors import DataError
 
 LUMOS5G_FILE = "Lumos5G-v1.0.csv"
-LUMOS5G_NUMERIC: tuple[str, ...] = tuple(c for c in LUMOS5G_COLUMNS if c not in LUMOS5G_CATEGORICAL)
-LUMOS5G_FEATURES: tuple[str, ...] = tuple(
-    c for c in LUMOS5G_NUMERIC if c not in ("run_num", "seq_num", "tower_id", LUMOS5G_TARGET)
-)
-"""Numeric features of the rigorous protocol: no run id, sequence number or tower id."""
-
-PAPER_NUMERIC: tuple[str, ...] = (
-    "abstractSignalStr",
-    "latitude",
-    "longitude",
-    "movingSpeed",
-    "compassDirection",
-    "lte_rssi",
-    "lte_rsrp",
-    "lte_rsrq",
-    "lte_rssnr",
-    "nr_ssRsrp",
-    "nr_ssRsrq",
-    "nr_ssSinr",
-)
-"""Columns the seed's notebook imputes with 0 and standardizes."""
+LUMOS5G_GIT_BLOB_ID = "55aa243f1476e3c3bc97ffee8ca88b4e725f0686"
+"""Git blob id of the official ``Lumos5G-v1.0.csv`` (the file of the paper's results)."""
 
 
 class Lumos5GMismatchWarning(UserWarning):
@@ -247,7 +229,7 @@ def paper_preprocess(frame: pd.DataFrame, *, run_num_feature: bool = False) -> p
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    numeric = list(PAPER_NUMERIC) + (["run_num"] if run_num_feature else [])
+    numeric = list(LUMOS5G_FEATURES) + (["run_num"] if run_num_feature else [])
     transformer = ColumnTransformer(
         [
             (

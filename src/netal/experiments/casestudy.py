@@ -41,11 +41,11 @@ import pandas as pd
 from netal._validation import check_positive_int
 from netal.data import Dataset, group_split, leakage_report, make_windows, temporal_split
 from netal.data.lumos5g import lumos5g_dataset
-from netal.data.lumos5g_schema import LUMOS5G_COLUMNS
 from netal.data.windows import paper_split, paper_windows
 from netal.errors import InvalidInputError
 from netal.experiments.sources import encode_features, load_source, sample_places
 from netal.harness.grid import Cell, CellResult, initial_indices
+from netal.schemas import LUMOS5G_COLUMNS
 
 PAPER_REFERENCE: dict[str, tuple[float, float]] = {
     "paper": (389.0, 365.0),

@@ -30,19 +30,9 @@ import pandas as pd
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
+from netal.schemas import LUMOS5G_MOTION, QUERY_COLUMNS, ROUTE_COLUMNS, STREAM_FEATURES
 
 Progress = Callable[[str, int], None]
-
-QUERY_COLUMNS = (
-    "arm",
-    "seed",
-    "iteration",
-    "sample_id",
-    "latitude",
-    "longitude",
-    "mobility_mode",
-    "score",
-)
 
 
 @dataclass(frozen=True)
@@ -244,7 +234,6 @@ def run_joint(
         (local processes, Dask); None runs them in this process.
     """
     from netal.acquisition.joint import JOINT_POLICIES, JointConfig
-    from netal.report.inputs import ROUTE_COLUMNS
 
     config = (config or JointConfig()).check()
     seeds = _seeds(seeds)
@@ -287,15 +276,6 @@ def run_joint(
 
 
 # ---------------------------------------------------------------------- stream
-STREAM_FEATURES = [
-    "latitude",
-    "longitude",
-    "movingSpeed",
-    "compassDirection",
-    "lte_rsrp",
-    "lte_rsrq",
-    "lte_rssi",
-]
 
 
 @dataclass(frozen=True)
@@ -313,7 +293,7 @@ def _twin_stream(seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
 
     def build(frame: pd.DataFrame) -> Any:
         return stream_from_frame(
-            frame, "Throughput", STREAM_FEATURES, categorical=["mobility_mode"]
+            frame, "Throughput", list(STREAM_FEATURES), categorical=["mobility_mode"]
         )
 
     # one table so both parts get the same one-hot columns (the set of modes is known a priori)
@@ -509,7 +489,8 @@ def run_stream_experiment(
 
 
 # ---------------------------------------------------------------------- synthesis
-GENERATOR_COLUMNS = ["latitude", "longitude", "movingSpeed", "compassDirection"]
+GENERATOR_COLUMNS = list(LUMOS5G_MOTION)
+"""What the synthesis study's generators model (given the mobility mode): :data:`netal.schemas.LUMOS5G_MOTION`."""
 STATIONARY_SPEED = 0.5  # m/s
 TURN_RADIUS_M = 8.0  # a driving sample this close to a corner of the loop is turning
 SYNTHESIS_ARMS = ("synthesis", "pool", "random")

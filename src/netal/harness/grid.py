@@ -26,6 +26,7 @@ import pandas as pd
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
+from netal.schemas import RECORD_COLUMNS
 
 if TYPE_CHECKING:
     from netal.harness.executors import Executor
@@ -33,17 +34,6 @@ if TYPE_CHECKING:
 
 CELL_FIELDS: tuple[str, ...] = ("dataset", "strategy", "seed")
 """The fixed fields of a :class:`Cell` (its free-form ``params`` come in addition)."""
-
-RECORD_COLUMNS: tuple[str, ...] = (
-    "iteration",
-    "n_labels",
-    "cost",
-    "rmse",
-    "mae",
-    "q95",
-    "wall_time_s",
-)
-"""Columns every per-iteration record of a :class:`CellResult` must have."""
 
 RESERVED_COLUMNS: frozenset[str] = frozenset((*CELL_FIELDS, "key", *RECORD_COLUMNS))
 """Names a cell parameter may not take (they are columns of the results table)."""
@@ -179,7 +169,7 @@ class CellResult:
     ----------
     records
         One row per iteration (iteration 0 = the initial labeled set) with at
-        least the columns of :data:`RECORD_COLUMNS`: ``iteration``, ``n_labels``,
+        least the columns of :data:`netal.schemas.RECORD_COLUMNS`: ``iteration``, ``n_labels``,
         ``cost`` (cumulative labeling cost), ``rmse``, ``mae``, ``q95`` (95th
         percentile of the absolute error), ``wall_time_s``; any extra numeric
         column (e.g. ``nll``) is kept.  A list of dicts is accepted.

@@ -19,31 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from netal.errors import DataError
-
-QUERY_COLUMNS: tuple[str, ...] = (
-    "arm",
-    "seed",
-    "iteration",
-    "sample_id",
-    "latitude",
-    "longitude",
-    "mobility_mode",
-    "score",
-)
-"""Columns of ``queries.parquet``."""
-
-UNCERTAINTY_COLUMNS: tuple[str, ...] = ("latitude", "longitude", "epistemic_var")
-ROUTE_COLUMNS: tuple[str, ...] = (
-    "policy",
-    "seed",
-    "iteration",
-    "stop",
-    "kind",
-    "latitude",
-    "longitude",
-)
-"""Columns of ``routes.parquet``: one row per place a measurement agent stopped, in the order it went."""
-"""Columns of ``uncertainty.parquet``."""
+from netal.schemas import QUERY_COLUMNS, ROUTE_COLUMNS, UNCERTAINTY_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ digital twin (or a measurement agent in the network).
 
 Example::
 
-    cols = ["latitude", "longitude", "movingSpeed", "compassDirection"]
+    cols = list(netal.schemas.LUMOS5G_MOTION)  # latitude, longitude, movingSpeed, compassDirection
     gen = GaussianMixtureGenerator().fit(frame[cols], frame["mobility_mode"])
     guard = DensityGuard(gen).fit(frame[cols], frame["mobility_mode"])
     result = synthesize_queries(gen, learner, 2000, 10, guard, rng,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from netal._validation import as_float_array
 from netal.errors import InvalidInputError
+from netal.schemas import MOBILITY_MODES
 
 REQUEST_COLUMNS = (
     "latitude",
@@ -131,7 +132,7 @@ def twin_feasible(samples: pd.DataFrame, scenario: str | Path | Any | None = Non
     speed = samples["movingSpeed"].to_numpy(dtype=np.float64)
     limit = np.where(modes == "walking", m["walking_speed_max"], m["driving_speed_max"])
     return (
-        np.isin(modes, ("walking", "driving"))
+        np.isin(modes, MOBILITY_MODES)
         & np.isfinite(offset)
         & (offset <= scen.max_request_offset_m)
         & np.isfinite(speed)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from netal._validation import check_positive_int
-from netal.data.lumos5g_schema import LUMOS5G_COLUMNS, LUMOS5G_SENTINEL
 from netal.errors import InvalidInputError
+from netal.schemas import LUMOS5G_COLUMNS, LUMOS5G_SENTINEL
 from netal.twin._signal import exp_smooth
 from netal.twin.mobility import Runs, simulate_runs
 from netal.twin.radio import NR_STATUS_NAMES, Links, simulate_links
@@ -58,7 +58,7 @@ def generate(
     Returns
     -------
     pandas.DataFrame
-        Exactly the Lumos5G-v1.0 columns (:data:`netal.data.lumos5g_schema.LUMOS5G_COLUMNS`),
+        Exactly the Lumos5G-v1.0 columns (:data:`netal.schemas.LUMOS5G_COLUMNS`),
         in order, with the same units; NR fields NaN when not NR-connected,
         ``lte_rssnr`` sometimes the ``2147483647`` sentinel.
 

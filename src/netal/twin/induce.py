@@ -18,6 +18,7 @@ import pandas as pd
 
 from netal._validation import check_positive_int
 from netal.registry import Registry
+from netal.schemas import MOBILITY_MODES
 from netal.twin.generator import resolve_world
 from netal.twin.oracle import TwinOracle
 from netal.twin.scenario import Scenario
@@ -85,7 +86,7 @@ def _stationary(world: World, n: int, rng: np.random.Generator) -> pd.DataFrame:
     frame = _base(
         rng,
         rng.uniform(0.0, world.scenario.route.length, n),
-        rng.choice(["walking", "driving"], n),
+        rng.choice(MOBILITY_MODES, n),
         rng.random(n) < 0.5,
     )
     frame["movingSpeed"] = 0.0

@@ -34,16 +34,14 @@ import numpy as np
 import pandas as pd
 
 from netal._validation import check_ids
-from netal.data.lumos5g_schema import LUMOS5G_COLUMNS, LUMOS5G_TARGET
 from netal.errors import InvalidInputError
 from netal.oracle import OracleAnswer
+from netal.schemas import DIRECTIONS, LUMOS5G_COLUMNS, LUMOS5G_TARGET, MOBILITY_MODES
 from netal.twin.generator import resolve_world, simulate_frame
 from netal.twin.mobility import Runs, approach_windows
 from netal.twin.scenario import Scenario
 from netal.twin.world import World
 
-MODES = ("walking", "driving")
-DIRECTIONS = ("CW", "ACW")
 MAX_ABS_ACCELERATION = 8.0
 MAX_BLOCKER_RATE = 5.0
 
@@ -145,7 +143,7 @@ def parse_conditions(world: World, conditions: Any) -> Requests:
         raise InvalidInputError("conditions", "is empty")
     scen = world.scenario
     m = scen.mobility
-    modes = _choice(frame, "mobility_mode", MODES)
+    modes = _choice(frame, "mobility_mode", MOBILITY_MODES)
     walking = modes == "walking"
     acw = _choice(frame, "trajectory_direction", DIRECTIONS) == "ACW"
     if "route_pos_m" in frame:

@@ -24,6 +24,10 @@ app = typer.Typer(
 _GROUPS = {
     "data": ("netal.cli.data", "Real network datasets: list, describe, fetch."),
     "twin": ("netal.cli.twin", "The mmWave digital twin: generate data from a scenario."),
+    "loop": (
+        "netal.cli.loop",
+        "Drive a run by hand: ask for queries, tell answers, refuse, status.",
+    ),
 }
 _COMMAND_MODULES = (
     "netal.cli.casestudy",

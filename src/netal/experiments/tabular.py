@@ -46,6 +46,7 @@ from netal.data import Dataset, group_split, random_split, spatial_block_split, 
 from netal.errors import ConfigError, InvalidInputError, NetalError
 from netal.experiments.sources import encode_features, load_source, sample_places
 from netal.harness.grid import Cell, CellResult, initial_indices
+from netal.loop.schedule import make_schedule
 
 BENCH_LEARNER_PARAMS: dict[str, Any] = {
     "hidden": (64, 64),
@@ -164,6 +165,12 @@ class RunSpec:
         unit per label.
     retrain, reinit_every
         ``"scratch"`` or ``"warm"`` (with an optional re-initialization period).
+    retrain_every
+        When the engine trains a new model version (:mod:`netal.loop.schedule`):
+        ``"round"``, ``"manual"`` or every ``k`` answers.
+    lease_s
+        Seconds a query handed out by ``netal loop ask`` stays reserved
+        (None: until answered or refused).
     seed
         Seed of the split, the initial set, pool subsampling and training.
     max_pool, max_test
@@ -196,6 +203,8 @@ class RunSpec:
     cost_column: str | None = None
     retrain: str = "scratch"
     reinit_every: int | None = None
+    retrain_every: str | int = "round"
+    lease_s: float | None = None
     seed: int = 0
     max_pool: int | None = None
     max_test: int | None = None
@@ -232,6 +241,9 @@ class RunSpec:
             raise InvalidInputError("retrain", f"must be 'scratch' or 'warm', got {self.retrain!r}")
         if self.reinit_every is not None and self.retrain != "warm":
             raise InvalidInputError("reinit_every", "applies only to retrain = 'warm'")
+        make_schedule(self.retrain_every)
+        if self.lease_s is not None and not _is_positive_number(self.lease_s):
+            raise InvalidInputError("lease_s", f"must be a finite number > 0, got {self.lease_s!r}")
         for name in ("dataset_options", "learner_params", "strategy_params"):
             if not isinstance(getattr(self, name), Mapping):
                 raise InvalidInputError(name, f"must be a table, got {getattr(self, name)!r}")
@@ -344,6 +356,8 @@ _TOML_FIELDS: dict[str, dict[str, str]] = {
         "iterations": "iterations",
         "retrain": "retrain",
         "reinit_every": "reinit_every",
+        "retrain_every": "retrain_every",
+        "lease_s": "lease_s",
         "seed": "seed",
     },
     "budget": {"labels": "budget_labels", "cost": "budget_cost"},
@@ -639,6 +653,8 @@ def build_loop(
         max_iterations=spec.iterations,
         retrain=spec.retrain,
         reinit_every=spec.reinit_every,
+        retrain_every=spec.retrain_every,
+        lease=spec.lease_s,
         callbacks=[_test_metrics(prepared, on_iteration)],
         seed=spec.seed,
         knowledge_base=spec.knowledge_base,

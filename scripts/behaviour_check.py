@@ -1,0 +1,167 @@
+"""Do the old and the new code paths give the same numbers? Run commands on both and compare.
+
+Checks out ``--base`` (default: 877d287, the last commit before the ask/tell
+engine and the study driver) into a temporary git worktree, runs a fixed set
+of small commands from docs/results.md with that source tree and with this
+one (same interpreter, same installed libraries, ``PYTHONPATH`` picks the
+source), then compares every Parquet table both wrote: exact equality per
+column (timings and wall-clock stamps left out), else the largest absolute
+difference.  Exit status 1 if any compared table differs.
+
+    python scripts/behaviour_check.py                  # every command
+    python scripts/behaviour_check.py --only run,bench --keep /tmp/bc
+
+Run it on an otherwise idle machine: it is a correctness check, but it takes
+a few minutes per command and version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_BASE = "877d287"
+IGNORED = re.compile(r"(time|seconds|timestamp|_at$|^created$|^updated$|elapsed)", re.I)
+
+COMMANDS: dict[str, list[str]] = {
+    "run": ["run", "examples/run-twin.toml"],
+    "bench": [
+        "bench", "--datasets", "twin", "--strategies", "random,max_variance,lcmd",
+        "--seeds", "2", "--iterations", "3", "--batch-size", "5", "--n-initial", "10",
+        "--max-pool", "300", "--max-test", "200", "--rows", "1000", "--jobs", "1",
+    ],
+    "casestudy": [
+        "casestudy", "--seeds", "2", "--rows", "1500", "--iterations", "2", "--max-epochs", "3",
+        "--hidden", "16", "--passes", "5", "--max-pool", "300", "--max-test", "200",
+        "--jobs", "1",
+    ],
+    "acquire": [
+        "acquire", "--seeds", "2", "--budget", "2000", "--iterations", "3", "--n-test", "100",
+        "--jobs", "1",
+    ],
+    "stream": [
+        "stream", "--seeds", "2", "--rows", "800", "--n-test", "100", "--checkpoints", "4",
+        "--jobs", "1",
+    ],
+    "synth": [
+        "synth", "--seeds", "2", "--rows", "400", "--iterations", "2", "--batch-size", "4",
+        "--candidates", "100", "--n-test", "60", "--jobs", "1",
+    ],
+}  # fmt: skip
+
+
+def _worktree(base: str, where: Path) -> Path:
+    target = where / "base"
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(target), base],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def _run(source: Path, args: list[str], out: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(source / "src"), "MPLBACKEND": "Agg"}
+    command = [sys.executable, "-m", "netal.cli.main", *args, "--out", str(out)]
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=source, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:1])} failed with {source}:\n{done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def _table_name(out: Path, path: Path) -> str:
+    """Relative path; a grid cell (its key hashes the output path) by dataset/strategy/seed."""
+    metadata = pq.read_schema(path).metadata or {}
+    if b"netal.cell" in metadata:
+        cell = json.loads(metadata[b"netal.cell"])
+        return f"cells/{cell['dataset']}/{cell['strategy']}/seed {cell['seed']}"
+    return str(path.relative_to(out))
+
+
+def _tables(out: Path) -> dict[str, Path]:
+    return {
+        _table_name(out, path): path
+        for path in sorted(out.rglob("*.parquet"))
+        if "/seeds/" not in f"/{path.relative_to(out)}"
+    }
+
+
+def _compare(old: pd.DataFrame, new: pd.DataFrame) -> str:
+    columns = [c for c in old.columns if not IGNORED.search(str(c))]
+    missing = [c for c in columns if c not in new.columns]
+    if missing:
+        return f"columns missing in new: {missing}"
+    if len(old) != len(new):
+        return f"rows {len(old)} -> {len(new)}"
+    worst = 0.0
+    for column in columns:
+        a, b = old[column].to_numpy(), new[column].to_numpy()
+        if a.dtype.kind in "fiu" and b.dtype.kind in "fiu":
+            a, b = a.astype(np.float64), b.astype(np.float64)
+            if not np.array_equal(a, b, equal_nan=True):
+                worst = max(worst, float(np.nanmax(np.abs(a - b))))
+        elif [str(x) for x in a] != [str(x) for x in b]:
+            return f"column {column!r} differs"
+    return "identical" if worst == 0.0 else f"max abs difference {worst:.3g}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default=DEFAULT_BASE, help="old commit (default %(default)s)")
+    parser.add_argument("--only", default=",".join(COMMANDS), help="comma-separated commands")
+    parser.add_argument("--keep", type=Path, help="keep outputs in this directory")
+    args = parser.parse_args()
+    names = [n for n in args.only.split(",") if n]
+    unknown = sorted(set(names) - set(COMMANDS))
+    if unknown:
+        parser.error(f"unknown command(s) {unknown}; known: {', '.join(COMMANDS)}")
+    scratch = Path(tempfile.mkdtemp(prefix="netal-bc-"))
+    work = args.keep or scratch
+    work.mkdir(parents=True, exist_ok=True)
+    base = _worktree(args.base, scratch)
+    failures = 0
+    try:
+        print(f"| command | table | {args.base} vs working tree |\n|---|---|---|")
+        for name in names:
+            outs = {}
+            for label, source in (("old", base), ("new", REPO)):
+                outs[label] = work / f"{name}-{label}"
+                shutil.rmtree(outs[label], ignore_errors=True)
+                seconds = _run(source, COMMANDS[name], outs[label])
+                print(f"<!-- {name} {label}: {seconds:.0f} s -->", flush=True)
+            old_tables, new_tables = _tables(outs["old"]), _tables(outs["new"])
+            for table in sorted(set(old_tables) | set(new_tables)):
+                if table not in new_tables or table not in old_tables:
+                    verdict = "only in " + ("old" if table in old_tables else "new")
+                else:
+                    verdict = _compare(
+                        pd.read_parquet(old_tables[table]), pd.read_parquet(new_tables[table])
+                    )
+                failures += verdict not in ("identical", "only in new")
+                print(f"| {name} | {table} | {verdict} |", flush=True)
+    finally:
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "remove", "--force", str(base)],
+            capture_output=True,
+        )
+        if args.keep is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -70,6 +70,7 @@ import pandas as pd
 
 from netal._validation import check_positive_int
 from netal.errors import BudgetError, InvalidInputError
+from netal.metrics import per_sample_epistemic_var, record_errors
 from netal.registry import Registry
 from netal.schemas import (
     DIRECTIONS,
@@ -699,19 +700,13 @@ def _execute(
 
 
 def _evaluate(learner: Any, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    err = np.abs(np.asarray(learner.predict(X), dtype=np.float64).ravel() - y)
-    return {
-        "rmse": float(np.sqrt(np.mean(err**2))),
-        "mae": float(err.mean()),
-        "q95": float(np.quantile(err, 0.95)),
-    }
+    return record_errors(y, np.asarray(learner.predict(X), dtype=np.float64).ravel())
 
 
 def _epistemic(learner: Any, X: np.ndarray) -> np.ndarray:
     if len(X) == 0:
         return np.zeros(0)
-    var = np.asarray(learner.predict_dist(X).epistemic_var, dtype=np.float64)
-    return np.maximum(var.reshape(len(X), -1).mean(axis=1), 0.0)
+    return per_sample_epistemic_var(learner.predict_dist(X).epistemic_var, clip_negative=True)
 
 
 def _initial(

@@ -45,6 +45,7 @@ from netal.data.windows import paper_split, paper_windows
 from netal.errors import InvalidInputError
 from netal.experiments.sources import encode_features, load_source, sample_places
 from netal.harness.grid import Cell, CellResult, initial_indices
+from netal.metrics import per_sample_epistemic_var
 from netal.schemas import LUMOS5G_COLUMNS
 
 PAPER_REFERENCE: dict[str, tuple[float, float]] = {
@@ -480,7 +481,7 @@ def _write_side_outputs(workdir: Path, cell: Cell, result: Any, prepared: Prepar
     _write_parquet(frame, workdir / "queries" / f"{cell.key}.parquet")
     pool = np.setdiff1d(np.arange(len(prepared.X)), result.labeled_ids)
     dist = result.learner.predict_dist(prepared.X[pool])
-    epistemic = np.asarray(dist.epistemic_var, dtype=np.float64).reshape(len(pool), -1).mean(axis=1)
+    epistemic = per_sample_epistemic_var(dist.epistemic_var)
     pool_places = prepared.places.iloc[pool].reset_index(drop=True)
     uncertainty = pd.DataFrame(
         {

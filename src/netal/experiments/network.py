@@ -30,6 +30,7 @@ import pandas as pd
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
+from netal.metrics import per_sample_epistemic_var, record_errors, segment_q95
 from netal.schemas import LUMOS5G_MOTION, QUERY_COLUMNS, ROUTE_COLUMNS, STREAM_FEATURES
 
 Progress = Callable[[str, int], None]
@@ -333,14 +334,6 @@ def _load_stream(dataset: str, seed: int, rows: int, n_test: int, data_dir: Any)
     return _dataset_stream(dataset, seed, rows, n_test, data_dir)
 
 
-def _segment_q95(abs_error: np.ndarray, checkpoints: np.ndarray) -> np.ndarray:
-    """95th percentile of the prequential absolute error of each segment ending at a checkpoint."""
-    ends = np.maximum(checkpoints, checkpoints[1] if len(checkpoints) > 1 else 1)
-    starts = np.concatenate([[0], checkpoints[:-1]])
-    starts = np.where(ends == starts, 0, starts)
-    return np.array([np.quantile(abs_error[a:b], 0.95) for a, b in zip(starts, ends, strict=True)])
-
-
 def _stream_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     """Every arm on one seed's stream (module level: runs in worker processes)."""
     from netal.models import BaggingCommittee
@@ -378,7 +371,7 @@ def _stream_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
                     "cost": labels.astype(np.float64),
                     "rmse": result.test_rmse,
                     "mae": result.test_mae,
-                    "q95": _segment_q95(result.abs_error, result.checkpoints),
+                    "q95": segment_q95(result.abs_error, result.checkpoints),
                     "wall_time_s": time.perf_counter() - start,
                 }
             )
@@ -647,7 +640,6 @@ def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
         start = time.perf_counter()
         for iteration in range(iterations + 1):
             learner = BaggingCommittee(n_members=n_members, random_state=seed).fit(state.X, state.y)
-            err = np.abs(learner.predict(X_test) - y_test)
             flags = pd.concat(state.flags, ignore_index=True)
             records.append(
                 {
@@ -657,9 +649,7 @@ def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
                     "iteration": iteration,
                     "n_labels": len(state.y),
                     "cost": state.cost,
-                    "rmse": float(np.sqrt(np.mean(err**2))),
-                    "mae": float(err.mean()),
-                    "q95": float(np.quantile(err, 0.95)),
+                    **record_errors(y_test, learner.predict(X_test)),
                     "wall_time_s": time.perf_counter() - start,
                     **{f"n_{c}": int(flags[c].sum()) for c in flags.columns},
                 }
@@ -686,11 +676,7 @@ def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
             else:
                 idx = np.flatnonzero(available)
                 if arm == "pool":
-                    var = (
-                        learner.predict_dist(pool_X[idx])
-                        .epistemic_var.reshape(len(idx), -1)
-                        .mean(axis=1)
-                    )
+                    var = per_sample_epistemic_var(learner.predict_dist(pool_X[idx]).epistemic_var)
                     pick = idx[np.argsort(-var, kind="stable")[:batch_size]]
                     scores = np.sort(var)[::-1][:batch_size]
                 else:

@@ -22,6 +22,7 @@ import numpy as np
 
 from netal.errors import UnknownNameError
 from netal.harness.grid import Cell, CellResult, initial_indices
+from netal.metrics import record_errors
 
 _DEFAULTS = {
     "n_pool": 400,
@@ -112,15 +113,12 @@ def synthetic_run_cell(cell: Cell) -> CellResult:
         pred = _fit_predict(
             X_pool[labeled], y_pool[labeled], X_test, cell.seed, p["epochs"], p["hidden"]
         )
-        err = np.abs(pred - y_test)
         rows.append(
             {
                 "iteration": iteration,
                 "n_labels": len(labeled),
                 "cost": float(costs[labeled].sum()),
-                "rmse": float(np.sqrt(np.mean(err**2))),
-                "mae": float(err.mean()),
-                "q95": float(np.quantile(err, 0.95)),
+                **record_errors(y_test, pred),
                 "wall_time_s": time.perf_counter() - start,
             }
         )

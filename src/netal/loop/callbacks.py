@@ -20,6 +20,7 @@ import numpy as np
 
 from netal._validation import as_float_array, check_same_length
 from netal.errors import ShapeMismatchError
+from netal.metrics import regression_errors
 from netal.models.base import PredictiveDistribution, UncertaintyRegressor
 
 
@@ -62,20 +63,6 @@ def predictive_mean(learner: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray
         dist: PredictiveDistribution = learner.predict_dist(X)
         return np.asarray(dist.mean, dtype=np.float64), np.asarray(dist.epistemic_var)
     return np.asarray(learner.predict(X), dtype=np.float64), None
-
-
-def regression_errors(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """RMSE, MAE and 95th-percentile absolute error over all samples and outputs."""
-    if y_true.shape != y_pred.shape:
-        raise ShapeMismatchError(
-            "y_test", f"has shape {y_true.shape} but the predictions have {y_pred.shape}"
-        )
-    errors = np.abs(y_true - y_pred).ravel()
-    return {
-        "rmse": float(np.sqrt(np.mean(errors**2))),
-        "mae": float(np.mean(errors)),
-        "q95_abs_error": float(np.quantile(errors, 0.95)),
-    }
 
 
 class TestSetMetrics:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from netal._validation import as_float_array, check_positive_int, check_same_length
 from netal.errors import InvalidInputError
+from netal.metrics import per_sample_epistemic_var, per_sample_errors
 from netal.stream.budget import BudgetManager
 
 
@@ -132,9 +133,8 @@ def epistemic_std(learner: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             f"needs predict_dist (epistemic uncertainty); {type(learner).__name__} has none",
         )
     dist = learner.predict_dist(X)
-    var = np.asarray(dist.epistemic_var, dtype=np.float64)
-    var = var.reshape(len(X), -1).mean(axis=1)
-    return np.asarray(dist.mean, dtype=np.float64), np.sqrt(np.maximum(var, 0.0))
+    var = per_sample_epistemic_var(dist.epistemic_var, clip_negative=True)
+    return np.asarray(dist.mean, dtype=np.float64), np.sqrt(var)
 
 
 @dataclass
@@ -271,7 +271,7 @@ def run_stream(
                 break
         start = position
 
-    sq, ab = _errors(prediction, ys)
+    sq, ab = per_sample_errors(ys, prediction)
     labels_used = np.cumsum(queried)
     test_scores = np.array(scores) if test is not None else np.zeros((0, 2))
     return StreamResult(
@@ -307,14 +307,9 @@ def _test_set(X_test: Any, y_test: Any, n_features: int) -> tuple[np.ndarray, np
     return X_t, y_t
 
 
-def _errors(prediction: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    diff = (prediction - truth).reshape(len(truth), -1)
-    return (diff**2).mean(axis=1), np.abs(diff).mean(axis=1)
-
-
 def _evaluate(learner: Any, test: tuple[np.ndarray, np.ndarray] | None) -> tuple[float, float]:
     if test is None:
         return (float("nan"), float("nan"))
     X_t, y_t = test
-    sq, ab = _errors(np.asarray(learner.predict(X_t), dtype=np.float64), y_t)
+    sq, ab = per_sample_errors(y_t, np.asarray(learner.predict(X_t), dtype=np.float64))
     return float(np.sqrt(sq.mean())), float(ab.mean())

@@ -10,6 +10,7 @@ import numpy as np
 
 from netal._validation import as_float_array, check_positive_int
 from netal.errors import InvalidInputError
+from netal.metrics import per_sample_epistemic_var
 from netal.synthesis.base import Generator
 from netal.synthesis.guard import DensityGuard
 
@@ -69,8 +70,7 @@ def _epistemic_var(learner: Any, X: np.ndarray) -> np.ndarray:
         raise InvalidInputError(
             "learner", f"needs predict_dist (epistemic variance); {type(learner).__name__} has none"
         )
-    var = np.asarray(learner.predict_dist(X).epistemic_var, dtype=np.float64)
-    return np.maximum(var.reshape(len(X), -1).mean(axis=1), 0.0)
+    return per_sample_epistemic_var(learner.predict_dist(X).epistemic_var, clip_negative=True)
 
 
 def _greedy_diverse(

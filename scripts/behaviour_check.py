@@ -34,7 +34,10 @@ import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_BASE = "877d287"
-IGNORED = re.compile(r"(time|seconds|timestamp|_at$|^created$|^updated$|elapsed)", re.I)
+IGNORED = re.compile(
+    r"(time|seconds|timestamp|_at$|^created$|^updated$|elapsed|^key$|^kb_dir$|^workdir$)", re.I
+)
+"""Columns left out: timings, wall-clock stamps, and cell keys / paths that hash the output folder."""
 
 COMMANDS: dict[str, list[str]] = {
     "run": ["run", "examples/run-twin.toml"],

@@ -14,10 +14,10 @@ need an embedding check for it (``SupportsEmbedding``).
 
 from __future__ import annotations
 
-import pickle
 from typing import Any
 
 import numpy as np
+import skops.io
 from sklearn.base import clone
 from sklearn.tree import DecisionTreeRegressor
 
@@ -35,6 +35,10 @@ from netal.models._registry import LEARNERS
 from netal.models._scaling import Standardizer
 from netal.models._training import resolve_seed
 from netal.models.base import PredictiveDistribution
+
+
+_TRUSTED_MODULES = ("sklearn.", "numpy.", "builtins.")
+"""Types a committee checkpoint may hold (members are scikit-learn estimators)."""
 
 
 @LEARNERS.register("bagging_committee")
@@ -147,30 +151,40 @@ class BaggingCommittee(PredictMixin):
         return distribution_from_samples(samples, None, self._target_ndim)
 
     def get_state(self) -> bytes:
-        """Pickled members and scalers (load only checkpoints you trust)."""
+        """Members and scalers serialized with skops (no pickle; loadable without running code)."""
         check_fitted(self, "members_")
-        return pickle.dumps(
+        return skops.io.dumps(
             {
                 "kind": type(self).__name__,
-                "members": self.members_,
-                "seed": self._seed,
-                "n_fits": self._n_fits,
-                "target_ndim": self._target_ndim,
-                "sample_shape": self._sample_shape,
-                "n_outputs": self._n_outputs,
+                "members": list(self.members_),
+                "seed": None if self._seed is None else int(self._seed),
+                "n_fits": int(self._n_fits),
+                "target_ndim": int(self._target_ndim),
+                "sample_shape": list(self._sample_shape),
+                "n_outputs": int(self._n_outputs),
                 "x_scaler": self._x_scaler.get_state(),
                 "y_scaler": self._y_scaler.get_state(),
             }
         )
 
     def set_state(self, state: bytes) -> None:
-        """Restore a checkpoint made by :meth:`get_state` (uses pickle: trusted input only)."""
+        """Restore a checkpoint made by :meth:`get_state`.
+
+        Only scikit-learn and NumPy types are trusted: a checkpoint naming any
+        other type is refused before anything in it is constructed.
+        """
         try:
-            payload = pickle.loads(state)
-        except Exception as exc:  # pickle raises many unrelated types on garbage input
+            untrusted = skops.io.get_untrusted_types(data=state)
+        except Exception as exc:  # skops raises several types on garbage input
             raise InvalidInputError(
-                "state", f"is not a checkpoint of this learner ({exc})"
+                "state", f"is not a checkpoint of this learner ({type(exc).__name__})"
             ) from None
+        foreign = [name for name in untrusted if not name.startswith(_TRUSTED_MODULES)]
+        if foreign:
+            raise InvalidInputError(
+                "state", f"names type {foreign[0]!r}, which netal does not load from a checkpoint"
+            )
+        payload = skops.io.loads(state, trusted=untrusted)
         if not isinstance(payload, dict) or payload.get("kind") != type(self).__name__:
             raise InvalidInputError("state", f"was not saved by {type(self).__name__}")
         self.members_ = payload["members"]

@@ -36,7 +36,6 @@ from netal.models._scaling import Standardizer
 from netal.models._training import resolve_seed
 from netal.models.base import PredictiveDistribution
 
-
 _TRUSTED_MODULES = ("sklearn.", "numpy.", "builtins.")
 """Types a committee checkpoint may hold (members are scikit-learn estimators)."""
 

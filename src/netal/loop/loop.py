@@ -134,8 +134,9 @@ class ActiveLearningLoop:
     make_learner
         ``make_learner(seed) -> learner``: a fresh learner following
         :mod:`netal.models.base` (``fit``, ``predict``; ``predict_dist`` for
-        uncertainty strategies; ``partial_fit`` for warm start; ``get_state`` /
-        ``set_state`` for compact checkpoints, else the learner is pickled).
+        uncertainty strategies; ``partial_fit`` and ``get_state`` /
+        ``set_state`` for warm start; without state a model version is
+        checkpointed as a note and refitted on restore, never pickled).
     strategy
         A :class:`~netal.strategies.base.Strategy` or a registered name.
     initial_ids

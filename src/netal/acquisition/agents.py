@@ -37,6 +37,7 @@ from sklearn.cluster import KMeans
 from netal._validation import as_float_array, check_positive_int
 from netal.errors import InvalidInputError
 from netal.schemas import MOBILITY_MODES
+from netal.twin.generator import resolve_world
 
 DEFAULT_SPEED_M_S = {"walking": 1.4, "driving": 6.0}
 """Default agent speeds: 1.4 m/s walking (Bohannon, Age Ageing 1997); 6 m/s driving
@@ -297,8 +298,6 @@ def twin_loop_distance(scenario: Any = None) -> Distance:
     guarantee holds).  This is how :class:`netal.twin.TwinOracle` charges
     travel.
     """
-    from netal.twin.generator import resolve_world
-
     route = resolve_world(scenario).scenario.route
 
     def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:

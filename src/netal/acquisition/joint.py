@@ -71,6 +71,7 @@ import pandas as pd
 from netal._validation import check_positive_int
 from netal.errors import BudgetError, InvalidInputError
 from netal.metrics import per_sample_epistemic_var, record_errors
+from netal.models import BaggingCommittee
 from netal.registry import Registry
 from netal.schemas import (
     DIRECTIONS,
@@ -79,6 +80,7 @@ from netal.schemas import (
     LUMOS5G_NR,
     MOBILITY_MODES,
 )
+from netal.twin import TwinOracle
 
 ANNOTATE, ACQUIRE = 0, 1
 KIND_NAMES = ("annotate", "acquire")
@@ -572,8 +574,6 @@ class JointResult:
 
 def make_test_set(world: Any, grid: RegionGrid, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A fixed test set: ``n`` measurements at conditions uniform over the grid's regions."""
-    from netal.twin import TwinOracle
-
     rng = np.random.default_rng(seed)
     conditions = grid.sample(rng.integers(0, grid.n_regions, n), rng)
     data = TwinOracle(world, seed=int(rng.integers(2**31))).measure(conditions).data
@@ -592,8 +592,6 @@ class _State:
 
 
 def _default_learner(seed: int) -> Any:
-    from netal.models import BaggingCommittee
-
     return BaggingCommittee(n_members=10, random_state=seed)
 
 

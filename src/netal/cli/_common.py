@@ -12,8 +12,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from netal.errors import NetalError
+from netal.harness.executors import make_executor
 
 
 @contextlib.contextmanager
@@ -39,15 +48,6 @@ def fail_cleanly(debug: bool = False) -> Iterator[None]:
 @contextlib.contextmanager
 def grid_progress(total: int, description: str) -> Iterator[Callable[..., None]]:
     """A rich progress bar over ``total`` cells; yields a callback to call per finished cell."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -98,8 +98,6 @@ def open_executor(
     without an address starts a local Dask cluster with ``jobs`` workers;
     otherwise local worker processes, or this process when ``jobs == 1``.
     """
-    from netal.harness.executors import make_executor
-
     name = executor or ("dask" if scheduler else ("local" if jobs > 1 else "serial"))
     if scheduler and name != "dask":
         raise NetalError(f"--scheduler needs --executor dask, got --executor {name}")

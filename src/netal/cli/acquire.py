@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import typer
 
-from netal.cli._common import jobs_option
+from netal.cli._common import fail_cleanly, jobs_option, seed_runner
+from netal.errors import InvalidInputError
 
 DEFAULT_POLICIES = "joint,annotate_only,random"
 
@@ -16,8 +18,6 @@ DEFAULT_POLICIES = "joint,annotate_only,random"
 def _names(text: str, option: str) -> list[str]:
     names = [s.strip() for s in text.split(",") if s.strip()]
     if not names:
-        from netal.errors import InvalidInputError
-
         raise InvalidInputError(option, "names no entry")
     return list(dict.fromkeys(names))
 
@@ -56,12 +56,12 @@ def acquire(
 
     Writes OUT/summary.json (curves against labels and cost in agent seconds), OUT/queries.parquet and OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, seed_runner
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
+    from netal.acquisition.agents import parse_fleet
+    from netal.acquisition.joint import JointConfig
+    from netal.experiments.network import run_joint
 
     with fail_cleanly(debug):
-        from netal.acquisition.joint import JointConfig
-        from netal.experiments.network import run_joint
-
         config = JointConfig(
             budget=budget,
             iterations=iterations,
@@ -71,8 +71,6 @@ def acquire(
             n_initial_labels=initial_labels,
             n_test=n_test,
         ).check()
-        from netal.acquisition.agents import parse_fleet
-
         names = _names(policies, "--policies")
         agents = parse_fleet(fleet, "--fleet")
         seed_list = list(range(first_seed, first_seed + seeds))
@@ -93,8 +91,6 @@ def acquire(
 
 def _ticker(tick: Callable[..., None]) -> Callable[[str, int], None]:
     """Adapt ``(arm, seed)`` callbacks to :func:`netal.cli._common.grid_progress`'s ``tick``."""
-    from types import SimpleNamespace
-
     return lambda arm, seed: tick(SimpleNamespace(strategy=arm, seed=seed))
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from netal.cli._common import fail_cleanly, grid_progress, open_executor
+
 
 def _names(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
@@ -59,11 +61,10 @@ def bench(
 
     Every (dataset, seed, strategy) cell is one learning curve; all strategies of a seed start from the same initial labeled set. Each finished cell is written at once to OUT/cells, so an interrupted bench (Ctrl-C, crash, kill) resumes without redoing finished cells when you rerun the same command. Prints per dataset: mean log RMSE with standard errors, labels to reach random's final RMSE, AUC and paired tests vs random (Markdown, also in OUT/summary.md), and writes OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, grid_progress, open_executor
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
+    from netal.experiments.tabular import BenchPlan, run_bench
 
     with fail_cleanly(debug):
-        from netal.experiments.tabular import BenchPlan, run_bench
-
         overrides = {
             "iterations": iterations,
             "batch_size": batch_size,

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import typer
 
+from netal.cli._common import fail_cleanly, grid_progress, open_executor
+from netal.errors import InvalidInputError
+
 DEFAULT_STRATEGIES = {"rigorous": ("random", "paper"), "paper": ("random", "paper_notebook")}
 """Arms per protocol: the paper protocol runs the rule exactly as the notebook did."""
 
@@ -94,15 +97,13 @@ def casestudy(
 
     Writes OUT/summary.json, OUT/report.html and a Markdown table next to the paper's numbers. Every (arm, seed) has its own knowledge base in OUT/kb, so an interrupted run resumes where it stopped.
     """
-    from netal.cli._common import fail_cleanly, grid_progress, open_executor
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
+    from netal.experiments.casestudy import CaseStudyConfig, run_casestudy
+    from netal.strategies import STRATEGIES
 
     with fail_cleanly(debug):
-        from netal.experiments.casestudy import CaseStudyConfig, run_casestudy
-
         scaling = {"auto": None, "raw": False, "standardized": True}
         if target_scaling not in scaling:
-            from netal.errors import InvalidInputError
-
             raise InvalidInputError(
                 "--target-scaling",
                 f"must be 'auto', 'raw' or 'standardized', got {target_scaling!r}",
@@ -125,8 +126,6 @@ def casestudy(
             standardize_target=scaling[target_scaling],
             data_dir=str(data_dir) if data_dir else None,
         )
-        from netal.strategies import STRATEGIES
-
         for name in arms:
             STRATEGIES.get(name)  # an unknown name fails before any progress bar or work
         seed_list = list(range(first_seed, first_seed + seeds))

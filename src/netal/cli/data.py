@@ -42,6 +42,7 @@ def _options(pairs: list[str] | None) -> dict[str, Any]:
 @app.command("list")
 def list_datasets(data_dir: DataDirOption = None) -> None:
     """List the datasets, where each was found, or why not."""
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.data import DATASETS, resolve_data_dir
     from netal.data.fetch import SOURCES, checksum_status
 
@@ -81,6 +82,7 @@ def describe(
     ] = None,
 ) -> None:
     """Rows, columns, target, groups and missing values per column of a dataset."""
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.data import load_dataset
 
     try:
@@ -135,6 +137,7 @@ def fetch(
     ] = 30.0,
 ) -> None:
     """Download a public dataset into the data directory and verify its SHA-256."""
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.data import fetch as fetch_dataset
 
     try:

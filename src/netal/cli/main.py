@@ -13,6 +13,8 @@ from types import ModuleType
 
 import typer
 
+from netal import __version__
+
 app = typer.Typer(
     name="netal",
     help="netal: network-centric active machine learning for AI-native 6G networks.",
@@ -48,8 +50,6 @@ def main() -> None:
 @app.command()
 def version() -> None:
     """Print the installed netal version."""
-    from netal import __version__
-
     typer.echo(__version__)
 
 

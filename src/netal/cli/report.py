@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
+
+from netal.cli._common import fail_cleanly
 
 
 def report(
@@ -19,13 +22,10 @@ def report(
 
     Uses DIRECTORY/summary.json (a run or a case study, plus queries.parquet and uncertainty.parquet when present) or, for a bench, the results store DIRECTORY/cells. The page is self-contained (figures embedded): open it in any browser or mail it.
     """
-    from netal.cli._common import fail_cleanly
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
+    from netal.report import build_report
 
     with fail_cleanly(debug):
-        from rich.console import Console
-
-        from netal.report import build_report
-
         with Console(stderr=True).status("drawing figures"):
             path = build_report(directory)
         typer.echo(f"report: {path}")

@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from netal.cli._common import fail_cleanly
 
 EXAMPLE = "examples/run-twin.toml"
 
@@ -27,12 +32,11 @@ def run(
 
     Loads the data (the digital twin or a real dataset), splits it without leakage, then repeats: train the learner on the labeled rows, let the strategy pick a batch from the pool, reveal its labels. Writes OUT/kb.sqlite (the knowledge base: every query, label, metric and checkpoint), OUT/summary.json and OUT/report.html, and prints the learning curve. An interrupted run resumes from the knowledge base.
     """
-    from netal.cli._common import fail_cleanly
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
+    from netal.experiments.tabular import RunSpec, prepare_tabular, write_run_outputs
+    from netal.report import build_report
 
     with fail_cleanly(debug):
-        from netal.experiments.tabular import RunSpec, prepare_tabular, write_run_outputs
-        from netal.report import build_report
-
         out_dir = out if out is not None else Path("runs") / config.stem
         spec = RunSpec.from_toml(config)
         if spec.knowledge_base is None:
@@ -58,8 +62,7 @@ def run(
 
 
 def _run_with_progress(spec: object, prepared: object) -> object:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.experiments.tabular import run_active_learning
 
     with Progress(
@@ -80,9 +83,7 @@ def _run_with_progress(spec: object, prepared: object) -> object:
 
 
 def _print_curve(result: object) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.experiments.tabular import records_of
 
     records = records_of(result)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from netal.cli._common import jobs_option
+from netal.cli._common import fail_cleanly, jobs_option, seed_runner
 from netal.cli.acquire import _names, _print_outcome, _ticker
 
 
@@ -39,12 +39,11 @@ def stream(
 
     Writes OUT/summary.json (held-out RMSE against labels bought) and OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, seed_runner
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
+    from netal.experiments.network import run_stream_experiment
+    from netal.stream.budget import check_rate
 
     with fail_cleanly(debug):
-        from netal.experiments.network import run_stream_experiment
-        from netal.stream.budget import check_rate
-
         check_rate(budget_rate, "--budget-rate")
         names = _names(managers, "--managers")
         seed_list = list(range(first_seed, first_seed + seeds))

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from netal.cli._common import jobs_option
+from netal.cli._common import fail_cleanly, jobs_option, seed_runner
 from netal.cli.acquire import _print_outcome, _ticker
+from netal.errors import InvalidInputError
 
 GENERATOR_PARAMS = {
     "gmm": lambda components, epochs: {"max_components": components},
@@ -45,13 +46,11 @@ def synth(
 
     Writes OUT/summary.json (with the guard's rejection rate and rare-condition coverage), OUT/queries.parquet and OUT/report.html.
     """
-    from netal.cli._common import fail_cleanly, seed_runner
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
+    from netal.experiments.network import run_synthesis_experiment
+    from netal.synthesis import GENERATORS
 
     with fail_cleanly(debug):
-        from netal.errors import InvalidInputError
-        from netal.experiments.network import run_synthesis_experiment
-        from netal.synthesis import GENERATORS
-
         GENERATORS.get(generator)
         if generator not in GENERATOR_PARAMS:
             raise InvalidInputError(

@@ -21,6 +21,7 @@ _err = Console(stderr=True)
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV via pyarrow (about 10x faster than pandas for the twin's 68k x 19 table)."""
+    # imported when writing, not at the top, to keep `netal --help` fast (third-party)
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
@@ -72,6 +73,7 @@ def generate(
             )
         if not out.parent.exists():
             raise InvalidInputError("--out", f"directory {out.parent} does not exist")
+        # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
         from netal.twin import generate as twin_generate
 
         with Progress(
@@ -102,6 +104,7 @@ def scenario_cmd(
     ] = None,
 ) -> None:
     """Print the packaged default scenario TOML, or copy it to OUT as a starting point."""
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.twin.scenario import default_scenario_path
 
     source = default_scenario_path()

@@ -345,6 +345,7 @@ def parse_times(
 
 def _strptime(values: pd.Series, fmt: str) -> pd.Series:
     """Vectorized strptime through Arrow (much faster than pandas for explicit formats)."""
+    # imported on use, not at the top, so `import netal.data` stays light (third-party)
     import pyarrow as pa
     import pyarrow.compute as pc
 

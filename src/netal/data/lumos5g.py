@@ -224,6 +224,7 @@ def paper_preprocess(frame: pd.DataFrame, *, run_num_feature: bool = False) -> p
     pandas.DataFrame
         The transformed feature columns only.
     """
+    # imported on use, not at the top, so `import netal.data` stays light (third-party)
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline

@@ -286,6 +286,7 @@ def paper_split(
     On 68,079 windows: 13,616 test, 5,446 validation, 9,803 labeled, 39,214 pool.
     Index arrays keep the notebook's (shuffled) order.
     """
+    # imported on use, not at the top, so `import netal.data` stays light (third-party)
     from sklearn.model_selection import train_test_split
 
     n = check_positive_int(n_windows, "n_windows", minimum=10)

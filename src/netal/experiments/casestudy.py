@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from netal._validation import check_positive_int
 from netal.data import Dataset, group_split, leakage_report, make_windows, temporal_split
@@ -44,9 +45,15 @@ from netal.data.lumos5g import lumos5g_dataset
 from netal.data.windows import paper_split, paper_windows
 from netal.errors import InvalidInputError
 from netal.experiments.sources import encode_features, load_source, sample_places
-from netal.harness.grid import Cell, CellResult, initial_indices
+from netal.harness.grid import Cell, CellResult, initial_indices, run_grid
+from netal.harness.store import ResultStore, temp_path_for
+from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
 from netal.metrics import per_sample_epistemic_var
+from netal.models import FixedValidation, Seq2SeqMCDropout
+from netal.report import build_report
+from netal.report.summary import summary_from_results, write_summary
 from netal.schemas import LUMOS5G_COLUMNS
+from netal.strategies import STRATEGIES
 
 PAPER_REFERENCE: dict[str, tuple[float, float]] = {
     "paper": (389.0, 365.0),
@@ -370,7 +377,6 @@ def prepare(config: CaseStudyConfig, seed: int) -> Prepared:
 
 def make_learner_factory(config: CaseStudyConfig, prepared: Prepared) -> Callable[[int], Any]:
     """``make_learner(seed)``: the paper's seq2seq model with the config's settings."""
-    from netal.models import FixedValidation, Seq2SeqMCDropout
 
     def make_learner(seed: int) -> FixedValidation:
         model = Seq2SeqMCDropout(
@@ -399,8 +405,6 @@ def run_casestudy_cell(cell: Cell) -> CellResult:
     (``kb/<key>.sqlite``) and the side outputs (``queries/<key>.parquet``,
     ``uncertainty/<key>.parquet``) used by the report.
     """
-    from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
-
     params = dict(cell.params)
     workdir = params.pop("workdir", None)
     config = CaseStudyConfig(dataset=cell.dataset, **params)
@@ -496,8 +500,6 @@ def _write_side_outputs(workdir: Path, cell: Cell, result: Any, prepared: Prepar
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    from netal.harness.store import temp_path_for
-
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(path)
     frame.to_parquet(tmp, index=False)
@@ -577,16 +579,9 @@ def run_casestudy(
     report
         Also draw the figures and write ``report.html``.
     """
-    from netal.harness.grid import run_grid
-    from netal.harness.store import ResultStore
-    from netal.report import build_report
-    from netal.report.summary import summary_from_results, write_summary
-
     strategies = list(dict.fromkeys(strategies))
     if not strategies:
         raise InvalidInputError("strategies", "give at least one strategy")
-    from netal.strategies import STRATEGIES
-
     for name in strategies:
         STRATEGIES.get(name)  # unknown names fail before any work
     out = Path(out_dir)
@@ -625,8 +620,6 @@ def _leakage_of(results: pd.DataFrame) -> dict[str, float]:
 
 def paper_comparison_table(results: pd.DataFrame, level: float = 0.95) -> str:
     """First and last test RMSE per arm (mean and t CI over seeds) next to the paper's Fig. 5."""
-    from scipy import stats as sps
-
     lines = [
         "| arm | seeds | RMSE at start | RMSE after last iteration | change | paper start -> end |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",

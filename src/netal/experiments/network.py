@@ -29,9 +29,39 @@ import numpy as np
 import pandas as pd
 
 from netal._validation import check_positive_int
+from netal.acquisition.agents import make_requests, plan, twin_fleet, twin_loop_distance
+from netal.acquisition.joint import (
+    JOINT_POLICIES,
+    JointConfig,
+    RegionGrid,
+    make_test_set,
+    run_joint_acquisition,
+)
+from netal.data import DATASETS, load_dataset
 from netal.errors import InvalidInputError
+from netal.harness.executors import SerialExecutor
+from netal.harness.stats import compare_at_cost, to_markdown
 from netal.metrics import per_sample_epistemic_var, record_errors, segment_q95
+from netal.models import BaggingCommittee
+from netal.report import build_report, summary_from_results, write_summary
 from netal.schemas import LUMOS5G_MOTION, QUERY_COLUMNS, ROUTE_COLUMNS, STREAM_FEATURES
+from netal.stream import (
+    BUDGET_MANAGERS,
+    make_budget_manager,
+    run_stream,
+    stream_from_dataset,
+    stream_from_frame,
+)
+from netal.synthesis import (
+    GENERATORS,
+    DensityGuard,
+    GaussianMixtureGenerator,
+    samples_frame,
+    synthesize_queries,
+    to_twin_conditions,
+    twin_feasible,
+)
+from netal.twin import TwinOracle, generate, induce
 
 Progress = Callable[[str, int], None]
 
@@ -68,8 +98,6 @@ def _map_seeds(
     the same on every backend.  ``on_result(arm, seed)`` is called for each
     arm once its seed is done.
     """
-    from netal.harness.executors import SerialExecutor
-
     pool = executor if executor is not None else SerialExecutor()
     done: dict[int, dict[str, Any]] = {}
     for item, output in pool.map_unordered(fn, items):
@@ -81,15 +109,11 @@ def _map_seeds(
 
 
 def _cost_table(results: pd.DataFrame, levels: list[float], column: str, baseline: str) -> str:
-    from netal.harness.stats import compare_at_cost
-
     table = compare_at_cost(results, levels, column, baseline=baseline)
     return _table(table.drop(columns="dataset"))
 
 
 def _table(frame: pd.DataFrame) -> str:
-    from netal.harness.stats import to_markdown
-
     return to_markdown(frame)
 
 
@@ -106,8 +130,6 @@ def _write(
     extra: dict[str, Any],
     side_files: dict[str, pd.DataFrame] | None = None,
 ) -> NetworkOutcome:
-    from netal.report import build_report, summary_from_results, write_summary
-
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary_from_results(
         results, experiment=experiment, dataset=dataset, protocol=protocol, baseline=baseline
@@ -137,8 +159,6 @@ def fleet_makespan(queries: pd.DataFrame, world: Any, fleet: dict[str, int]) -> 
     for observations).  Returns ``(executed_s, fleet_makespan_s)`` summed over
     the rounds.
     """
-    from netal.acquisition.agents import make_requests, plan, twin_fleet, twin_loop_distance
-
     agents = twin_fleet(world, fleet)
     distance = twin_loop_distance(world)
     oracle = world.scenario.oracle
@@ -158,9 +178,6 @@ def fleet_makespan(queries: pd.DataFrame, world: Any, fleet: dict[str, int]) -> 
 
 def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
     """Every policy on one seed (module level: runs in worker processes)."""
-    from netal.acquisition.joint import RegionGrid, make_test_set, run_joint_acquisition
-    from netal.twin import TwinOracle
-
     seed, policies, config, fleet = item
     world = TwinOracle(seed=seed).world
     grid = RegionGrid.from_world(world, config.n_position_bins, config.n_speed_bins)
@@ -234,8 +251,6 @@ def run_joint(
         A :mod:`netal.harness.executors` backend running the seeds
         (local processes, Dask); None runs them in this process.
     """
-    from netal.acquisition.joint import JOINT_POLICIES, JointConfig
-
     config = (config or JointConfig()).check()
     seeds = _seeds(seeds)
     fleet = dict(fleet or {"walking": 1, "driving": 1})
@@ -289,9 +304,6 @@ class _Stream:
 
 
 def _twin_stream(seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
-    from netal.stream import stream_from_frame
-    from netal.twin import generate
-
     def build(frame: pd.DataFrame) -> Any:
         return stream_from_frame(
             frame, "Throughput", list(STREAM_FEATURES), categorical=["mobility_mode"]
@@ -307,9 +319,6 @@ def _twin_stream(seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
 
 
 def _dataset_stream(name: str, seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
-    from netal.data import load_dataset
-    from netal.stream import stream_from_dataset
-
     data = stream_from_dataset(load_dataset(name, data_dir), fill_missing=0.0)
     if rows + n_test > len(data.X):
         raise InvalidInputError(
@@ -336,9 +345,6 @@ def _load_stream(dataset: str, seed: int, rows: int, n_test: int, data_dir: Any)
 
 def _stream_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     """Every arm on one seed's stream (module level: runs in worker processes)."""
-    from netal.models import BaggingCommittee
-    from netal.stream import make_budget_manager, run_stream
-
     seed, cfg = item
     n_initial = cfg["n_initial"]
     stream = _load_stream(cfg["dataset"], seed, cfg["rows"], cfg["n_test"], cfg["data_dir"])
@@ -437,8 +443,6 @@ def run_stream_experiment(
     absolute error over the stream segment ending at each checkpoint (the
     first segment for checkpoint 0), not a held-out figure.
     """
-    from netal.stream import BUDGET_MANAGERS
-
     seeds = _seeds(seeds)
     rows = check_positive_int(rows, "rows", minimum=n_initial + checkpoints + 1)
     checkpoints = check_positive_int(checkpoints, "checkpoints")
@@ -446,8 +450,6 @@ def run_stream_experiment(
     for name in arms.values():
         BUDGET_MANAGERS.get(name)
     if dataset != "twin":
-        from netal.data import DATASETS
-
         DATASETS.get(dataset)  # an unknown name fails here, before any worker loads data
     settings = {
         "dataset": dataset, "data_dir": data_dir, "rows": rows, "n_test": n_test,
@@ -547,8 +549,6 @@ def rare_at_cost(results: pd.DataFrame, level: float | None = None) -> tuple[pd.
 
 def _synthesis_test(world: Any, seed: int, n_test: int) -> tuple[np.ndarray, np.ndarray]:
     """Ordinary twin rows plus induced rare conditions (stationary, turning car, body blockage)."""
-    from netal.twin import generate, induce
-
     parts = [generate(n_test, seed=seed + 50_021)]
     for kind in ("stationary", "turning_car", "body_blockage"):
         parts.append(induce(kind, max(1, n_test // 6), seed=seed + 17).data)
@@ -562,16 +562,12 @@ def _measure(oracle: Any, conditions: pd.DataFrame) -> tuple[pd.DataFrame, np.nd
 
 
 def _make_generator(generator: Any, seed: int, params: dict[str, Any]) -> Any:
-    from netal.synthesis import GENERATORS
-
     if isinstance(generator, str):
         return GENERATORS.create(generator, random_state=seed, **params)
     return generator
 
 
 def _feasible(world: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    from netal.synthesis import samples_frame, twin_feasible
-
     def constraint(X: np.ndarray, modes: np.ndarray) -> np.ndarray:
         return twin_feasible(samples_frame(X, GENERATOR_COLUMNS, modes), world)
 
@@ -588,17 +584,6 @@ class _Arm:
 
 def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     """Every arm on one seed (module level: runs in worker processes)."""
-    from netal.models import BaggingCommittee
-    from netal.synthesis import (
-        DensityGuard,
-        GaussianMixtureGenerator,
-        samples_frame,
-        synthesize_queries,
-        to_twin_conditions,
-        twin_feasible,
-    )
-    from netal.twin import TwinOracle, generate
-
     seed, cfg = item
     rows, n_initial, n_test = cfg["rows"], cfg["n_initial"], cfg["n_test"]
     iterations, batch_size, n_members = cfg["iterations"], cfg["batch_size"], cfg["n_members"]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from netal.data import Dataset, load_dataset
 from netal.data.lumos5g import lumos5g_dataset
+from netal.twin import generate
 
 TWIN_DEFAULT_ROWS = 68_118
 """Rows of Lumos5G-v1.0, the size of the twin data set by default."""
@@ -23,8 +24,6 @@ TWIN_DEFAULT_ROWS = 68_118
 def _twin(
     *, rows: int | None = None, twin_seed: int = 0, scenario: str | None = None, **options: Any
 ) -> Dataset:
-    from netal.twin import generate
-
     frame = generate(rows or TWIN_DEFAULT_ROWS, seed=twin_seed, scenario=scenario)
     return lumos5g_dataset(
         frame, source=f"twin(rows={len(frame)}, seed={twin_seed})", name="twin", **options

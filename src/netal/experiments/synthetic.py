@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 from netal.errors import UnknownNameError
 from netal.harness.grid import Cell, CellResult, initial_indices
@@ -69,8 +70,6 @@ SYNTHETIC_STRATEGIES: dict[
 def _fit_predict(
     X: np.ndarray, y: np.ndarray, X_test: np.ndarray, seed: int, epochs: int, hidden: int
 ) -> np.ndarray:
-    import torch
-
     torch.manual_seed(seed)
     model = torch.nn.Sequential(
         torch.nn.Linear(2, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1)

@@ -42,11 +42,31 @@ import numpy as np
 import pandas as pd
 
 from netal._validation import check_positive_int
-from netal.data import Dataset, group_split, random_split, spatial_block_split, temporal_split
+from netal.data import (
+    DATASETS,
+    Dataset,
+    group_split,
+    random_split,
+    resolve_data_dir,
+    spatial_block_split,
+    temporal_split,
+)
 from netal.errors import ConfigError, InvalidInputError, NetalError
 from netal.experiments.sources import encode_features, load_source, sample_places
-from netal.harness.grid import Cell, CellResult, initial_indices
+from netal.harness.grid import Cell, CellResult, initial_indices, run_grid
+from netal.harness.store import ResultStore
+from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
 from netal.loop.schedule import make_schedule
+from netal.models import LEARNERS, FixedValidation
+from netal.models import make_learner as create_learner
+from netal.report import build_report
+from netal.report.summary import (
+    arm_columns,
+    comparison_tables,
+    summary_from_results,
+    write_summary,
+)
+from netal.strategies import STRATEGIES, make_strategy
 
 BENCH_LEARNER_PARAMS: dict[str, Any] = {
     "hidden": (64, 64),
@@ -319,10 +339,6 @@ def _check_params(factory: Callable[..., Any], params: Mapping[str, Any], what: 
 
 def check_components(spec: RunSpec) -> None:
     """Raise when the spec's dataset, learner or strategy name (or their parameters) is unknown."""
-    from netal.data import DATASETS
-    from netal.models import LEARNERS
-    from netal.strategies import STRATEGIES
-
     if spec.dataset != "twin":
         DATASETS.get(spec.dataset)
     _check_params(LEARNERS.get(spec.learner), spec.learner_params, "learner_params")
@@ -589,11 +605,9 @@ def _cached_prepare(spec: RunSpec) -> PreparedTabular:
 
 def learner_factory(spec: RunSpec, prepared: PreparedTabular) -> Callable[[int], Any]:
     """``make_learner(seed)`` building the spec's registered learner."""
-    from netal.models import FixedValidation
-    from netal.models import make_learner as create
 
     def make_learner(seed: int) -> Any:
-        learner = create(spec.learner, **spec.learner_params, random_state=seed)
+        learner = create_learner(spec.learner, **spec.learner_params, random_state=seed)
         if len(prepared.X_val):
             return FixedValidation(learner, prepared.X_val, prepared.y_val)
         return learner
@@ -609,8 +623,6 @@ def _test_metrics(prepared: PreparedTabular, on_iteration: Callable[[int], None]
     configuration record leaves out, so a run started with a progress bar
     resumes without one and vice versa.
     """
-    from netal.loop import TestSetMetrics
-
     metrics = TestSetMetrics(prepared.X_test, prepared.y_test)
     if on_iteration is None:
         return metrics
@@ -634,9 +646,6 @@ def build_loop(
 
     ``on_iteration(i)`` is called after each completed iteration (progress bars).
     """
-    from netal.loop import ActiveLearningLoop, Budget, ReplayOracle
-    from netal.strategies import make_strategy
-
     prepared = prepared if prepared is not None else prepare_tabular(spec)
     budget_labels = spec.budget_labels or spec.iterations * spec.batch_size
     if spec.knowledge_base is not None:
@@ -831,8 +840,6 @@ def write_run_outputs(
     Returns the summary dict; :func:`netal.report.build_report` turns the
     directory into ``report.html``.
     """
-    from netal.report.summary import summary_from_results, write_summary
-
     out = Path(out_dir)
     frame = run_results_frame(spec, result)
     summary = summary_from_results(
@@ -901,8 +908,6 @@ class BenchPlan:
         ``seeds`` (a count), ``first_seed``, ``[bench.strategy_params.<name>]``)
         and any section of a run config except ``[strategy]``.
         """
-        from netal.strategies import STRATEGIES
-
         path = Path(config) if config is not None else Path("<command line>")
         data = read_toml(path) if config is not None else {}
         table = data.get(BENCH_SECTION_NAME, {})
@@ -952,8 +957,6 @@ class BenchPlan:
 
         Only locates the files (cheap); cells load them in their workers.
         """
-        from netal.data import DATASETS, resolve_data_dir
-
         for dataset in self.datasets:
             if dataset != "twin":
                 loader = DATASETS.create(dataset)
@@ -1014,8 +1017,6 @@ class BenchOutcome:
 
 def bench_tables(results: pd.DataFrame) -> dict[str, dict[str, str]]:
     """Per dataset: scores, labels/cost to reach random's final RMSE, paired tests vs random."""
-    from netal.report.summary import arm_columns, comparison_tables
-
     tables = {}
     by = arm_columns(results)
     for dataset, part in results.groupby("dataset", sort=True):
@@ -1049,10 +1050,6 @@ def run_bench(
     soon as it finishes); a knowledge base per cell goes to ``out_dir/kb``
     so a cell interrupted mid-curve continues where it stopped.
     """
-    from netal.harness.grid import run_grid
-    from netal.harness.store import ResultStore
-    from netal.report import build_report
-
     plan.check_data()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

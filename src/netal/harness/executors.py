@@ -168,6 +168,7 @@ class DaskExecutor(_Closing):
 
     def _get_client(self) -> Any:
         if self._client is None:
+            # dask is imported only when a Dask executor runs (third-party, heavy)
             from dask.distributed import Client, LocalCluster
 
             if self.address is None:
@@ -184,6 +185,7 @@ class DaskExecutor(_Closing):
         return self._client
 
     def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+        # dask is imported only when a Dask executor runs (third-party, heavy)
         from dask.distributed import as_completed
 
         items = list(items)

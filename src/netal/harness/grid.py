@@ -26,10 +26,12 @@ import pandas as pd
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
+from netal.harness.executors import Executor, SerialExecutor
 from netal.schemas import RECORD_COLUMNS
 
+# store.py imports this module (Cell, CellResult); run_grid only calls a store's methods, so
+# the annotation needs the class and the runtime does not.
 if TYPE_CHECKING:
-    from netal.harness.executors import Executor
     from netal.harness.store import ResultStore
 
 CELL_FIELDS: tuple[str, ...] = ("dataset", "strategy", "seed")
@@ -282,8 +284,6 @@ def run_grid(
         Whatever ``run_cell`` raised, with a note naming the cell; results
         stored before it stay stored.
     """
-    from netal.harness.executors import SerialExecutor
-
     cells = list(cells)
     keys = [cell.key for cell in cells]
     if len(set(keys)) != len(keys):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from scipy.special import logsumexp
 
 from netal._validation import as_float_array, check_same_length
 from netal.errors import InvalidInputError, NotFittedError
@@ -117,6 +118,4 @@ class LabelPrior:
 
     def log_marginal(self, per_class: np.ndarray) -> np.ndarray:
         """``log sum_c p(c) p(x | c)`` from per-class log densities ``(n, C)``."""
-        from scipy.special import logsumexp
-
         return logsumexp(per_class + np.log(self.priors)[None, :], axis=1)

@@ -21,6 +21,8 @@ import pandas as pd
 from netal._validation import as_float_array
 from netal.errors import InvalidInputError
 from netal.schemas import MOBILITY_MODES
+from netal.twin.generator import resolve_world
+from netal.twin.oracle import parse_conditions
 
 REQUEST_COLUMNS = (
     "latitude",
@@ -48,8 +50,6 @@ def samples_frame(
 
 
 def _world(scenario: Any) -> Any:
-    from netal.twin.generator import resolve_world
-
     return resolve_world(scenario)
 
 
@@ -79,8 +79,6 @@ def to_twin_conditions(
         speeds raise :class:`InvalidInputError` naming the row (filter first
         with :func:`twin_feasible`).
     """
-    from netal.twin.oracle import parse_conditions
-
     world = _world(scenario)
     required = ["latitude", "longitude", "movingSpeed", "mobility_mode"]
     missing = [c for c in required if c not in samples.columns]

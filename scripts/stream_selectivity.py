@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from netal.experiments.network import _load_stream
+from netal.experiments.network.stream import _load_stream
 from netal.models import BaggingCommittee
 from netal.stream import make_budget_manager, run_stream
 

@@ -136,3 +136,18 @@ def test_in_memory_knowledge_base_is_stamped() -> None:
     kb = KnowledgeBase(None)
     assert current_revision(kb.engine) == head_revision()
     ensure_current(kb.engine, None)  # idempotent
+
+
+@pytest.mark.parametrize("created", [["runs"], ["runs", "labeled", "queries"], "all"])
+def test_a_creation_killed_halfway_is_redone(tmp_path: Path, created: object) -> None:
+    """Tables without a revision and without any run: what a kill during creation leaves."""
+    path = tmp_path / "kb.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    tables = None if created == "all" else [Base.metadata.tables[name] for name in created]
+    Base.metadata.create_all(engine, tables=tables)
+    engine.dispose()
+    kb = KnowledgeBase(path)
+    assert current_revision(kb.engine) == head_revision()
+    assert kb.runs().empty
+    kb.open_run("a", {}, seed=0)
+    assert _schema_differences(path) == []

@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from netal.errors import KnowledgeBaseError
 from netal.loop.knowledge.tables import Base
@@ -43,12 +43,27 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The database's revision: ``None`` when empty, ``0001`` for unversioned netal files."""
+    """The database's revision: ``None`` when it holds no run yet, ``0001`` for unversioned files.
+
+    A file without a revision counts as unversioned netal 0.1 only if it holds a
+    run: tables without any run are what a process killed while creating a new
+    knowledge base leaves (the revision is stamped right after the tables).
+    """
     with engine.connect() as connection:
         revision = MigrationContext.configure(connection).get_current_revision()
         if revision is None and inspect(connection).has_table("runs"):
-            return LEGACY_REVISION
+            if connection.execute(text("SELECT 1 FROM runs LIMIT 1")).first() is not None:
+                return LEGACY_REVISION
     return revision
+
+
+def _create(engine: Engine, config: Config, head: str) -> None:
+    """(Re)create today's tables, then stamp the head revision."""
+    Base.metadata.drop_all(engine)  # leftovers of an interrupted creation, all without rows
+    Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.stamp(config, head)
 
 
 def ensure_current(engine: Engine, path: Path | None) -> None:
@@ -60,10 +75,7 @@ def ensure_current(engine: Engine, path: Path | None) -> None:
         return
     config = _config()
     if revision is None:
-        Base.metadata.create_all(engine)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.stamp(config, head)
+        _create(engine, config, head)
         return
     known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
     if revision not in known:

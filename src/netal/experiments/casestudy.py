@@ -40,13 +40,14 @@ import pandas as pd
 from scipy import stats as sps
 
 from netal._validation import check_positive_int
+from netal.atomic import write_parquet
 from netal.data import Dataset, group_split, leakage_report, make_windows, temporal_split
 from netal.data.lumos5g import lumos5g_dataset
 from netal.data.windows import paper_split, paper_windows
 from netal.errors import InvalidInputError
 from netal.experiments.sources import encode_features, load_source, sample_places
 from netal.harness.grid import Cell, CellResult, initial_indices, run_grid
-from netal.harness.store import ResultStore, temp_path_for
+from netal.harness.store import ResultStore
 from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
 from netal.metrics import per_sample_epistemic_var
 from netal.models import FixedValidation, Seq2SeqMCDropout
@@ -501,9 +502,7 @@ def _write_side_outputs(workdir: Path, cell: Cell, result: Any, prepared: Prepar
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(path)
-    frame.to_parquet(tmp, index=False)
-    Path(tmp).replace(path)
+    write_parquet(frame, path)
 
 
 def casestudy_cells(

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from netal._validation import check_positive_int
+from netal.atomic import write_parquet, write_text
 from netal.data import (
     DATASETS,
     Dataset,
@@ -853,9 +854,7 @@ def write_run_outputs(
     write_summary(out, summary)
     queries = _queries_frame(spec, result, prepared)
     if queries is not None:
-        tmp = out / ".queries.parquet.tmp"
-        queries.to_parquet(tmp, index=False)
-        tmp.replace(out / "queries.parquet")
+        write_parquet(queries, out / "queries.parquet")
     return summary
 
 
@@ -1070,7 +1069,7 @@ def run_bench(
     results.attrs = attrs
     tables = bench_tables(results)
     markdown = _markdown(tables)
-    (out / "summary.md").write_text(markdown, encoding="utf-8")
+    write_text(out / "summary.md", markdown)
     if report:
         build_report(out)
     return BenchOutcome(out, results, tables, markdown, len(grid.ran), len(grid.skipped))

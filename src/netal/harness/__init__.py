@@ -28,6 +28,10 @@ store
 executors
     :class:`SerialExecutor`, :class:`LocalExecutor`, :class:`DaskExecutor`,
     :func:`make_executor`.
+study
+    :class:`Study` (a frozen config with ``fingerprint()`` and
+    ``run_seed(seed)``), :class:`SeedOutput`, :func:`run_study` (seeds on any
+    executor, each finished seed stored atomically, resume), :func:`concat_tables`.
 stats
     Scores, labels-to-reach, paired tests, confidence bands, Markdown tables
     (Holzmueller et al., JMLR 2023).
@@ -55,6 +59,7 @@ if TYPE_CHECKING:
         run_grid,
     )
     from netal.harness.store import ResultStore
+    from netal.harness.study import SeedOutput, Study, concat_tables, run_study
 
 # Imported lazily so that worker processes unpickling a light function (e.g. the
 # executor's initializer) do not pay for pandas and pyarrow.
@@ -71,6 +76,10 @@ _EXPORTS = {
     "make_cells": "grid",
     "run_grid": "grid",
     "ResultStore": "store",
+    "SeedOutput": "study",
+    "Study": "study",
+    "concat_tables": "study",
+    "run_study": "study",
 }
 
 
@@ -90,9 +99,13 @@ __all__ = [
     "GridReport",
     "LocalExecutor",
     "ResultStore",
+    "SeedOutput",
     "SerialExecutor",
+    "Study",
+    "concat_tables",
     "initial_indices",
     "make_cells",
     "make_executor",
     "run_grid",
+    "run_study",
 ]

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from netal.atomic import atomic_path
 from netal.errors import DataError
 from netal.harness.grid import CELL_FIELDS, Cell, CellResult
 
@@ -87,17 +87,8 @@ class ResultStore:
         metadata[_IDS_META] = json.dumps(result.final_labeled_ids.tolist()).encode()
         table = table.replace_schema_metadata(metadata)
         target = self.path_of(cell.key)
-        tmp = temp_path_for(target)
-        try:
-            with open(tmp, "xb") as handle:
-                pq.write_table(table, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_directory(self.directory)
+        with atomic_path(target) as tmp, open(tmp, "xb") as handle:
+            pq.write_table(table, handle)
         return target
 
     def get(self, key: str) -> tuple[Cell, CellResult]:
@@ -143,15 +134,6 @@ class ResultStore:
         return [p for p in self.directory.glob(f"*{_SUFFIX}") if not p.name.startswith(".")]
 
 
-def temp_path_for(target: Path) -> Path:
-    """A fresh hidden temporary name beside ``target`` (same filesystem, so renames are atomic).
-
-    Created with the process umask (unlike :func:`tempfile.mkstemp`, which
-    makes files private).
-    """
-    return target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-
-
 def _rows_of(cell: Cell, result: CellResult) -> pd.DataFrame:
     fields = {"key": cell.key, **cell.to_dict(), **dict(cell.params)}
     del fields["params"]
@@ -175,17 +157,3 @@ def _cell_of(path: Path, table: pa.Table) -> Cell:
     if cell.key != path.stem:
         raise DataError(str(path), f"holds cell {cell.key}, not the one its name says")
     return cell
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -19,6 +19,7 @@ different configuration is refused with one line, before any work.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import shutil
 import uuid
@@ -29,6 +30,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
+from netal.atomic import fsync_directory, write_text
 from netal.errors import InvalidInputError, KnowledgeBaseError
 from netal.harness.executors import Executor, SerialExecutor
 
@@ -113,9 +115,7 @@ class SeedStore:
                     f"(changed: {', '.join(changed) or 'format'}); use another --out or remove it"
                 )
             return
-        tmp = path.with_name(f"{_TMP_PREFIX}{uuid.uuid4().hex}.json")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text(path, text)
 
     def done(self) -> set[int]:
         """Seeds whose outputs are complete."""
@@ -141,6 +141,7 @@ class SeedStore:
                 with open(path, "rb") as handle:
                     os.fsync(handle.fileno())
             os.replace(tmp, target)
+            fsync_directory(self.directory)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -169,7 +170,7 @@ def check_seeds(seeds: Sequence[int]) -> list[int]:
     """Distinct non-negative integer seeds, in the given order."""
     values = []
     for seed in seeds:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise InvalidInputError("seeds", f"must be non-negative integers, got {list(seeds)!r}")
         values.append(int(seed))
     if not values:

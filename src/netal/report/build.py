@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from netal.atomic import write_text
 from netal.errors import DataError
-from netal.harness.store import ResultStore, temp_path_for
+from netal.harness.store import ResultStore
 from netal.report import figures
 from netal.report.html import FigureBlock, markdown_to_html, render_page, slug
 from netal.report.inputs import (
@@ -115,17 +116,6 @@ def _route_blocks(
     return blocks
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = temp_path_for(path)
-    try:
-        with open(tmp, "x", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def build_report(out_dir: str | os.PathLike[str]) -> Path:
     """Draw the figures of ``out_dir`` and write ``out_dir/report.html``.
 
@@ -200,5 +190,5 @@ def build_report(out_dir: str | os.PathLike[str]) -> Path:
     }
     page = render_page(f"netal report: {first.experiment}", meta, sections, tables)
     target = out / REPORT_FILE
-    _write_atomic(target, page)
+    write_text(target, page)
     return target

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from netal.atomic import write_text
 from netal.errors import InvalidInputError
 from netal.harness import stats
-from netal.harness.store import temp_path_for
 
 
 def _param_text(value: Any) -> str:
@@ -134,19 +133,10 @@ def summary_from_results(
 
 
 def write_summary(out_dir: str | Path, summary: dict[str, Any]) -> Path:
-    """Write ``summary.json`` into ``out_dir`` atomically (temp file + ``os.replace``)."""
+    """Write ``summary.json`` into ``out_dir`` atomically (:mod:`netal.atomic`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    target = out / "summary.json"
-    tmp = temp_path_for(target)
-    try:
-        with open(tmp, "x", encoding="utf-8") as handle:
-            json.dump(summary, handle, indent=1, allow_nan=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_text(out / "summary.json", json.dumps(summary, indent=1, allow_nan=False))
 
 
 def arm_columns(df: pd.DataFrame) -> list[str]:

@@ -9,8 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from netal.errors import InvalidInputError
-from netal.harness.executors import SerialExecutor
+from netal.atomic import write_parquet
 from netal.harness.stats import compare_at_cost, to_markdown
 from netal.report import build_report, summary_from_results, write_summary
 from netal.schemas import QUERY_COLUMNS
@@ -28,36 +27,16 @@ class NetworkOutcome:
     report: Path
 
 
-def check_seed_list(seeds: Sequence[int]) -> list[int]:
-    seeds = [int(s) for s in seeds]
-    if not seeds or any(s < 0 for s in seeds):
-        raise InvalidInputError(
-            "seeds", f"must be a non-empty list of non-negative integers, got {seeds}"
-        )
-    return seeds
+def arm_ticker(on_result: Progress | None, arms: Sequence[str]) -> Callable[[int], None] | None:
+    """``on_seed(seed)`` for :func:`run_study` calling ``on_result(arm, seed)`` for every arm."""
+    if on_result is None:
+        return None
 
+    def on_seed(seed: int) -> None:
+        for arm in arms:
+            on_result(arm, seed)
 
-def map_seeds(
-    fn: Callable[[Any], dict[str, Any]],
-    items: list[Any],
-    executor: Any,
-    on_result: Progress | None,
-    arms: Sequence[str],
-) -> list[dict[str, Any]]:
-    """Run ``fn`` per seed item on ``executor`` (this process if None); outputs in seed order.
-
-    A seed's output never depends on where or when it ran, so the tables are
-    the same on every backend.  ``on_result(arm, seed)`` is called for each
-    arm once its seed is done.
-    """
-    pool = executor if executor is not None else SerialExecutor()
-    done: dict[int, dict[str, Any]] = {}
-    for item, output in pool.map_unordered(fn, items):
-        done[item[0]] = output
-        if on_result is not None:
-            for arm in arms:
-                on_result(arm, item[0])
-    return [done[item[0]] for item in items]
+    return on_seed
 
 
 def cost_table(results: pd.DataFrame, levels: list[float], column: str, baseline: str) -> str:
@@ -88,11 +67,11 @@ def write_outputs(
     )
     summary["tables"] = {**summary["tables"], **tables}
     summary.update(extra)
-    results.to_parquet(out_dir / "results.parquet", index=False)
+    write_parquet(results, out_dir / "results.parquet")
     for name, frame in (side_files or {}).items():
-        frame.to_parquet(out_dir / name, index=False)
+        write_parquet(frame, out_dir / name)
     if queries is not None and len(queries):
-        queries[list(QUERY_COLUMNS)].to_parquet(out_dir / "queries.parquet", index=False)
+        write_parquet(queries[list(QUERY_COLUMNS)], out_dir / "queries.parquet")
     write_summary(out_dir, summary)
     report = build_report(out_dir)
     return NetworkOutcome(summary, results, out_dir, report)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,12 @@ from netal.acquisition.joint import (
 from netal.experiments.network._outputs import (
     NetworkOutcome,
     Progress,
-    check_seed_list,
+    arm_ticker,
     cost_table,
-    map_seeds,
     markdown_table,
     write_outputs,
 )
+from netal.harness.study import SeedOutput, check_seeds, concat_tables, run_study
 from netal.schemas import ROUTE_COLUMNS
 from netal.twin import TwinOracle
 
@@ -102,6 +104,35 @@ def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
     return {"rows": rows, "queries": queries, "finals": finals, "routes": routes}
 
 
+@dataclass(frozen=True)
+class JointStudy:
+    """The ``netal acquire`` study: every policy on a seed's twin, as one seed of :func:`run_study`."""
+
+    policies: tuple[str, ...]
+    config: JointConfig
+    fleet: tuple[tuple[str, int], ...]
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {
+            "study": "joint-acquisition",
+            "policies": list(self.policies),
+            "config": dataclasses.asdict(self.config),
+            "fleet": dict(self.fleet),
+        }
+
+    def run_seed(self, seed: int) -> SeedOutput:
+        out = _joint_seed((seed, self.policies, self.config, dict(self.fleet)))
+        return SeedOutput(
+            seed,
+            {
+                "records": pd.concat(out["rows"], ignore_index=True),
+                "queries": pd.concat(out["queries"], ignore_index=True),
+                "routes": pd.concat(out["routes"], ignore_index=True),
+                "finals": pd.DataFrame(out["finals"]),
+            },
+        )
+
+
 def run_joint(
     out_dir: str | Path,
     *,
@@ -134,23 +165,21 @@ def run_joint(
     executor
         A :mod:`netal.harness.executors` backend running the seeds
         (local processes, Dask); None runs them in this process.
+
+    Each finished seed is stored under ``out_dir/seeds`` at once; rerunning
+    after an interruption runs only the missing seeds (:func:`run_study`).
     """
     config = (config or JointConfig()).check()
-    seeds = check_seed_list(seeds)
+    seeds = check_seeds(seeds)
     fleet = dict(fleet or {"walking": 1, "driving": 1})
     for name in policies:
         JOINT_POLICIES.get(name)
-    outputs = map_seeds(
-        _joint_seed, [(seed, tuple(policies), config, fleet) for seed in seeds], executor, on_result,
-        policies,
-    )  # fmt: skip
-    rows = [r for out in outputs for r in out["rows"]]
-    queries = [q for out in outputs for q in out["queries"]]
-    finals = [f for out in outputs for f in out["finals"]]
-    routes = pd.concat([r for out in outputs for r in out["routes"]], ignore_index=True)
-    results = pd.concat(rows, ignore_index=True)
+    study = JointStudy(tuple(policies), config, tuple(sorted(fleet.items())))
+    outputs = run_study(study, seeds, out_dir, executor, arm_ticker(on_result, policies))
+    results = concat_tables(outputs, "records")
+    routes = concat_tables(outputs, "routes")
     final = (
-        pd.DataFrame(finals)
+        concat_tables(outputs, "finals")
         .groupby("policy", sort=True)
         .mean(numeric_only=True)
         .drop(columns="seed")
@@ -169,7 +198,7 @@ def run_joint(
         protocol=f"budget {config.budget:g} s, {config.iterations} iterations",
         baseline="random",
         tables=tables,
-        queries=pd.concat(queries, ignore_index=True),
+        queries=concat_tables(outputs, "queries"),
         extra={"budget_s": config.budget, "fleet": fleet, "x_axis": "cost = agent seconds"},
         side_files={"routes.parquet": routes[list(ROUTE_COLUMNS)]},
     )

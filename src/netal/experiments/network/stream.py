@@ -17,11 +17,11 @@ from netal.errors import InvalidInputError
 from netal.experiments.network._outputs import (
     NetworkOutcome,
     Progress,
-    check_seed_list,
-    map_seeds,
+    arm_ticker,
     markdown_table,
     write_outputs,
 )
+from netal.harness.study import SeedOutput, check_seeds, concat_tables, run_study
 from netal.metrics import segment_q95
 from netal.models import BaggingCommittee
 from netal.schemas import STREAM_FEATURES
@@ -135,6 +135,27 @@ def _stream_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     return {"records": records, "rates": rates}
 
 
+@dataclass(frozen=True)
+class StreamStudy:
+    """The ``netal stream`` study: every budget manager on one seed's stream (see :func:`run_study`)."""
+
+    settings: dict[str, Any]
+
+    def fingerprint(self) -> dict[str, Any]:
+        kept = {k: v for k, v in self.settings.items() if k != "data_dir"}  # where, not what
+        return {"study": "stream", **kept}
+
+    def run_seed(self, seed: int) -> SeedOutput:
+        out = _stream_seed((seed, self.settings))
+        return SeedOutput(
+            seed,
+            {
+                "records": pd.concat(out["records"], ignore_index=True),
+                "rates": pd.DataFrame(out["rates"]),
+            },
+        )
+
+
 def run_stream_experiment(
     out_dir: str | Path,
     *,
@@ -184,7 +205,7 @@ def run_stream_experiment(
     absolute error over the stream segment ending at each checkpoint (the
     first segment for checkpoint 0), not a held-out figure.
     """
-    seeds = check_seed_list(seeds)
+    seeds = check_seeds(seeds)
     rows = check_positive_int(rows, "rows", minimum=n_initial + checkpoints + 1)
     checkpoints = check_positive_int(checkpoints, "checkpoints")
     arms = {"random": "fixed_rate", **{m: m for m in managers if m != "fixed_rate"}}
@@ -197,14 +218,15 @@ def run_stream_experiment(
         "n_initial": n_initial, "checkpoints": checkpoints, "arms": arms,
         "budget_rate": budget_rate, "update_every": update_every, "n_members": n_members,
     }  # fmt: skip
-    outputs = map_seeds(
-        _stream_seed, [(seed, settings) for seed in seeds], executor, on_result, list(arms)
+    outputs = run_study(
+        StreamStudy(settings), seeds, out_dir, executor, arm_ticker(on_result, list(arms))
     )
-    records = [r for out in outputs for r in out["records"]]
-    rates = [r for out in outputs for r in out["rates"]]
-    results = pd.concat(records, ignore_index=True)
+    results = concat_tables(outputs, "records")
     rate_table = (
-        pd.DataFrame(rates).groupby("arm", sort=True).mean(numeric_only=True).drop(columns="seed")
+        concat_tables(outputs, "rates")
+        .groupby("arm", sort=True)
+        .mean(numeric_only=True)
+        .drop(columns="seed")
     )
     tables = {
         f"Realized label rate (budget {budget_rate:g}) and errors, mean over seeds": markdown_table(

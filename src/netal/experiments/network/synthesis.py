@@ -15,12 +15,13 @@ from netal._validation import check_positive_int
 from netal.experiments.network._outputs import (
     NetworkOutcome,
     Progress,
-    check_seed_list,
+    arm_ticker,
     cost_table,
-    map_seeds,
     markdown_table,
     write_outputs,
 )
+from netal.harness.study import SeedOutput, check_seeds, concat_tables, run_study
+from netal.loop.fingerprint import describe
 from netal.metrics import per_sample_epistemic_var, record_errors
 from netal.models import BaggingCommittee
 from netal.schemas import LUMOS5G_MOTION
@@ -249,6 +250,30 @@ def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     return {"records": records, "queries": queries, "guard": guard_stats}
 
 
+@dataclass(frozen=True)
+class SynthesisStudy:
+    """The ``netal synth`` study: every arm on one seed's twin data (see :func:`run_study`)."""
+
+    settings: dict[str, Any]
+
+    def fingerprint(self) -> dict[str, Any]:
+        generator = self.settings["generator"]
+        named = generator if isinstance(generator, str) else describe(generator)
+        return {"study": "synthesis", **self.settings, "generator": named}
+
+    def run_seed(self, seed: int) -> SeedOutput:
+        out = _synthesis_seed((seed, self.settings))
+        queries = out["queries"]
+        return SeedOutput(
+            seed,
+            {
+                "records": pd.DataFrame(out["records"]),
+                "queries": pd.concat(queries, ignore_index=True) if queries else pd.DataFrame(),
+                "guard": pd.DataFrame([out["guard"]]),
+            },
+        )
+
+
 def run_synthesis_experiment(
     out_dir: str | Path,
     *,
@@ -299,7 +324,7 @@ def run_synthesis_experiment(
     seed; the tables the rare-condition coverage (blockage / stationary /
     turning samples labeled by the end) per arm.
     """
-    seeds = check_seed_list(seeds)
+    seeds = check_seeds(seeds)
     iterations = check_positive_int(iterations, "iterations")
     batch_size = check_positive_int(batch_size, "batch_size")
     settings = {
@@ -308,18 +333,16 @@ def run_synthesis_experiment(
         "n_test": n_test, "n_members": n_members, "guard_components": guard_components,
         "generator": generator, "generator_params": dict(generator_params or {}),
     }  # fmt: skip
-    outputs = map_seeds(
-        _synthesis_seed, [(seed, settings) for seed in seeds], executor, on_result, SYNTHESIS_ARMS
+    outputs = run_study(
+        SynthesisStudy(settings), seeds, out_dir, executor, arm_ticker(on_result, SYNTHESIS_ARMS)
     )
-    records = [r for out in outputs for r in out["records"]]
-    queries = [q for out in outputs for q in out["queries"]]
-    guard_stats = [out["guard"] for out in outputs]
-    results = pd.DataFrame(records)
+    results = concat_tables(outputs, "records")
+    queries = concat_tables(outputs, "queries")
+    guard_table = concat_tables(outputs, "guard")
     finals = results.sort_values("iteration").groupby(["strategy", "seed"]).tail(1)
     cover = finals.groupby("strategy")[
         ["cost", "n_labels", "n_blockage", "n_stationary", "n_turning"]
     ].mean()
-    guard_table = pd.DataFrame(guard_stats)
     at_cost, level = rare_at_cost(results)
     tables = {
         f"Rare conditions labeled within {level:.0f} s of agent time (mean over seeds)": markdown_table(
@@ -338,7 +361,7 @@ def run_synthesis_experiment(
         "synthesis": {
             "generator": name,
             "guard_quantile": guard_quantile,
-            "rejection_rate": [g["rejection_rate"] for g in guard_stats],
+            "rejection_rate": [float(rate) for rate in guard_table["rejection_rate"]],
             "rare_coverage": {
                 k: {c: float(v) for c, v in row.items()} for k, row in cover.iterrows()
             },
@@ -352,6 +375,6 @@ def run_synthesis_experiment(
         protocol=f"query synthesis ({name}) vs pool, {iterations}x{batch_size} labels",
         baseline="random",
         tables=tables,
-        queries=pd.concat(queries, ignore_index=True) if queries else None,
+        queries=queries if len(queries) else None,
         extra=extra,
     )

@@ -35,6 +35,7 @@ ANSWER_COLUMNS = ("query_id", "label")
 
 def _open(config: Path, out: Path | None) -> tuple[Any, Any, Any]:
     """The run's spec, prepared data and (opened) loop."""
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.experiments.tabular import RunSpec, build_loop, prepare_tabular
 
     out_dir = out if out is not None else Path("runs") / config.stem
@@ -154,6 +155,7 @@ def tell(
     debug: bool = DEBUG,
 ) -> None:
     """Record answers to pending queries (all rows or none); retrain when the schedule says so."""
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.loop import Answer
 
     with fail_cleanly(debug):

@@ -60,8 +60,8 @@ COMMANDS: dict[str, list[str]] = {
         "--jobs", "1",
     ],
     "synth": [
-        "synth", "--seeds", "2", "--rows", "400", "--iterations", "2", "--batch-size", "4",
-        "--candidates", "100", "--n-test", "60", "--jobs", "1",
+        "synth", "--seeds", "2", "--rows", "500", "--iterations", "2", "--batch-size", "4",
+        "--candidates", "100", "--n-test", "60", "--max-components", "3", "--jobs", "1",
     ],
 }  # fmt: skip
 
@@ -95,11 +95,16 @@ def _table_name(out: Path, path: Path) -> str:
     return str(path.relative_to(out))
 
 
+_CELL_FILE = re.compile(r"^[0-9a-f]{16}$")
+"""Per-cell work files (named by a cell key that hashes the output path), merged into top-level tables."""
+
+
 def _tables(out: Path) -> dict[str, Path]:
     return {
         _table_name(out, path): path
         for path in sorted(out.rglob("*.parquet"))
         if "/seeds/" not in f"/{path.relative_to(out)}"
+        and not (path.parent != out and _CELL_FILE.match(path.stem) and path.parent.name != "cells")
     }
 
 

@@ -6,10 +6,13 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from strategy_toys import ToyLearner
 
 from netal.errors import InvalidInputError
 from netal.strategies import BALD, MaxVariance, PaperVariance, QueryByCommittee
+from netal.strategies.base import top_k
 
 
 def _table_learner(variance: np.ndarray, **kwargs: object) -> tuple[np.ndarray, ToyLearner]:
@@ -161,3 +164,14 @@ def test_bad_constructor_parameters(factory: object, parameter: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         factory()  # type: ignore[operator]
     assert info.value.parameter == parameter
+
+
+@given(
+    scores=st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]), min_size=1, max_size=300),
+    k=st.integers(min_value=0, max_value=320),
+)
+def test_top_k_is_the_stable_descending_order_even_with_ties_at_the_cut(
+    scores: list[float], k: int
+) -> None:
+    values = np.asarray(scores)
+    np.testing.assert_array_equal(top_k(values, k), np.argsort(-values, kind="stable")[:k])

@@ -152,9 +152,18 @@ def reduce_outputs(values: np.ndarray, how: str = "mean") -> np.ndarray:
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest scores, largest first, ties broken by index."""
+    """Indices of the ``k`` largest scores, largest first, ties broken by the lower index.
+
+    The same as ``np.argsort(-scores, kind="stable")[:k]`` in ``O(n)``: among
+    scores tied at the ``k``-th value the lowest indices are taken.
+    """
     if k >= len(scores):
         order = np.argsort(-scores, kind="stable")
         return order[:k]
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.lexsort((part, -scores[part]))]
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+    above = np.flatnonzero(scores > kth)
+    tied = np.flatnonzero(scores == kth)[: k - len(above)]
+    chosen = np.concatenate([above, tied])
+    return chosen[np.lexsort((chosen, -scores[chosen]))]

@@ -22,9 +22,10 @@ from netal.experiments.network._outputs import (
 )
 from netal.harness.study import SeedOutput, check_seeds, concat_tables, run_study
 from netal.loop.fingerprint import describe
-from netal.metrics import per_sample_epistemic_var, record_errors
+from netal.metrics import record_errors
 from netal.models import BaggingCommittee
 from netal.schemas import LUMOS5G_MOTION
+from netal.strategies import MaxVariance
 from netal.synthesis import (
     GENERATORS,
     DensityGuard,
@@ -42,6 +43,8 @@ GENERATOR_COLUMNS = list(LUMOS5G_MOTION)
 STATIONARY_SPEED = 0.5  # m/s
 TURN_RADIUS_M = 8.0  # a driving sample this close to a corner of the loop is turning
 SYNTHESIS_ARMS = ("synthesis", "pool", "random")
+POOL_STRATEGY = MaxVariance()
+"""The ``pool`` arm's acquisition function: the registry's max-variance strategy, not a copy of it."""
 BLOCKAGE_DB = 10.0  # own-body (walking) or dynamic-blocker loss that counts as blockage
 
 
@@ -214,9 +217,10 @@ def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
             else:
                 idx = np.flatnonzero(available)
                 if arm == "pool":
-                    var = per_sample_epistemic_var(learner.predict_dist(pool_X[idx]).epistemic_var)
-                    pick = idx[np.argsort(-var, kind="stable")[:batch_size]]
-                    scores = np.sort(var)[::-1][:batch_size]
+                    selection = POOL_STRATEGY.select(
+                        learner, pool_X[idx], state.X, min(batch_size, len(idx)), rng=arm_rng
+                    )
+                    pick, scores = idx[selection.indices], selection.scores
                 else:
                     pick = arm_rng.choice(idx, min(batch_size, len(idx)), replace=False)
                     scores = np.full(len(pick), np.nan)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -137,16 +138,33 @@ def _stream_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class StreamStudy:
-    """The ``netal stream`` study: every budget manager on one seed's stream (see :func:`run_study`)."""
+    """The ``netal stream`` study: every budget manager on one seed's stream (see :func:`run_study`).
 
-    settings: dict[str, Any]
+    Fields are the parameters of :func:`run_stream_experiment`; ``arms`` maps
+    each arm's name to its budget manager.
+    """
+
+    dataset: str
+    rows: int
+    n_test: int
+    n_initial: int
+    checkpoints: int
+    arms: tuple[tuple[str, str], ...]
+    budget_rate: float
+    update_every: int
+    n_members: int
+    data_dir: str | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """The keyword settings of one seed's run."""
+        return {**dataclasses.asdict(self), "arms": dict(self.arms)}
 
     def fingerprint(self) -> dict[str, Any]:
-        kept = {k: v for k, v in self.settings.items() if k != "data_dir"}  # where, not what
+        kept = {k: v for k, v in self.settings().items() if k != "data_dir"}  # where, not what
         return {"study": "stream", **kept}
 
     def run_seed(self, seed: int) -> SeedOutput:
-        out = _stream_seed((seed, self.settings))
+        out = _stream_seed((seed, self.settings()))
         return SeedOutput(
             seed,
             {
@@ -213,14 +231,19 @@ def run_stream_experiment(
         BUDGET_MANAGERS.get(name)
     if dataset != "twin":
         DATASETS.get(dataset)  # an unknown name fails here, before any worker loads data
-    settings = {
-        "dataset": dataset, "data_dir": data_dir, "rows": rows, "n_test": n_test,
-        "n_initial": n_initial, "checkpoints": checkpoints, "arms": arms,
-        "budget_rate": budget_rate, "update_every": update_every, "n_members": n_members,
-    }  # fmt: skip
-    outputs = run_study(
-        StreamStudy(settings), seeds, out_dir, executor, arm_ticker(on_result, list(arms))
+    study = StreamStudy(
+        dataset=dataset,
+        rows=rows,
+        n_test=n_test,
+        n_initial=n_initial,
+        checkpoints=checkpoints,
+        arms=tuple(arms.items()),
+        budget_rate=budget_rate,
+        update_every=update_every,
+        n_members=n_members,
+        data_dir=None if data_dir is None else str(data_dir),
     )
+    outputs = run_study(study, seeds, out_dir, executor, arm_ticker(on_result, list(arms)))
     results = concat_tables(outputs, "records")
     rate_table = (
         concat_tables(outputs, "rates")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -256,17 +257,34 @@ def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class SynthesisStudy:
-    """The ``netal synth`` study: every arm on one seed's twin data (see :func:`run_study`)."""
+    """The ``netal synth`` study: every arm on one seed's twin data (see :func:`run_study`).
 
-    settings: dict[str, Any]
+    Fields are the parameters of :func:`run_synthesis_experiment`.
+    """
+
+    rows: int
+    iterations: int
+    batch_size: int
+    n_initial: int
+    n_candidates: int
+    guard_quantile: float
+    n_test: int
+    n_members: int
+    guard_components: int
+    generator: Any
+    generator_params: tuple[tuple[str, Any], ...] = ()
+
+    def settings(self) -> dict[str, Any]:
+        """The keyword settings of one seed's run."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {**fields, "generator_params": dict(self.generator_params)}
 
     def fingerprint(self) -> dict[str, Any]:
-        generator = self.settings["generator"]
-        named = generator if isinstance(generator, str) else describe(generator)
-        return {"study": "synthesis", **self.settings, "generator": named}
+        named = self.generator if isinstance(self.generator, str) else describe(self.generator)
+        return {"study": "synthesis", **self.settings(), "generator": named}
 
     def run_seed(self, seed: int) -> SeedOutput:
-        out = _synthesis_seed((seed, self.settings))
+        out = _synthesis_seed((seed, self.settings()))
         queries = out["queries"]
         return SeedOutput(
             seed,
@@ -331,15 +349,20 @@ def run_synthesis_experiment(
     seeds = check_seeds(seeds)
     iterations = check_positive_int(iterations, "iterations")
     batch_size = check_positive_int(batch_size, "batch_size")
-    settings = {
-        "rows": rows, "iterations": iterations, "batch_size": batch_size,
-        "n_initial": n_initial, "n_candidates": n_candidates, "guard_quantile": guard_quantile,
-        "n_test": n_test, "n_members": n_members, "guard_components": guard_components,
-        "generator": generator, "generator_params": dict(generator_params or {}),
-    }  # fmt: skip
-    outputs = run_study(
-        SynthesisStudy(settings), seeds, out_dir, executor, arm_ticker(on_result, SYNTHESIS_ARMS)
+    study = SynthesisStudy(
+        rows=rows,
+        iterations=iterations,
+        batch_size=batch_size,
+        n_initial=n_initial,
+        n_candidates=n_candidates,
+        guard_quantile=guard_quantile,
+        n_test=n_test,
+        n_members=n_members,
+        guard_components=guard_components,
+        generator=generator,
+        generator_params=tuple(sorted(dict(generator_params or {}).items())),
     )
+    outputs = run_study(study, seeds, out_dir, executor, arm_ticker(on_result, SYNTHESIS_ARMS))
     results = concat_tables(outputs, "records")
     queries = concat_tables(outputs, "queries")
     guard_table = concat_tables(outputs, "guard")

@@ -29,6 +29,7 @@ import numpy as np
 from netal.errors import (
     DuplicateAnswerError,
     InvalidInputError,
+    KnowledgeBaseError,
     NonFiniteError,
     ShapeMismatchError,
     UnknownQueryError,
@@ -61,11 +62,12 @@ class Engine:
         self.loop = loop
         self.kb: KnowledgeBase = loop.knowledge_base
         self.run_id = run_id
-        self.costs = costs
         self.clock = clock
+        self.X, self.costs, self.retired = self._pool(loop.X, costs, progress)
         self.labeled_ids: list[int] = progress.labeled_ids.tolist()
         self.labels = progress.labels
-        self.unlabeled = np.ones(len(loop.X), dtype=bool)
+        self.train_inputs = self._inputs(progress)
+        self.unlabeled = np.ones(len(self.X), dtype=bool)
         self.unlabeled[progress.labeled_ids] = False
         self.spent_labels = progress.spent_labels
         self.spent_cost = progress.spent_cost
@@ -79,7 +81,7 @@ class Engine:
         self.n_batches = progress.n_batches
         self.unsaved_select_seconds: float | None = None
         self.pending: dict[int, Query] = {}
-        self.reserved = np.zeros(len(loop.X), dtype=bool)
+        self.reserved = np.zeros(len(self.X), dtype=bool)
         for row in progress.pending.itertuples(index=False):
             self._hold(
                 Query(
@@ -98,6 +100,70 @@ class Engine:
             if progress.last_complete >= 0
             else None
         )
+
+    @staticmethod
+    def _pool(
+        X: np.ndarray, costs: np.ndarray, progress: RunProgress
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pool: the loop's rows plus the candidates added since the start."""
+        added = progress.candidates
+        if added is None or not len(added):
+            return X, costs, np.zeros(len(X), dtype=bool)
+        ids = added["sample_id"].to_numpy(dtype=np.int64)
+        if not np.array_equal(ids, np.arange(len(X), len(X) + len(ids))):
+            raise KnowledgeBaseError(
+                f"the candidates of this run have ids {ids.min()}..{ids.max()}, "
+                f"which do not follow the {len(X)} rows of X"
+            )
+        rows = np.stack(added["features"].to_list()).astype(X.dtype).reshape(-1, *X.shape[1:])
+        retired = np.concatenate(
+            [np.zeros(len(X), dtype=bool), added["retired"].to_numpy(dtype=bool)]
+        )
+        extra_costs = added["cost"].to_numpy(dtype=np.float64)
+        return np.concatenate([X, rows]), np.concatenate([costs, extra_costs]), retired
+
+    def _inputs(self, progress: RunProgress) -> np.ndarray:
+        """Training inputs of the labeled rows: a measurement's own input, else the pool row."""
+        ids = progress.labeled_ids
+        inputs = self.X[ids].copy()
+        for position, features in enumerate(progress.labeled_features):
+            if features is not None:
+                inputs[position] = np.asarray(features).reshape(self.X.shape[1:])
+        return inputs
+
+    def available(self) -> np.ndarray:
+        """Mask of the pool rows an ``ask`` may hand out (unlabeled, unreserved, not retired)."""
+        return self.unlabeled & ~self.reserved & ~self.retired
+
+    # ------------------------------------------------------------- the pool
+
+    def add_candidates(self, X_new: np.ndarray, costs: np.ndarray) -> np.ndarray:
+        """Append rows to the pool (recorded first); their sample ids."""
+        ids = np.arange(len(self.X), len(self.X) + len(X_new), dtype=np.int64)
+        self.kb.record_candidates(self.run_id, self.last_complete + 1, ids, X_new, costs)
+        self.X = np.concatenate([self.X, X_new.astype(self.X.dtype)])
+        self.costs = np.concatenate([self.costs, costs])
+        grow = np.ones(len(ids), dtype=bool)
+        self.unlabeled = np.concatenate([self.unlabeled, grow])
+        self.reserved = np.concatenate([self.reserved, ~grow])
+        self.retired = np.concatenate([self.retired, ~grow])
+        return ids
+
+    def retire(self, sample_ids: np.ndarray) -> None:
+        """Take added, unlabeled, unreserved samples out of the pool for good."""
+        n_base = len(self.loop.X)
+        bad = sample_ids[(sample_ids < n_base) | (sample_ids >= len(self.X))]
+        if len(bad):
+            raise InvalidInputError(
+                "sample_ids", f"{int(bad[0])} is not a candidate added to this run's pool"
+            )
+        busy = sample_ids[~self.unlabeled[sample_ids] | self.reserved[sample_ids]]
+        if len(busy):
+            raise InvalidInputError(
+                "sample_ids", f"candidate {int(busy[0])} is labeled or pending; it stays"
+            )
+        self.kb.retire_candidates(self.run_id, sample_ids)
+        self.retired[sample_ids] = True
 
     # ------------------------------------------------------------------ ask
 
@@ -148,7 +214,7 @@ class Engine:
         loop, budget = self.loop, self.loop.budget
         iteration = self.last_complete + 1
         spent_labels, spent_cost = self._committed_and_reserved()
-        pool_ids = np.flatnonzero(self.unlabeled & ~self.reserved)
+        pool_ids = np.flatnonzero(self.available())
         candidates = pool_ids[budget.affordable(self.costs[pool_ids], spent_cost)]
         k = budget.batch_limit(n, spent_labels, len(candidates))
         if k < 1:
@@ -161,8 +227,8 @@ class Engine:
         start = time.perf_counter()
         selection = loop.strategy.select(
             learner,
-            loop.X[candidates],
-            loop.X[np.asarray(self.labeled_ids, dtype=np.int64)],
+            self.X[candidates],
+            self.train_inputs,
             k,
             costs=self.costs[candidates],
             budget=None if math.isinf(remaining) else remaining,
@@ -215,9 +281,19 @@ class Engine:
         records: list[TellRecord] = []
         for answer, query in accepted:
             cost = query.expected_cost if answer.cost is None else float(answer.cost)
+            features = (
+                None
+                if answer.features is None
+                else np.asarray(answer.features, dtype=np.float64).reshape(self.X.shape[1:])
+            )
             records.append(
                 TellRecord(
-                    query.query_id, query.sample_id, answer.label_array(), cost, query.counted
+                    query.query_id,
+                    query.sample_id,
+                    answer.label_array(),
+                    cost,
+                    query.counted,
+                    features,
                 )
             )
         if records:
@@ -310,6 +386,23 @@ class Engine:
                 f"query {query.query_id} (sample {query.sample_id}): non-finite label "
                 f"{answer.label!r}; nothing was recorded",
             )
+        if answer.features is not None:
+            try:
+                features = np.asarray(answer.features, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    "answers", f"query {query.query_id}: features are not numbers"
+                ) from None
+            if features.size != int(np.prod(self.X.shape[1:])):
+                raise ShapeMismatchError(
+                    "answers",
+                    f"query {query.query_id}: features of shape {features.shape}, "
+                    f"pool rows have shape {self.X.shape[1:]}",
+                )
+            if not np.isfinite(features).all():
+                raise NonFiniteError(
+                    "answers", f"query {query.query_id}: non-finite features; nothing was recorded"
+                )
         if answer.cost is not None:
             cost = float(answer.cost)
             if not math.isfinite(cost) or cost < 0:
@@ -345,7 +438,13 @@ class Engine:
         for query_id in [r.query_id for r in records] + superseded:
             self._release(query_id)
         ids = np.array([record.sample_id for record in records], dtype=np.int64)
-        self._add_labels(ids, labels, iteration)
+        inputs = np.stack(
+            [
+                self.X[r.sample_id] if r.features is None else r.features.astype(self.X.dtype)
+                for r in records
+            ]
+        )
+        self._add_labels(ids, labels, iteration, inputs)
 
     # -------------------------------------------------------- refuse/expire
 
@@ -403,7 +502,7 @@ class Engine:
         loop = self.loop
         iteration = self.last_complete + 1
         ids = np.asarray(self.labeled_ids, dtype=np.int64)
-        X_labeled, y_labeled = loop.X[ids], self.labels
+        X_labeled, y_labeled = self.train_inputs, self.labels
         seed = derive_seed(loop.seed, iteration, "train")
         start = time.perf_counter()
         if self.checkpoint is None or loop.retrain.reinitialize(iteration):
@@ -428,20 +527,20 @@ class Engine:
     def _evaluate(self, iteration: int, labeled_ids: np.ndarray) -> dict[str, float]:
         loop = self.loop
         learner = self.restore(iteration, "evaluate")
-        pool_ids = np.flatnonzero(self.unlabeled)
+        pool_ids = np.flatnonzero(self.unlabeled & ~self.retired)
         metrics: dict[str, float] = {
             "n_labeled": float(len(labeled_ids)),
             "spent_labels": float(self.spent_labels),
             "spent_cost": float(self.spent_cost),
         }
         if loop.track_pool_uncertainty and len(pool_ids):
-            dist = learner.predict_dist(loop.X[pool_ids])
+            dist = learner.predict_dist(self.X[pool_ids])
             metrics[POOL_UNCERTAINTY] = float(np.mean(dist.epistemic_var))
         assert self.labels is not None
         context = IterationContext(
             iteration=iteration,
             learner=learner,
-            X=loop.X,
+            X=self.X,
             labeled_ids=labeled_ids,
             y_labeled=self.labels,
             unlabeled_ids=pool_ids,
@@ -465,8 +564,7 @@ class Engine:
 
     def _training_data(self, iteration: int, n_labeled: int) -> tuple[np.ndarray, np.ndarray]:
         assert self.labels is not None
-        ids = np.asarray(self.labeled_ids[:n_labeled], dtype=np.int64)
-        return self.loop.X[ids], self.labels[:n_labeled]
+        return self.train_inputs[:n_labeled], self.labels[:n_labeled]
 
     # ----------------------------------------------------------- stopping
 
@@ -480,7 +578,7 @@ class Engine:
 
     def _stop_reason(self) -> str | None:
         spent_labels, spent_cost = self._committed_and_reserved()
-        pool_ids = np.flatnonzero(self.unlabeled & ~self.reserved)
+        pool_ids = np.flatnonzero(self.available())
         state = LoopState(
             iteration=self.last_complete,
             spent_labels=spent_labels,
@@ -514,7 +612,15 @@ class Engine:
         ):
             self.reserved[query.sample_id] = False
 
-    def _add_labels(self, ids: np.ndarray, labels: np.ndarray, iteration: int) -> None:
+    def _add_labels(
+        self,
+        ids: np.ndarray,
+        labels: np.ndarray,
+        iteration: int,
+        inputs: np.ndarray | None = None,
+    ) -> None:
+        inputs = self.X[ids] if inputs is None else inputs
+        self.train_inputs = np.concatenate([self.train_inputs, inputs.astype(self.X.dtype)])
         self.labeled_ids.extend(int(i) for i in ids)
         self.unlabeled[ids] = False
         self.labels = labels if self.labels is None else np.concatenate([self.labels, labels])

@@ -130,7 +130,9 @@ class ActiveLearningLoop:
         All candidate inputs, ``(n, d)`` tabular or ``(n, T, d)`` windows.  The
         sample id of a row is its position; the oracle must use the same ids.
     oracle
-        Provides labels and costs (:class:`~netal.loop.oracle.Oracle`).
+        Provides labels and costs (:class:`~netal.loop.oracle.Oracle`);
+        ``None`` when every answer comes through :meth:`tell` (a label then
+        has an expected cost of 1 and :meth:`run` is not available).
     make_learner
         ``make_learner(seed) -> learner``: a fresh learner following
         :mod:`netal.models.base` (``fit``, ``predict``; ``predict_dist`` for
@@ -205,7 +207,7 @@ class ActiveLearningLoop:
     def __init__(
         self,
         X: Any,
-        oracle: Oracle,
+        oracle: Oracle | None,
         make_learner: LearnerFactory,
         strategy: Strategy | str,
         *,
@@ -291,7 +293,9 @@ class ActiveLearningLoop:
         return array
 
     @staticmethod
-    def _check_oracle(oracle: Any, n: int) -> Oracle:
+    def _check_oracle(oracle: Any, n: int) -> Oracle | None:
+        if oracle is None:
+            return None
         if not isinstance(oracle, Oracle):
             raise InvalidInputError("oracle", f"must have cost(ids) and query(ids), got {oracle!r}")
         if hasattr(oracle, "__len__") and len(oracle) != n:
@@ -497,6 +501,49 @@ class ActiveLearningLoop:
         """
         return self._opened().train()
 
+    def add_candidates(self, X_new: Any, costs: Any = None) -> np.ndarray:
+        """Add samples to the pool (acquired observations, synthesized queries); their ids.
+
+        They are recorded in the knowledge base before they can be asked, get
+        the next free sample ids, and take part in the next ``ask``.
+
+        Parameters
+        ----------
+        X_new
+            ``(m, *sample_shape)`` inputs, finite.
+        costs
+            Expected labeling cost of each (scalar or ``(m,)``; default 1).
+        """
+        engine = self._opened()
+        rows = as_float_array(X_new, "X_new", ndim=self.X.ndim, allow_empty=True)
+        if rows.shape[1:] != self.X.shape[1:]:
+            raise ShapeMismatchError(
+                "X_new", f"rows have shape {rows.shape[1:]}, the pool's {self.X.shape[1:]}"
+            )
+        cost_array = np.broadcast_to(
+            np.asarray(1.0 if costs is None else costs, dtype=np.float64), (len(rows),)
+        ).copy()
+        if not np.isfinite(cost_array).all() or (cost_array <= 0).any():
+            raise InvalidInputError("costs", "must be finite and strictly positive")
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return engine.add_candidates(rows, cost_array)
+
+    def retire(self, sample_ids: Any) -> None:
+        """Take added candidates that were not asked out of the pool for good (e.g. a
+        round's synthesized candidates once the round is over)."""
+        ids = np.asarray(sample_ids, dtype=np.int64).reshape(-1)
+        self._opened().retire(ids)
+
+    def training_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """The inputs and labels every model version is trained on so far, in label order.
+
+        A measurement's input replaces its pool row's (see :class:`Answer`).
+        """
+        engine = self._opened()
+        labels = engine.labels if engine.labels is not None else np.zeros(0)
+        return engine.train_inputs.copy(), np.array(labels, copy=True)
+
     def pending(self) -> list[Query]:
         """The queries handed out and not yet answered, refused or expired."""
         return list(self._opened().pending.values())
@@ -544,6 +591,10 @@ class ActiveLearningLoop:
         KnowledgeBaseError
             If the run name exists with another configuration.
         """
+        if self.oracle is None:
+            raise InvalidInputError(
+                "oracle", "run() needs an oracle to ask; without one, drive the loop with ask/tell"
+            )
         engine = self._opened()
         while engine.status != "finished":
             queries = self.pending() or engine.ask(self.batch_size, None)
@@ -572,6 +623,8 @@ class ActiveLearningLoop:
 
     def _expected_costs(self) -> np.ndarray:
         ids = np.arange(len(self.X), dtype=np.int64)
+        if self.oracle is None:
+            return np.ones(len(ids))
         costs = as_float_array(self.oracle.cost(ids), "oracle.cost(ids)", ndim=1).astype(np.float64)
         if len(costs) != len(ids):
             raise ShapeMismatchError(

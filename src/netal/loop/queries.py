@@ -61,11 +61,17 @@ class Answer:
         A scalar or a ``(h,)`` vector (multi-output learners).
     cost
         What the answer really cost; ``None``: the query's expected cost.
+    features
+        For a *measurement*: the input the measurement reported (same shape
+        as a row of the pool), trained on instead of the pool row's input
+        (e.g. the radio features logged during a speed test at the requested
+        place).  ``None``: the pool row's input.
     """
 
     query_id: int
     label: Any
     cost: float | None = None
+    features: Any = None
 
     def label_array(self) -> np.ndarray:
         """The label as a float array of shape ``()`` or ``(h,)``."""

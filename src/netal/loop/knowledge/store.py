@@ -68,6 +68,7 @@ from netal.loop.knowledge.tables import (
     QUERY_STATUSES,
     QUERY_SUPERSEDED,
     Base,
+    CandidateRecord,
     CheckpointRecord,
     IterationRecord,
     LabeledRecord,
@@ -131,6 +132,12 @@ class RunProgress:
     n_batches
         ``ask`` batches handed out so far; ``batches_in_round`` of them in the
         round after :attr:`last_complete`.
+    labeled_features
+        Per labeled row, the measured input its answer carried (None: the
+        pool row's own input).
+    candidates
+        Samples added to the pool after the start, in id order: sample_id,
+        iteration, features (arrays), cost, retired.
     """
 
     labeled_ids: np.ndarray
@@ -146,6 +153,8 @@ class RunProgress:
     pending: pd.DataFrame
     n_batches: int = 0
     batches_in_round: int = 0
+    labeled_features: tuple[np.ndarray | None, ...] = ()
+    candidates: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,7 @@ class TellRecord:
     label: np.ndarray
     cost: float
     counted: bool
+    features: np.ndarray | None = None
 
 
 PENDING_COLUMNS = [
@@ -195,6 +205,10 @@ def _config_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[
         for key in keys
         if old.get(key) != new.get(key)
     ]
+
+
+def _array_json(values: np.ndarray) -> str:
+    return json.dumps(np.asarray(values, dtype=np.float64).tolist(), allow_nan=False)
 
 
 def _label_json(label: np.ndarray) -> str:
@@ -562,6 +576,7 @@ class KnowledgeBase:
                 "sample_id": int(answer.sample_id),
                 "iteration": iteration,
                 "label": text,
+                "features": None if answer.features is None else _array_json(answer.features),
             }
             for k, (answer, text) in enumerate(zip(answers, texts, strict=True))
         ]
@@ -694,10 +709,16 @@ class KnowledgeBase:
         with Session(self.engine) as session, session.begin():
             run = session.get_one(RunRecord, run_id)
             labeled = session.execute(
-                select(LabeledRecord.sample_id, LabeledRecord.iteration, LabeledRecord.label)
+                select(
+                    LabeledRecord.sample_id,
+                    LabeledRecord.iteration,
+                    LabeledRecord.label,
+                    LabeledRecord.features,
+                )
                 .where(LabeledRecord.run_id == run_id)
                 .order_by(LabeledRecord.position)
             ).all()
+            candidates = self._candidates(session, run_id)
             iterations = session.scalars(
                 select(IterationRecord)
                 .where(IterationRecord.run_id == run_id)
@@ -750,7 +771,75 @@ class KnowledgeBase:
             pending=pending,
             n_batches=int(n_batches or 0),
             batches_in_round=int(batches_in_round or 0),
+            labeled_features=tuple(
+                None if row.features is None else np.array(json.loads(row.features))
+                for row in labeled
+            ),
+            candidates=candidates,
         )
+
+    @staticmethod
+    def _candidates(session: Session, run_id: int) -> pd.DataFrame:
+        rows = session.execute(
+            select(
+                CandidateRecord.sample_id,
+                CandidateRecord.iteration,
+                CandidateRecord.features,
+                CandidateRecord.cost,
+                CandidateRecord.retired,
+            )
+            .where(CandidateRecord.run_id == run_id)
+            .order_by(CandidateRecord.sample_id)
+        ).all()
+        frame = pd.DataFrame(
+            rows, columns=["sample_id", "iteration", "features", "cost", "retired"]
+        )
+        frame["features"] = [np.array(json.loads(text)) for text in frame["features"]]
+        return frame
+
+    def record_candidates(
+        self,
+        run_id: int,
+        iteration: int,
+        sample_ids: np.ndarray,
+        features: np.ndarray,
+        costs: np.ndarray,
+    ) -> None:
+        """Commit samples added to the pool (one transaction)."""
+        stamp = _now()
+        rows = [
+            {
+                "run_id": run_id,
+                "sample_id": int(sample_id),
+                "iteration": int(iteration),
+                "features": _array_json(row),
+                "cost": float(cost),
+                "retired": False,
+                "created": stamp,
+            }
+            for sample_id, row, cost in zip(sample_ids, features, costs, strict=True)
+        ]
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(CandidateRecord), rows)
+        except IntegrityError as exc:
+            raise KnowledgeBaseError(
+                f"candidates of run id {run_id} are already recorded in "
+                f"{self.path or ':memory:'} (is another process extending the same run?): "
+                f"{exc.orig}"
+            ) from None
+
+    def retire_candidates(self, run_id: int, sample_ids: Iterable[int]) -> None:
+        """Take added samples out of the pool for good."""
+        ids = [int(i) for i in sample_ids]
+        if not ids:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(CandidateRecord)
+                .where(CandidateRecord.run_id == run_id, CandidateRecord.sample_id.in_(ids))
+                .values(retired=True)
+            )
 
     @staticmethod
     def _pending(session: Session, run_id: int) -> pd.DataFrame:

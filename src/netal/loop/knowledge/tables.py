@@ -65,6 +65,24 @@ class LabeledRecord(Base):
     sample_id: Mapped[int]
     iteration: Mapped[int]
     label: Mapped[str] = mapped_column(Text)
+    features: Mapped[str | None] = mapped_column(Text)
+    """The measured input as JSON when the answer carried one (a measurement), else NULL."""
+
+
+class CandidateRecord(Base):
+    """A sample added to a run's pool after it started (acquired or synthesized)."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (UniqueConstraint("run_id", "sample_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    sample_id: Mapped[int]
+    iteration: Mapped[int]
+    features: Mapped[str] = mapped_column(Text)
+    cost: Mapped[float]
+    retired: Mapped[bool] = mapped_column(server_default=text("0"))
+    created: Mapped[datetime]
 
 
 class QueryRecord(Base):

@@ -63,6 +63,11 @@ COMMANDS: dict[str, list[str]] = {
         "synth", "--seeds", "2", "--rows", "500", "--iterations", "2", "--batch-size", "4",
         "--candidates", "100", "--n-test", "60", "--max-components", "3", "--jobs", "1",
     ],
+    "synth-cvae": [
+        "synth", "--generator", "cvae", "--epochs", "5", "--seeds", "2", "--rows", "500",
+        "--iterations", "2", "--batch-size", "4", "--candidates", "100", "--n-test", "60",
+        "--max-components", "3", "--jobs", "1",
+    ],
 }  # fmt: skip
 
 

@@ -187,6 +187,10 @@ class ActiveLearningLoop:
     clock
         Time source for leases, ``() -> epoch seconds`` (default
         :func:`time.time`).
+    pool_grows
+        The pool is filled (or refilled) with :meth:`add_candidates` as the run
+        goes, e.g. by query synthesis: ``X`` may hold no more than the initial
+        rows and ``batch_size`` may exceed today's pool.
 
     Examples
     --------
@@ -228,6 +232,7 @@ class ActiveLearningLoop:
         retrain_every: str | int | RetrainSchedule = "round",
         lease: float | None = None,
         clock: Callable[[], float] = time.time,
+        pool_grows: bool = False,
     ) -> None:
         self.X = self._check_X(X)
         self.oracle = self._check_oracle(oracle, len(self.X))
@@ -239,10 +244,11 @@ class ActiveLearningLoop:
         self.initial_ids = self._check_initial_ids(initial_ids, len(self.X))
         self.initial_labels = self._check_initial_labels(initial_labels, len(self.initial_ids))
         n_pool = len(self.X) - len(self.initial_ids)
-        if n_pool == 0:
+        self.pool_grows = bool(pool_grows)
+        if n_pool == 0 and not self.pool_grows:
             raise EmptyPoolError("initial_ids", "labels every row of X; the pool is empty")
         self.batch_size = check_positive_int(batch_size, "batch_size")
-        if self.batch_size > n_pool:
+        if self.batch_size > n_pool and not self.pool_grows:
             raise InvalidInputError(
                 "batch_size", f"is {self.batch_size} but the pool has only {n_pool} samples"
             )
@@ -395,10 +401,13 @@ class ActiveLearningLoop:
         } | self._schedule_config()
 
     def _schedule_config(self) -> dict[str, Any]:
-        """The retrain schedule, left out when it is the classic round (older runs lack it)."""
-        if isinstance(self.retrain_schedule, EveryRound):
-            return {}
-        return {"retrain_every": describe(self.retrain_schedule)}
+        """Retrain schedule and pool growth, left out at their defaults (older runs lack them)."""
+        extra: dict[str, Any] = {}
+        if not isinstance(self.retrain_schedule, EveryRound):
+            extra["retrain_every"] = describe(self.retrain_schedule)
+        if self.pool_grows:
+            extra["pool_grows"] = True
+        return extra
 
     # ------------------------------------------------------------- ask/tell
 

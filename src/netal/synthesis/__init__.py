@@ -8,6 +8,7 @@ digital twin (or a measurement agent in the network).
 
 * :class:`GaussianMixtureGenerator` (``"gmm"``): BIC-selected Gaussian mixture per label;
 * :class:`ConditionalVAE` (``"cvae"``): a small PyTorch conditional VAE;
+* :func:`propose_candidates`: propose and guard (the candidates of a round);
 * :func:`synthesize_queries`: propose, guard, score, select.
 
 Example::
@@ -25,7 +26,12 @@ from netal.synthesis.base import GENERATORS, DensityModel, Generator
 from netal.synthesis.cvae import ConditionalVAE
 from netal.synthesis.gmm import GaussianMixtureGenerator
 from netal.synthesis.guard import DensityGuard, GuardResult
-from netal.synthesis.query import SynthesisResult, synthesize_queries
+from netal.synthesis.query import (
+    Proposal,
+    SynthesisResult,
+    propose_candidates,
+    synthesize_queries,
+)
 from netal.synthesis.twin_requests import (
     REQUEST_COLUMNS,
     samples_frame,
@@ -42,7 +48,9 @@ __all__ = [
     "GaussianMixtureGenerator",
     "Generator",
     "GuardResult",
+    "Proposal",
     "SynthesisResult",
+    "propose_candidates",
     "samples_frame",
     "synthesize_queries",
     "to_twin_conditions",

@@ -98,6 +98,78 @@ def _greedy_diverse(
     return np.asarray(chosen, dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """Synthetic candidates that passed the density guard and the feasibility constraint.
+
+    Attributes
+    ----------
+    X, labels
+        The candidates in the generator's space and their generator labels.
+    features
+        Their learner inputs (``featurize(X, labels)``).
+    log_density
+        Their log density under the guard's model (NaN without a guard).
+    n_proposed, n_rejected, n_infeasible
+        Generated, rejected by the guard, and (of the accepted) infeasible.
+    """
+
+    X: np.ndarray
+    labels: np.ndarray
+    features: np.ndarray
+    log_density: np.ndarray
+    n_proposed: int
+    n_rejected: int
+    n_infeasible: int
+
+
+def propose_candidates(
+    generator: Generator,
+    n_candidates: int,
+    guard: DensityGuard | None,
+    rng: np.random.Generator,
+    *,
+    featurize: Featurize | None = None,
+    constraint: Constraint | None = None,
+) -> Proposal:
+    """Generate ``n_candidates`` inputs and keep those the guard and the constraint accept.
+
+    The candidates a query-synthesis round offers an acquisition function
+    (:func:`synthesize_queries` scores them itself; the network study adds
+    them to the engine's pool and lets its strategy choose).
+    """
+    n_candidates = check_positive_int(n_candidates, "n_candidates")
+    featurize = _identity if featurize is None else featurize
+    X_c, labels = generator.sample_labeled(n_candidates, rng)
+    density = np.full(n_candidates, np.nan)
+    keep = np.ones(n_candidates, dtype=bool)
+    n_rejected = 0
+    if guard is not None:
+        verdict = guard.check(X_c, labels)
+        keep, density = verdict.accepted, verdict.log_density
+        n_rejected = int((~keep).sum())
+    n_infeasible = 0
+    if constraint is not None and keep.any():
+        feasible = np.asarray(constraint(X_c[keep], labels[keep]), dtype=bool)
+        n_infeasible = int((~feasible).sum())
+        keep[np.flatnonzero(keep)[~feasible]] = False
+    pool = np.flatnonzero(keep)
+    features = (
+        as_float_array(featurize(X_c[pool], labels[pool]), "featurize(X)", ndim=2)
+        if len(pool)
+        else np.zeros((0, 0))
+    )
+    return Proposal(
+        X=X_c[pool],
+        labels=labels[pool],
+        features=features,
+        log_density=density[pool],
+        n_proposed=n_candidates,
+        n_rejected=n_rejected,
+        n_infeasible=n_infeasible,
+    )
+
+
 def synthesize_queries(
     generator: Generator,
     learner: Any,
@@ -158,27 +230,18 @@ def synthesize_queries(
     diversity = float(diversity)
     if not np.isfinite(diversity) or diversity < 0:
         raise InvalidInputError("diversity", f"must be finite and >= 0, got {diversity}")
-    featurize = _identity if featurize is None else featurize
-    X_c, labels = generator.sample_labeled(n_candidates, rng)
-    density = np.full(n_candidates, np.nan)
-    keep = np.ones(n_candidates, dtype=bool)
-    n_rejected = 0
-    if guard is not None:
-        verdict = guard.check(X_c, labels)
-        keep, density = verdict.accepted, verdict.log_density
-        n_rejected = int((~keep).sum())
-    n_infeasible = 0
-    if constraint is not None and keep.any():
-        feasible = np.asarray(constraint(X_c[keep], labels[keep]), dtype=bool)
-        n_infeasible = int((~feasible).sum())
-        keep[np.flatnonzero(keep)[~feasible]] = False
-    pool = np.flatnonzero(keep)
+    proposal = propose_candidates(
+        generator, n_candidates, guard, rng, featurize=featurize, constraint=constraint
+    )
+    X_c, labels, density = proposal.X, proposal.labels, proposal.log_density
+    n_rejected, n_infeasible = proposal.n_rejected, proposal.n_infeasible
+    pool = np.arange(len(X_c))
     if len(pool) == 0:
         empty = np.zeros((0, X_c.shape[1]))
         return SynthesisResult(
             empty, labels[:0], np.zeros(0), np.zeros(0), n_candidates, n_rejected, n_infeasible
         )
-    Z = as_float_array(featurize(X_c[pool], labels[pool]), "featurize(X)", ndim=2)
+    Z = proposal.features
     scores = _epistemic_var(learner, Z)
     k = min(batch_size, len(pool))
     if diversity > 0:

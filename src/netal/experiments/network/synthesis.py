@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +22,18 @@ from netal.experiments.network._outputs import (
     write_outputs,
 )
 from netal.harness.study import SeedOutput, check_seeds, concat_tables, run_study
+from netal.loop import ActiveLearningLoop, Answer, IterationContext
 from netal.loop.fingerprint import describe
 from netal.metrics import record_errors
 from netal.models import BaggingCommittee
 from netal.schemas import LUMOS5G_MOTION
-from netal.strategies import MaxVariance
+from netal.strategies import MaxVariance, Selection
 from netal.synthesis import (
     GENERATORS,
     DensityGuard,
     GaussianMixtureGenerator,
+    propose_candidates,
     samples_frame,
-    synthesize_queries,
     to_twin_conditions,
     twin_feasible,
 )
@@ -131,121 +132,231 @@ def _feasible(world: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     return constraint
 
 
+class _SequentialRandom:
+    """Random pool sampling from the arm's own generator (the random arm's historical stream)."""
+
+    name = "random"
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+
+    def select(
+        self,
+        learner: Any,
+        X_pool: np.ndarray,
+        X_labeled: np.ndarray,
+        batch_size: int,
+        *,
+        costs: np.ndarray | None = None,
+        budget: float | None = None,
+        rng: np.random.Generator,
+    ) -> Selection:
+        picks = self.rng.choice(len(X_pool), min(batch_size, len(X_pool)), replace=False)
+        return Selection(indices=picks.astype(np.int64), scores=np.full(len(picks), np.nan))
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": "random", "stream": "arm"}
+
+
 @dataclass
-class _Arm:
-    X: np.ndarray
-    y: np.ndarray
-    cost: float
-    flags: list[pd.DataFrame]
+class _Ledger:
+    """What an arm measured so far, for the records: agent time and rare-condition flags."""
+
+    cost: float = 0.0
+    n_labeled: int = 0
+    flags: list[pd.DataFrame] = field(default_factory=list)
+
+
+class _Records:
+    """Engine callback: the study's record of each model version (errors, cost, rare coverage)."""
+
+    def __init__(
+        self, arm: str, seed: int, test: tuple[np.ndarray, np.ndarray], ledger: _Ledger
+    ) -> None:
+        self.arm, self.seed, self.test, self.ledger = arm, seed, test, ledger
+        self.rows: list[dict[str, Any]] = []
+        self.start = time.perf_counter()
+        self.round = 0
+
+    def repeat(self) -> None:
+        """A round that measured nothing: the model and the coverage stay as they were."""
+        self.rows.append({**self.rows[-1], "iteration": self.round, "wall_time_s": self._elapsed()})
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def on_iteration_end(self, context: IterationContext) -> dict[str, float]:
+        X_test, y_test = self.test
+        errors = record_errors(y_test, context.learner.predict(X_test))
+        flags = pd.concat(self.ledger.flags, ignore_index=True)
+        self.rows.append(
+            {
+                "dataset": "twin",
+                "strategy": self.arm,
+                "seed": self.seed,
+                "iteration": self.round,
+                "n_labels": len(context.labeled_ids),
+                "cost": self.ledger.cost,
+                **errors,
+                "wall_time_s": self._elapsed(),
+                **{f"n_{c}": int(flags[c].sum()) for c in flags.columns},
+            }
+        )
+        return {**errors, "agent_cost_s": self.ledger.cost}
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": "synthesis_records", "arm": self.arm}
+
+
+@dataclass
+class _SeedSetup:
+    """What every arm of a seed shares: the twin, the real pool, generator, guard, test set."""
+
+    seed: int
+    world: Any
+    pool_cond: pd.DataFrame
+    pool_X: np.ndarray
+    first: np.ndarray
+    generator: Any
+    guard: DensityGuard
+    test: tuple[np.ndarray, np.ndarray]
+
+
+def _setup(seed: int, cfg: dict[str, Any]) -> _SeedSetup:
+    rng = np.random.default_rng(seed)
+    real = generate(cfg["rows"], seed=seed)
+    world = TwinOracle(seed=seed).world
+    real = real[twin_feasible(real, world)].reset_index(drop=True)
+    fit_part = real.iloc[: int(0.8 * len(real))]
+    held_out = real.iloc[int(0.8 * len(real)) :]
+    gen = _make_generator(cfg["generator"], seed, dict(cfg["generator_params"] or {})).fit(
+        fit_part[GENERATOR_COLUMNS], fit_part["mobility_mode"]
+    )
+    guard_model = GaussianMixtureGenerator(
+        max_components=cfg["guard_components"], random_state=seed
+    ).fit(fit_part[GENERATOR_COLUMNS], fit_part["mobility_mode"])
+    guard = DensityGuard(guard_model, cfg["guard_quantile"]).fit(
+        held_out[GENERATOR_COLUMNS], held_out["mobility_mode"]
+    )
+    test = _synthesis_test(world, seed, cfg["n_test"])
+    first = rng.choice(len(real), cfg["n_initial"], replace=False)
+    return _SeedSetup(
+        seed, world, to_twin_conditions(real, world), _frame_features(real), first, gen, guard, test
+    )
+
+
+def _run_arm(arm: str, setup: _SeedSetup, cfg: dict[str, Any]) -> tuple[list, list]:
+    """One arm of one seed on the engine: ask, measure with the twin, tell; records and queries.
+
+    The ``synthesis`` arm's pool is each round's guarded candidates (added
+    before the round's ``ask``, retired after it); the other arms' pool is
+    the real rows.  A measurement answers with the radio features it logged,
+    which the learner trains on.
+    """
+    seed, world = setup.seed, setup.world
+    arm_rng = np.random.default_rng([seed, len(arm)])
+    oracle = TwinOracle(world, seed=seed)
+    synthesize = arm == "synthesis"
+    ledger = _Ledger()
+    records = _Records(arm, seed, setup.test, ledger)
+    n_members = cfg["n_members"]
+    loop = ActiveLearningLoop(
+        setup.pool_X[setup.first] if synthesize else setup.pool_X,
+        None,
+        lambda _: BaggingCommittee(n_members=n_members, random_state=seed),
+        _SequentialRandom(arm_rng) if arm == "random" else POOL_STRATEGY,
+        initial_ids=np.arange(len(setup.first)) if synthesize else setup.first,
+        batch_size=cfg["batch_size"],
+        max_iterations=cfg["iterations"],
+        callbacks=[records],
+        seed=seed,
+        pool_grows=synthesize,
+        learner_name="bagging_committee",
+    )
+    queries_out: list[pd.DataFrame] = []
+    initial = loop.ask()
+    _measure_and_tell(loop, initial, setup.pool_cond.iloc[setup.first], oracle, world, ledger)
+    records.start = time.perf_counter()
+    offered = asked = np.zeros(0, dtype=np.int64)
+    proposal = None
+    for records.round in range(1, cfg["iterations"] + 1):
+        if synthesize:
+            loop.retire(offered[np.isin(offered, asked, invert=True)])  # last round's leftovers
+            proposal = propose_candidates(
+                setup.generator,
+                cfg["n_candidates"],
+                setup.guard,
+                arm_rng,
+                featurize=condition_features,
+                constraint=_feasible(world),
+            )
+            offered = loop.add_candidates(proposal.features) if len(proposal.X) else offered[:0]
+        queries = loop.ask() if not synthesize or len(offered) else []
+        if not queries:
+            records.repeat()
+            continue
+        ids = asked = np.array([q.sample_id for q in queries], dtype=np.int64)
+        if synthesize:
+            rows = ids - offered[0]
+            cond = to_twin_conditions(
+                samples_frame(proposal.X[rows], GENERATOR_COLUMNS, proposal.labels[rows]), world
+            )
+        else:
+            cond = setup.pool_cond.iloc[ids].reset_index(drop=True)
+        before = ledger.n_labeled
+        data = _measure_and_tell(loop, queries, cond, oracle, world, ledger)
+        queries_out.append(
+            pd.DataFrame(
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    "iteration": records.round,
+                    "sample_id": np.arange(before, ledger.n_labeled),
+                    "latitude": data["latitude"].to_numpy(np.float64),
+                    "longitude": data["longitude"].to_numpy(np.float64),
+                    "mobility_mode": data["mobility_mode"].astype(str).to_numpy(),
+                    "score": np.array([q.score for q in queries], dtype=np.float64),
+                }
+            )
+        )
+    return records.rows, queries_out
+
+
+def _measure_and_tell(
+    loop: ActiveLearningLoop,
+    queries: list[Any],
+    cond: pd.DataFrame,
+    oracle: Any,
+    world: Any,
+    ledger: _Ledger,
+) -> pd.DataFrame:
+    """Measure the queried conditions with the twin and tell the engine (label + measured input)."""
+    cond = cond.reset_index(drop=True)
+    data, costs = _measure(oracle, cond)
+    ledger.cost += float(costs.sum())
+    ledger.n_labeled += len(data)
+    ledger.flags.append(rare_flags(world, cond, data))
+    features = _frame_features(data)
+    throughput = data["Throughput"].to_numpy(np.float64)
+    loop.tell(
+        [
+            Answer(q.query_id, throughput[i], float(costs[i]), features[i])
+            for i, q in enumerate(queries)
+        ]
+    )
+    return data
 
 
 def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     """Every arm on one seed (module level: runs in worker processes)."""
     seed, cfg = item
-    rows, n_initial, n_test = cfg["rows"], cfg["n_initial"], cfg["n_test"]
-    iterations, batch_size, n_members = cfg["iterations"], cfg["batch_size"], cfg["n_members"]
-    generator, generator_params = cfg["generator"], cfg["generator_params"]
-    guard_components, guard_quantile = cfg["guard_components"], cfg["guard_quantile"]
-    n_candidates = cfg["n_candidates"]
+    setup = _setup(seed, cfg)
     records, queries = [], []
-    rng = np.random.default_rng(seed)
-    real = generate(rows, seed=seed)
-    world = TwinOracle(seed=seed).world
-    real = real[twin_feasible(real, world)].reset_index(drop=True)
-    fit_part = real.iloc[: int(0.8 * len(real))]
-    held_out = real.iloc[int(0.8 * len(real)) :]
-    gen = _make_generator(generator, seed, dict(generator_params or {})).fit(
-        fit_part[GENERATOR_COLUMNS], fit_part["mobility_mode"]
-    )
-    guard_model = GaussianMixtureGenerator(max_components=guard_components, random_state=seed).fit(
-        fit_part[GENERATOR_COLUMNS], fit_part["mobility_mode"]
-    )
-    guard = DensityGuard(guard_model, guard_quantile).fit(
-        held_out[GENERATOR_COLUMNS], held_out["mobility_mode"]
-    )
-    X_test, y_test = _synthesis_test(world, seed, n_test)
-    pool_cond = to_twin_conditions(real, world)
-    pool_X = _frame_features(real)
-    first = rng.choice(len(real), n_initial, replace=False)
     for arm in SYNTHESIS_ARMS:
-        arm_rng = np.random.default_rng([seed, len(arm)])
-        oracle = TwinOracle(world, seed=seed)
-        data, costs = _measure(oracle, pool_cond.iloc[first])
-        state = _Arm(
-            _frame_features(data),
-            data["Throughput"].to_numpy(np.float64),
-            float(costs.sum()),
-            [rare_flags(world, pool_cond.iloc[first].reset_index(drop=True), data)],
-        )
-        available = np.ones(len(real), dtype=bool)
-        available[first] = False
-        start = time.perf_counter()
-        for iteration in range(iterations + 1):
-            learner = BaggingCommittee(n_members=n_members, random_state=seed).fit(state.X, state.y)
-            flags = pd.concat(state.flags, ignore_index=True)
-            records.append(
-                {
-                    "dataset": "twin",
-                    "strategy": arm,
-                    "seed": seed,
-                    "iteration": iteration,
-                    "n_labels": len(state.y),
-                    "cost": state.cost,
-                    **record_errors(y_test, learner.predict(X_test)),
-                    "wall_time_s": time.perf_counter() - start,
-                    **{f"n_{c}": int(flags[c].sum()) for c in flags.columns},
-                }
-            )
-            if iteration == iterations:
-                break
-            if arm == "synthesis":
-                result = synthesize_queries(
-                    gen,
-                    learner,
-                    n_candidates,
-                    batch_size,
-                    guard,
-                    arm_rng,
-                    featurize=condition_features,
-                    constraint=_feasible(world),
-                )
-                if len(result.X) == 0:
-                    continue
-                cond = to_twin_conditions(
-                    samples_frame(result.X, GENERATOR_COLUMNS, result.labels), world
-                )
-                scores = result.scores
-            else:
-                idx = np.flatnonzero(available)
-                if arm == "pool":
-                    selection = POOL_STRATEGY.select(
-                        learner, pool_X[idx], state.X, min(batch_size, len(idx)), rng=arm_rng
-                    )
-                    pick, scores = idx[selection.indices], selection.scores
-                else:
-                    pick = arm_rng.choice(idx, min(batch_size, len(idx)), replace=False)
-                    scores = np.full(len(pick), np.nan)
-                available[pick] = False
-                cond = pool_cond.iloc[pick].reset_index(drop=True)
-            data, costs = _measure(oracle, cond)
-            state.X = np.concatenate([state.X, _frame_features(data)])
-            state.y = np.concatenate([state.y, data["Throughput"].to_numpy(np.float64)])
-            state.cost += float(costs.sum())
-            state.flags.append(rare_flags(world, cond, data))
-            queries.append(
-                pd.DataFrame(
-                    {
-                        "arm": arm,
-                        "seed": seed,
-                        "iteration": iteration + 1,
-                        "sample_id": np.arange(len(state.y) - len(data), len(state.y)),
-                        "latitude": data["latitude"].to_numpy(np.float64),
-                        "longitude": data["longitude"].to_numpy(np.float64),
-                        "mobility_mode": data["mobility_mode"].astype(str).to_numpy(),
-                        "score": np.asarray(scores, dtype=np.float64),
-                    }
-                )
-            )
+        arm_records, arm_queries = _run_arm(arm, setup, cfg)
+        records.extend(arm_records)
+        queries.extend(arm_queries)
+    guard = setup.guard
     guard_stats = {
         "seed": seed,
         "checked": guard.n_checked,

@@ -1,0 +1,331 @@
+"""The bench: a grid of tabular cells (datasets x strategies x seeds), run or resumed, and its tables.
+
+A :class:`BenchPlan` checks every name and parameter before any cell runs and
+maps each (dataset, seed, strategy) to a :class:`~netal.harness.grid.Cell`
+(:func:`cell_params`, :func:`spec_from_cell`); :func:`run_tabular_cell` runs
+one cell; :func:`run_bench` runs the grid on an executor, writes
+``summary.md`` (:func:`bench_tables`) and the report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from netal.atomic import write_text
+from netal.data import DATASETS, resolve_data_dir
+from netal.errors import ConfigError
+from netal.experiments.tabular.prepare import prepare_tabular_cached
+from netal.experiments.tabular.run import records_of, run_active_learning
+from netal.experiments.tabular.spec import (
+    SOURCE_SPLIT_FIELDS,
+    RunSpec,
+    flatten_toml,
+    read_toml,
+    spec_from_fields,
+    unknown_key_error,
+)
+from netal.harness.grid import Cell, CellResult, run_grid
+from netal.harness.store import ResultStore
+from netal.report import build_report
+from netal.report.summary import arm_columns, comparison_tables
+from netal.strategies import STRATEGIES
+
+# ---------------------------------------------------------------------- cells
+
+CELL_SPEC_FIELDS: tuple[str, ...] = (
+    *SOURCE_SPLIT_FIELDS,
+    "learner",
+    "n_initial",
+    "batch_size",
+    "iterations",
+    "budget_labels",
+    "budget_cost",
+    "cost_column",
+    "retrain",
+    "reinit_every",
+    "max_pool",
+    "max_test",
+)
+"""Spec fields carried as plain cell parameters (dicts go as JSON strings)."""
+
+_JSON_FIELDS = ("dataset_options", "learner_params", "strategy_params")
+
+
+def cell_params(spec: RunSpec, kb_dir: str | None = None) -> dict[str, Any]:
+    """Cell parameters for ``spec`` (without dataset, strategy and seed).
+
+    Dict fields become canonical JSON strings; ``kb_dir`` (optional) holds
+    one knowledge base per cell so an interrupted cell resumes mid-curve.
+    """
+    params: dict[str, Any] = {name: getattr(spec, name) for name in CELL_SPEC_FIELDS}
+    for name in _JSON_FIELDS:
+        params[name] = json.dumps(getattr(spec, name), sort_keys=True)
+    if spec.dataset == "twin":
+        params.pop("data_dir")
+    else:
+        params.pop("twin_rows")
+        params.pop("twin_seed")
+    params["kb_dir"] = kb_dir
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def spec_from_cell(cell: Cell) -> RunSpec:
+    """Inverse of :func:`cell_params`: the spec of one bench cell."""
+    params = dict(cell.params)
+    kb_dir = params.pop("kb_dir", None)
+    for name in _JSON_FIELDS:
+        if name in params:
+            params[name] = json.loads(params[name])
+    if "learner_params" in params:
+        params["learner_params"] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in params["learner_params"].items()
+        }
+    knowledge_base = str(Path(kb_dir) / f"{cell.key}.sqlite") if kb_dir is not None else None
+    return RunSpec(
+        dataset=cell.dataset,
+        strategy=cell.strategy,
+        seed=cell.seed,
+        knowledge_base=knowledge_base,
+        run_name=cell.key,
+        **params,
+    )
+
+
+def run_tabular_cell(cell: Cell) -> CellResult:
+    """One bench cell: its spec through the loop, as a learning curve (module-level: picklable).
+
+    The prepared data is cached per process, so the strategies of a seed
+    that run in the same worker share it.
+    """
+    spec = spec_from_cell(cell)
+    prepared = prepare_tabular_cached(spec)
+    started = time.perf_counter()
+    result = run_active_learning(spec, prepared)
+    records = records_of(result)
+    if spec.knowledge_base is None:
+        records["wall_time_s"] = time.perf_counter() - started
+    return CellResult(records=records, final_labeled_ids=result.labeled_ids)
+
+
+# ----------------------------------------------------------------------- bench
+
+BENCH_DEFAULTS: dict[str, Any] = {
+    "n_initial": 20,
+    "batch_size": 10,
+    "iterations": 10,
+    "max_pool": 1000,
+    "max_test": 1000,
+}
+"""Bench cell settings unless the config or command line says otherwise (see docs/benchmarks.md)."""
+
+_BENCH_KEYS = ("datasets", "strategies", "seeds", "first_seed", "strategy_params")
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """The grid of a bench: datasets x strategies x seeds, with one base spec per dataset.
+
+    Build it with :meth:`build`; every name and parameter is checked there,
+    before any cell runs.
+    """
+
+    datasets: tuple[str, ...]
+    strategies: tuple[str, ...]
+    seeds: tuple[int, ...]
+    base: RunSpec
+    strategy_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells of the grid."""
+        return len(self.datasets) * len(self.strategies) * len(self.seeds)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        config: str | Path | None = None,
+        datasets: list[str] | None = None,
+        strategies: list[str] | None = None,
+        seeds: int | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> BenchPlan:
+        """The plan from an optional bench TOML and command-line values (which win).
+
+        The TOML has a ``[bench]`` table (``datasets``, ``strategies``,
+        ``seeds`` (a count), ``first_seed``, ``[bench.strategy_params.<name>]``)
+        and any section of a run config except ``[strategy]``.
+        """
+        path = Path(config) if config is not None else Path("<command line>")
+        data = read_toml(path) if config is not None else {}
+        table = data.get(BENCH_SECTION_NAME, {})
+        if not isinstance(table, Mapping):
+            raise ConfigError(str(path), BENCH_SECTION_NAME, "must be a table")
+        for key in table:
+            if key not in _BENCH_KEYS:
+                raise unknown_key_error(path, f"{BENCH_SECTION_NAME}.{key}", _BENCH_KEYS)
+        if "strategy" in data:
+            raise ConfigError(
+                str(path), "strategy", "a bench sets strategies in [bench] strategies"
+            )
+        fields = {**BENCH_DEFAULTS, **flatten_toml(data, path, (BENCH_SECTION_NAME,))}
+        fields.update(overrides or {})
+        chosen_datasets = datasets or _str_list(table, "datasets", path) or ["twin"]
+        chosen = strategies or _str_list(table, "strategies", path) or STRATEGIES.names()
+        n_seeds = seeds if seeds is not None else table.get("seeds", 10)
+        first = table.get("first_seed", 0)
+        for key, value in (("seeds", n_seeds), ("first_seed", first)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < (key == "seeds"):
+                raise ConfigError(str(path), f"bench.{key}", f"must be an integer, got {value!r}")
+        per_strategy = table.get("strategy_params", {})
+        for name in chosen:
+            STRATEGIES.get(name)
+        base = spec_from_fields(fields, path)
+        for dataset in chosen_datasets:
+            for name in chosen:
+                spec_from_fields(
+                    {
+                        **fields,
+                        "dataset": dataset,
+                        "strategy": name,
+                        "strategy_params": dict(per_strategy.get(name, {})),
+                    },
+                    path,
+                )
+        return cls(
+            datasets=tuple(dict.fromkeys(chosen_datasets)),
+            strategies=tuple(dict.fromkeys(chosen)),
+            seeds=tuple(range(first, first + n_seeds)),
+            base=base,
+            strategy_params={k: dict(v) for k, v in per_strategy.items()},
+        )
+
+    def check_data(self) -> None:
+        """Raise :class:`~netal.errors.DataError` now if a dataset's files are missing.
+
+        Only locates the files (cheap); cells load them in their workers.
+        """
+        for dataset in self.datasets:
+            if dataset != "twin":
+                loader = DATASETS.create(dataset)
+                loader.locate(resolve_data_dir(self.base.data_dir), **self.base.dataset_options)
+
+    def cells(self, kb_dir: str | None = None) -> list[Cell]:
+        """One cell per (dataset, seed, strategy), seeds outermost inside each dataset."""
+        cells = []
+        for dataset in self.datasets:
+            for seed in self.seeds:
+                for strategy in self.strategies:
+                    spec = self.base.replace(
+                        dataset=dataset,
+                        strategy=strategy,
+                        strategy_params=self.strategy_params.get(strategy, {}),
+                    )
+                    cells.append(Cell(dataset, strategy, seed, cell_params(spec, kb_dir)))
+        return cells
+
+
+BENCH_SECTION_NAME = "bench"
+
+
+def _str_list(table: Mapping[str, Any], key: str, path: Path) -> list[str] | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(str(path), f"bench.{key}", f"must be a list of names, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class BenchOutcome:
+    """What :func:`run_bench` produced.
+
+    Attributes
+    ----------
+    out_dir
+        Output directory (``cells/``, ``kb/``, ``summary.md``, ``report.html``).
+    results
+        Per-iteration results of the plan's cells.
+    tables
+        Markdown tables per dataset (title -> table).
+    markdown
+        All tables as one Markdown document (also ``summary.md``).
+    ran, skipped
+        Cells run now and cells found finished from an earlier invocation.
+    """
+
+    out_dir: Path
+    results: pd.DataFrame
+    tables: dict[str, dict[str, str]]
+    markdown: str
+    ran: int
+    skipped: int
+
+
+def bench_tables(results: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """Per dataset: scores, labels/cost to reach random's final RMSE, paired tests vs random."""
+    tables = {}
+    by = arm_columns(results)
+    for dataset, part in results.groupby("dataset", sort=True):
+        part = part.copy()
+        part.attrs = dict(results.attrs)
+        tables[str(dataset)] = comparison_tables(part, by)
+    return tables
+
+
+def _markdown(tables: Mapping[str, Mapping[str, str]]) -> str:
+    lines = []
+    for dataset, group in tables.items():
+        lines.append(f"## {dataset}\n")
+        for title, table in group.items():
+            lines.append(f"### {title}\n\n{table}")
+    return "\n".join(lines)
+
+
+def run_bench(
+    plan: BenchPlan,
+    out_dir: str | Path,
+    *,
+    executor: Any | None = None,
+    on_result: Callable[[Cell, CellResult], None] | None = None,
+    on_skipped: Callable[[Cell], None] | None = None,
+    report: bool = True,
+) -> BenchOutcome:
+    """Run (or resume) a bench and write its tables and report.
+
+    Results go to ``out_dir/cells`` (one file per finished cell, written as
+    soon as it finishes); a knowledge base per cell goes to ``out_dir/kb``
+    so a cell interrupted mid-curve continues where it stopped.
+    """
+    plan.check_data()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    kb_dir = (out / "kb").resolve()
+    kb_dir.mkdir(exist_ok=True)
+    cells = plan.cells(str(kb_dir))
+    store = ResultStore(out / "cells")
+    done = store.done_keys()
+    if on_skipped is not None:
+        for cell in cells:
+            if cell.key in done:
+                on_skipped(cell)
+    grid = run_grid(cells, run_tabular_cell, store, executor, on_result=on_result)
+    keys = {cell.key for cell in cells}
+    results = store.load()
+    attrs = dict(results.attrs)
+    results = results[results["key"].isin(keys)].reset_index(drop=True)
+    results.attrs = attrs
+    tables = bench_tables(results)
+    markdown = _markdown(tables)
+    write_text(out / "summary.md", markdown)
+    if report:
+        build_report(out)
+    return BenchOutcome(out, results, tables, markdown, len(grid.ran), len(grid.skipped))

@@ -94,3 +94,32 @@ def test_candidates_must_look_like_pool_rows() -> None:
         loop.add_candidates(np.zeros((2, 3)), costs=0.0)
     with pytest.raises(InvalidInputError, match="run\\(\\) needs an oracle"):
         loop.run()
+
+
+def test_ask_for_hands_out_what_an_outside_planner_chose() -> None:
+    X, y = linear_data(30, d=3, seed=5)
+    loop = _loop(X, y, retrain_every="manual")
+    queries = loop.ask_for([20, 7], scores=[0.5, 0.25], strategy="joint")
+    assert [(q.sample_id, q.score) for q in queries] == [(20, 0.5), (7, 0.25)]
+    frame = loop.knowledge_base.queries(loop.run_name, status="all")
+    assert frame["strategy"].tolist()[-2:] == ["joint", "joint"]
+    with pytest.raises(InvalidInputError, match="sample 7 is labeled, pending or retired"):
+        loop.ask_for([7])
+    with pytest.raises(InvalidInputError, match="not a row of the pool"):
+        loop.ask_for([99])
+    with pytest.raises(InvalidInputError, match="duplicates"):
+        loop.ask_for([1, 1])
+    loop.tell([Answer(q.query_id, 0.0) for q in queries])
+    assert loop.train() == 1
+    assert set(loop.result().labeled_ids[-2:]) == {20, 7}
+
+
+def test_ask_for_respects_the_budget() -> None:
+    from netal.errors import BudgetError
+    from netal.loop import Budget
+
+    X, y = linear_data(30, d=3, seed=6)
+    loop = _loop(X, y, budget=Budget(labels=2))
+    with pytest.raises(BudgetError, match="do not fit the remaining budget"):
+        loop.ask_for([10, 11, 12])
+    assert len(loop.ask_for([10, 11])) == 2

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from netal.errors import (
+    BudgetError,
     DuplicateAnswerError,
     InvalidInputError,
     KnowledgeBaseError,
@@ -188,6 +189,40 @@ class Engine:
             self._finish_if_idle("empty_selection")
             return []
         return self._issue(planned, lease)
+
+    def ask_for(
+        self, ids: np.ndarray, scores: np.ndarray, strategy: str, lease: float | None
+    ) -> list[Query]:
+        """Pending queries for samples chosen outside the engine (checked, then recorded)."""
+        self.expire()
+        self.train_if_due()
+        if self.status == "finished":
+            raise InvalidInputError("sample_ids", f"run {self.loop.run_name!r} is finished")
+        if self.last_labeled < 0 and not self.pending and self.loop.initial_labels is not None:
+            self._start()  # record the given initial labels and train version 0
+        if self.checkpoint is None:
+            raise InvalidInputError(
+                "sample_ids", "the initial set is not labeled yet; ask() hands it out first"
+            )
+        bad = ids[(ids < 0) | (ids >= len(self.X))]
+        if len(bad):
+            raise InvalidInputError("sample_ids", f"{int(bad[0])} is not a row of the pool")
+        taken = ids[~self.available()[ids]]
+        if len(taken):
+            raise InvalidInputError(
+                "sample_ids", f"sample {int(taken[0])} is labeled, pending or retired"
+            )
+        if len(np.unique(ids)) != len(ids):
+            raise InvalidInputError("sample_ids", "contains duplicates")
+        spent_labels, spent_cost = self._committed_and_reserved()
+        budget = self.loop.budget
+        if budget.remaining_labels(spent_labels) < len(ids) or budget.fitting_prefix(
+            self.costs[ids], spent_cost
+        ) < len(ids):
+            raise BudgetError(
+                "sample_ids", f"{len(ids)} more queries do not fit the remaining budget"
+            )
+        return self._issue((strategy, True, ids, scores), lease)
 
     def _start(self) -> tuple[str, bool, np.ndarray, np.ndarray] | None:
         """Record given initial labels, or plan the initial set as (uncounted) queries."""

@@ -472,6 +472,46 @@ class ActiveLearningLoop:
         lease = self.lease if lease is None else self._check_lease(lease, "lease")
         return self._opened().ask(n, lease)
 
+    def ask_for(
+        self,
+        sample_ids: Any,
+        *,
+        scores: Any = None,
+        strategy: str = "external",
+        lease: float | None = None,
+    ) -> list[Query]:
+        """Hand out queries for samples an acquisition function outside the engine chose.
+
+        For planners that decide more than which pool row to label (e.g. joint
+        acquisition, which also decides where to acquire new samples and in
+        which order an agent visits them).  The samples must be available
+        (unlabeled, not pending, not retired) and fit the budget; they are
+        recorded as pending exactly like :meth:`ask`'s.
+
+        Parameters
+        ----------
+        sample_ids
+            Pool rows, in the order they will be visited.
+        scores
+            The planner's score of each (default NaN).
+        strategy
+            Name recorded with the queries.
+        lease
+            Seconds until the queries expire (default: the loop's ``lease``).
+        """
+        ids = np.asarray(sample_ids, dtype=np.int64).reshape(-1)
+        values = (
+            np.full(len(ids), np.nan)
+            if scores is None
+            else np.asarray(scores, dtype=np.float64).reshape(-1)
+        )
+        if len(values) != len(ids):
+            raise ShapeMismatchError("scores", f"has {len(values)} values for {len(ids)} samples")
+        if not isinstance(strategy, str) or not strategy:
+            raise InvalidInputError("strategy", f"must be a non-empty name, got {strategy!r}")
+        lease = self.lease if lease is None else self._check_lease(lease, "lease")
+        return self._opened().ask_for(ids, values, strategy, lease)
+
     def tell(self, answers: Iterable[Answer], *, wall_time: float | None = None) -> TellResult:
         """Record labels (or measurements) for queries handed out by :meth:`ask`.
 

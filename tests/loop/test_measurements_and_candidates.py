@@ -108,7 +108,7 @@ def test_ask_for_hands_out_what_an_outside_planner_chose() -> None:
     with pytest.raises(InvalidInputError, match="not a row of the pool"):
         loop.ask_for([99])
     with pytest.raises(InvalidInputError, match="duplicates"):
-        loop.ask_for([1, 1])
+        loop.ask_for([12, 12])
     loop.tell([Answer(q.query_id, 0.0) for q in queries])
     assert loop.train() == 1
     assert set(loop.result().labeled_ids[-2:]) == {20, 7}

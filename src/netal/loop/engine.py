@@ -207,13 +207,13 @@ class Engine:
         bad = ids[(ids < 0) | (ids >= len(self.X))]
         if len(bad):
             raise InvalidInputError("sample_ids", f"{int(bad[0])} is not a row of the pool")
+        if len(np.unique(ids)) != len(ids):
+            raise InvalidInputError("sample_ids", "contains duplicates")
         taken = ids[~self.available()[ids]]
         if len(taken):
             raise InvalidInputError(
                 "sample_ids", f"sample {int(taken[0])} is labeled, pending or retired"
             )
-        if len(np.unique(ids)) != len(ids):
-            raise InvalidInputError("sample_ids", "contains duplicates")
         spent_labels, spent_cost = self._committed_and_reserved()
         budget = self.loop.budget
         if budget.remaining_labels(spent_labels) < len(ids) or budget.fitting_prefix(

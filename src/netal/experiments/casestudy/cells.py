@@ -1,0 +1,138 @@
+"""The cells of a case study: one (arm, seed) through the active-learning loop.
+
+:func:`casestudy_cells` lays out the grid (seeds outermost) and
+:func:`run_casestudy_cell` runs one cell: the paper's seq2seq learner
+(:func:`make_learner_factory`) on the prepared windows, with its own
+knowledge base, returning its per-iteration records.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from netal.experiments.casestudy.config import CaseStudyConfig
+from netal.experiments.casestudy.outputs import write_side_outputs
+from netal.experiments.casestudy.prepare import Prepared, prepare
+from netal.harness.grid import Cell, CellResult
+from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
+from netal.models import FixedValidation, Seq2SeqMCDropout
+
+LEARNER_NAME = "netal.experiments.casestudy.make_learner_factory.<locals>.make_learner"
+"""The learner's name in each cell's knowledge base (part of its resume fingerprint).
+
+It is the learner factory's qualified name from when the case study was one
+module; named here so that knowledge bases written then still resume.
+"""
+
+
+def make_learner_factory(config: CaseStudyConfig, prepared: Prepared) -> Callable[[int], Any]:
+    """``make_learner(seed)``: the paper's seq2seq model with the config's settings."""
+
+    def make_learner(seed: int) -> FixedValidation:
+        model = Seq2SeqMCDropout(
+            hidden=config.hidden,
+            dropout=config.dropout,
+            horizon=config.window,
+            lr=config.lr,
+            batch_size=config.train_batch_size,
+            max_epochs=config.max_epochs,
+            patience=config.patience,
+            min_delta=config.min_delta,
+            n_passes=config.n_passes,
+            standardize_target=config.target_standardized,
+            random_state=seed,
+        )
+        return FixedValidation(model, prepared.X_val, prepared.y_val)
+
+    make_learner.__name__ = "seq2seq_mc_dropout"
+    return make_learner
+
+
+def run_casestudy_cell(cell: Cell) -> CellResult:
+    """One arm of one seed through the active-learning loop (module-level: picklable).
+
+    The cell's ``workdir`` parameter, when given, holds the knowledge base
+    (``kb/<key>.sqlite``) and the side outputs (``queries/<key>.parquet``,
+    ``uncertainty/<key>.parquet``) used by the report.
+    """
+    params = dict(cell.params)
+    workdir = params.pop("workdir", None)
+    config = CaseStudyConfig(dataset=cell.dataset, **params)
+    prepared = prepare(config, cell.seed)
+    kb_path = None
+    if workdir is not None:
+        (Path(workdir) / "kb").mkdir(parents=True, exist_ok=True)
+        kb_path = Path(workdir) / "kb" / f"{cell.key}.sqlite"
+    started = time.perf_counter()
+    loop = ActiveLearningLoop(
+        prepared.X,
+        ReplayOracle(prepared.y),
+        make_learner_factory(config, prepared),
+        cell.strategy,
+        initial_ids=prepared.initial_ids,
+        initial_labels=prepared.y[prepared.initial_ids],
+        batch_size=config.batch_size,
+        budget=Budget(labels=config.iterations * config.batch_size),
+        max_iterations=config.iterations,
+        retrain=config.retrain,
+        reinit_every=config.reinit_every if config.retrain == "warm" else None,
+        callbacks=[TestSetMetrics(prepared.X_test, prepared.y_test)],
+        seed=cell.seed,
+        knowledge_base=kb_path,
+        run_name=cell.key,
+        learner_name=LEARNER_NAME,
+    )
+    result = loop.run()
+    elapsed = time.perf_counter() - started
+    if workdir is not None:
+        write_side_outputs(Path(workdir), cell, result, prepared)
+    return CellResult(
+        records=_records(result, elapsed, prepared), final_labeled_ids=result.labeled_ids
+    )
+
+
+def _records(result: Any, elapsed: float, prepared: Prepared) -> pd.DataFrame:
+    metrics = result.metrics.reset_index()
+    if "iteration" not in metrics.columns:
+        metrics = metrics.rename(columns={metrics.columns[0]: "iteration"})
+    n = len(metrics)
+    return pd.DataFrame(
+        {
+            "iteration": metrics["iteration"].to_numpy(dtype=np.int64),
+            "n_labels": metrics["n_labeled"].to_numpy(dtype=np.int64),
+            "cost": metrics["spent_cost"].to_numpy(dtype=np.float64),
+            "rmse": metrics["test_rmse"].to_numpy(dtype=np.float64),
+            "mae": metrics["test_mae"].to_numpy(dtype=np.float64),
+            "q95": metrics["test_q95_abs_error"].to_numpy(dtype=np.float64),
+            "wall_time_s": np.full(n, elapsed),
+            "test_mean_epistemic_var": metrics.get(
+                "test_mean_epistemic_var", pd.Series(np.nan, index=metrics.index)
+            ).to_numpy(dtype=np.float64),
+            "leak_share_test_windows": np.full(
+                n, prepared.leakage.get("leaky_window_share", np.nan)
+            ),
+        }
+    )
+
+
+def casestudy_cells(
+    config: CaseStudyConfig,
+    strategies: Sequence[str],
+    seeds: Sequence[int],
+    workdir: str | None = None,
+) -> list[Cell]:
+    """One cell per (seed, strategy), seeds outermost so an interruption leaves whole seeds."""
+    params = config.cell_params()
+    if workdir is not None:
+        params["workdir"] = str(workdir)
+    return [
+        Cell(config.dataset, strategy, int(seed), params)
+        for seed in seeds
+        for strategy in strategies
+    ]

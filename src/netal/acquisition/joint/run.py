@@ -1,11 +1,19 @@
-"""The run loop of joint acquisition: grow the pool and label it under one cost budget.
+"""Joint acquisition on the engine: grow the pool and label it under one cost budget.
 
 :func:`run_joint_acquisition` observes and annotates the initial data, then
-every round fits the learner, scores it on a fixed test set
+every round trains a model version, scores it on a fixed test set
 (:func:`make_test_set`), lets a policy of
 :data:`~netal.acquisition.joint.policies.JOINT_POLICIES` plan within the
 round's slice of the budget, trims the plan to its exact cost and executes it
 with the oracle, charging every second spent.
+
+The active-learning engine (:class:`netal.loop.ActiveLearningLoop`) holds the
+pool, the queries, the labels and the model versions: an acquisition adds the
+observed samples to its pool (:meth:`~netal.loop.ActiveLearningLoop.add_candidates`),
+an annotation is a query the planner chose
+(:meth:`~netal.loop.ActiveLearningLoop.ask_for`) answered by a twin
+measurement whose logged radio features the learner trains on.  The planner,
+the agent's route and the agent-time budget stay here.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from netal.acquisition.joint.pricing import (
 )
 from netal.acquisition.joint.regions import CONDITION_COLUMNS, RegionGrid
 from netal.errors import BudgetError, InvalidInputError
+from netal.loop import ActiveLearningLoop, Answer, Query, TestSetMetrics
 from netal.metrics import per_sample_epistemic_var, record_errors
 from netal.models import BaggingCommittee
 from netal.twin import TwinOracle
@@ -52,6 +61,7 @@ class _State:
     next_id: int = 0
     spent: float = 0.0
     queries: list[pd.DataFrame] = field(default_factory=list)
+    loop: ActiveLearningLoop | None = None  # the engine, once the initial pool is observed
 
 
 def _default_learner(seed: int) -> Any:
@@ -111,11 +121,20 @@ def _observe(
     state.next_id += len(cond)
     region = grid.region_of(cond)
     np.add.at(state.region_count, region, 1)
+    features = twin_features(result.data)
+    if state.loop is not None:
+        added = state.loop.add_candidates(features, costs=_nominal(result.costs))
+        assert np.array_equal(added, ids), "engine and study number the samples alike"
     state.pool = pd.concat([state.pool, cond.assign(sample_id=ids)], ignore_index=True)
-    state.X_pool = np.concatenate([state.X_pool, twin_features(result.data)])
+    state.X_pool = np.concatenate([state.X_pool, features])
     state.queries.append(
         _record(result.data, cond, "acquire", iteration, ids, region, score, result.costs)
     )
+
+
+def _nominal(costs: np.ndarray) -> np.ndarray:
+    """Expected costs for the engine's records (agent time is accounted for here)."""
+    return np.maximum(np.asarray(costs, dtype=np.float64), COST_TOLERANCE)
 
 
 def _annotate(
@@ -126,12 +145,23 @@ def _annotate(
     iteration: int,
     scores: np.ndarray,
     budget: float,
+    queries: list[Query],
 ) -> None:
+    """Measure pool rows ``index`` for ``queries`` (pending in the engine) and tell the answers."""
     cond = state.pool.iloc[index].reset_index(drop=True)
     result = oracle.measure(cond[list(CONDITION_COLUMNS)])
     _charge(state, result.costs, budget)
     rows = result.data.reset_index(drop=True)
     ids = cond["sample_id"].to_numpy()
+    assert state.loop is not None
+    features = twin_features(rows)
+    throughput = rows["Throughput"].to_numpy(dtype=np.float64)
+    state.loop.tell(
+        [
+            Answer(q.query_id, throughput[i], float(result.costs[i]), features[i])
+            for i, q in enumerate(queries)
+        ]
+    )
     labeled = pd.concat([rows, cond.add_prefix("cond_")], axis=1)
     state.labeled = pd.concat([state.labeled, labeled], ignore_index=True)
     keep = np.ones(len(state.pool), dtype=bool)
@@ -144,19 +174,33 @@ def _annotate(
 
 
 def _execute(
-    oracle: Any, grid: RegionGrid, state: _State, plan: list[Action], iteration: int, budget: float
+    oracle: Any,
+    grid: RegionGrid,
+    state: _State,
+    plan: list[Action],
+    iteration: int,
+    budget: float,
+    policy: str,
 ) -> None:
     """Run the plan in order: observations immediately, annotations by pool row (indices fixed first)."""
+    assert state.loop is not None
     pool_ids = state.pool["sample_id"].to_numpy()
     for action in plan:
         if action.kind == ACQUIRE:
             _observe(oracle, grid, state, action.conditions, iteration, action.score, budget)
         else:
-            row = int(
-                np.flatnonzero(state.pool["sample_id"].to_numpy() == pool_ids[action.index])[0]
-            )
+            sample = int(pool_ids[action.index])
+            row = int(np.flatnonzero(state.pool["sample_id"].to_numpy() == sample)[0])
+            asked = state.loop.ask_for([sample], scores=[action.score], strategy=policy)
             _annotate(
-                oracle, grid, state, np.array([row]), iteration, np.array([action.score]), budget
+                oracle,
+                grid,
+                state,
+                np.array([row]),
+                iteration,
+                np.array([action.score]),
+                budget,
+                asked,
             )
 
 
@@ -176,6 +220,8 @@ def _initial(
     config: JointConfig,
     rng: np.random.Generator,
     initial_conditions: pd.DataFrame | None,
+    make_learner: Callable[[int], Any],
+    test_set: tuple[np.ndarray, np.ndarray],
 ) -> _State:
     if initial_conditions is None:
         n_cover = max(1, round(config.initial_region_share * grid.n_regions))
@@ -209,7 +255,20 @@ def _initial(
             "budget",
             f"is {config.budget:g} s but the initial data costs {state.spent + quoted:.1f} s",
         )
-    _annotate(oracle, grid, state, pick, 0, np.full(n_labels, np.nan), config.budget)
+    state.loop = ActiveLearningLoop(
+        state.X_pool,
+        None,
+        make_learner,
+        "random",  # never asked to select: the policy plans, ask_for records its choice
+        initial_ids=state.pool["sample_id"].to_numpy(dtype=np.int64)[pick],
+        batch_size=config.max_actions,
+        retrain_every="manual",
+        callbacks=[TestSetMetrics(*test_set)],
+        pool_grows=True,
+        learner_name="joint_acquisition_learner",
+    )
+    initial = state.loop.ask()  # the initial set, in pick order
+    _annotate(oracle, grid, state, pick, 0, np.full(n_labels, np.nan), config.budget, initial)
     return state
 
 
@@ -280,14 +339,22 @@ def run_joint_acquisition(
         else make_test_set(oracle.world, grid, config.n_test, seed + 7919)
     )
     start = time.perf_counter()
-    state = _initial(oracle, grid, config, rng, initial_conditions)
+    state = _initial(
+        oracle,
+        grid,
+        config,
+        rng,
+        initial_conditions,
+        lambda _: make_learner(seed),  # one learner seed per run, as the policies compare
+        (X_test, y_test),
+    )
+    loop = state.loop
+    assert loop is not None
     history: list[dict[str, Any]] = []
     counts = (0, 0)
     for iteration in range(config.iterations + 1):
-        learner = make_learner(seed)
-        learner.fit(
-            twin_features(state.labeled), state.labeled["Throughput"].to_numpy(dtype=np.float64)
-        )
+        loop.train()  # a new model version if the last round labeled anything
+        learner = loop.learner()
         row = {
             "iteration": iteration,
             "cost": state.spent,
@@ -311,7 +378,7 @@ def run_joint_acquisition(
             allowance,
         )
         counts = (sum(a.kind == ANNOTATE for a in plan), sum(a.kind == ACQUIRE for a in plan))
-        _execute(oracle, grid, state, plan, iteration + 1, config.budget)
+        _execute(oracle, grid, state, plan, iteration + 1, config.budget, policy)
     queries = pd.concat(state.queries, ignore_index=True)
     return JointResult(pd.DataFrame(history), queries, state.labeled, float(config.budget))
 

@@ -84,3 +84,25 @@ def test_unknown_run_and_missing_checkpoint_are_named() -> None:
     kb.open_run("a", {}, seed=0)
     with pytest.raises(KnowledgeBaseError, match="no checkpoint"):
         kb.checkpoint("a")
+
+
+def test_an_answer_recorded_twice_is_refused_and_nothing_of_the_batch_is_written() -> None:
+    """The database's own guard, behind the engine's checks (e.g. two processes telling)."""
+    from netal.loop.knowledge import AskedQuery, TellRecord
+
+    kb = KnowledgeBase(None)
+    run_id = kb.open_run("a", {}, seed=0)
+    asked = [AskedQuery(i, 0.0, 1.0, None) for i in (5, 6, 7)]
+    ids = kb.record_asked(run_id, iteration=1, batch=0, strategy="s", counted=True, queries=asked)
+    first = [
+        TellRecord(q, s, np.array(1.0), 1.0, True) for q, s in zip(ids[:2], (5, 6), strict=True)
+    ]
+    kb.record_answers(run_id, 1, first, start_position=0, spent_labels=2, spent_cost=2.0)
+    again = [
+        TellRecord(q, s, np.array(2.0), 1.0, True) for q, s in zip(ids[1:], (6, 7), strict=True)
+    ]
+    with pytest.raises(KnowledgeBaseError, match="already answered in :memory:; nothing was recorded"):
+        kb.record_answers(run_id, 1, again, start_position=2, spent_labels=4, spent_cost=4.0)
+    statuses = kb.queries("a", status="all")["status"].tolist()
+    assert statuses == ["answered", "answered", "pending"]
+    assert kb.progress(run_id).labeled_ids.tolist() == [5, 6]

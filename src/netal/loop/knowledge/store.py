@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Engine,
+    bindparam,
     create_engine,
     event,
     func,
@@ -582,27 +583,37 @@ class KnowledgeBase:
         ]
         try:
             with self.engine.begin() as connection:
-                for answer, text in zip(answers, texts, strict=True):
+                if answers:
+                    table = QueryRecord.__table__
                     done = connection.execute(
-                        update(QueryRecord)
+                        update(table)
                         .where(
-                            QueryRecord.id == answer.query_id,
-                            QueryRecord.run_id == run_id,
-                            QueryRecord.status != QUERY_ANSWERED,
+                            table.c.id == bindparam("b_id"),
+                            table.c.run_id == run_id,
+                            table.c.status != QUERY_ANSWERED,
                         )
                         .values(
                             status=QUERY_ANSWERED,
-                            label=text,
-                            cost=float(answer.cost),
+                            label=bindparam("b_label"),
+                            cost=bindparam("b_cost"),
                             wall_time=None if wall_time is None else float(wall_time),
                             timestamp=stamp,
-                            counted=answer.counted,
-                        )
+                            counted=bindparam("b_counted"),
+                        ),
+                        [
+                            {
+                                "b_id": int(answer.query_id),
+                                "b_label": text,
+                                "b_cost": float(answer.cost),
+                                "b_counted": bool(answer.counted),
+                            }
+                            for answer, text in zip(answers, texts, strict=True)
+                        ],
                     )
-                    if done.rowcount != 1:
+                    if done.rowcount != len(answers):
                         raise KnowledgeBaseError(
-                            f"query {answer.query_id} of run id {run_id} was already answered "
-                            f"in {self.path or ':memory:'}; nothing was recorded"
+                            f"a query of run id {run_id} was already answered in "
+                            f"{self.path or ':memory:'}; nothing was recorded"
                         )
                 if superseded:
                     connection.execute(

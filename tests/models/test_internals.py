@@ -8,7 +8,14 @@ import torch
 from torch import nn
 
 from netal.errors import InvalidInputError, UnknownNameError
-from netal.models import LEARNERS, DeepEnsemble, MCDropoutMLP, Standardizer, make_learner
+from netal.models import (
+    LEARNERS,
+    BaggingCommittee,
+    DeepEnsemble,
+    MCDropoutMLP,
+    Standardizer,
+    make_learner,
+)
 from netal.models._layers import StackedLinear, dropout_masks
 from netal.models._training import BestWeights, EarlyStopping, validation_split
 
@@ -157,3 +164,24 @@ def test_committee_partial_fit_continues_members_that_support_it() -> None:
     before = [member.t_ for member in committee.members_]
     committee.partial_fit(X, y)
     assert all(member.t_ > b for member, b in zip(committee.members_, before, strict=True))
+
+
+class _Intruder:
+    """Not a scikit-learn or NumPy type: a committee checkpoint naming it is refused."""
+
+    def __init__(self) -> None:
+        self.payload = "anything"
+
+
+def test_committee_checkpoints_refuse_foreign_types_even_after_a_good_load() -> None:
+    import skops.io
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    trained = BaggingCommittee(n_members=3, random_state=0).fit(X, X[:, 0])
+    BaggingCommittee(n_members=3, random_state=1).set_state(trained.get_state())  # warms the cache
+    state = skops.io.dumps({"kind": "BaggingCommittee", "members": [_Intruder()]})
+    with pytest.raises(InvalidInputError, match=r"_Intruder.*does not load"):
+        BaggingCommittee().set_state(state)
+    partial = skops.io.dumps({"kind": "BaggingCommittee", "seed": 1})
+    with pytest.raises(InvalidInputError, match=r"lacks .*members"):
+        BaggingCommittee().set_state(partial)

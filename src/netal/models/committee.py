@@ -20,6 +20,7 @@ import numpy as np
 import skops.io
 from sklearn.base import clone
 from sklearn.tree import DecisionTreeRegressor
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError, ShapeMismatchError
@@ -38,6 +39,46 @@ from netal.models.base import PredictiveDistribution
 
 _TRUSTED_MODULES = ("sklearn.", "numpy.", "builtins.")
 """Types a committee checkpoint may hold (members are scikit-learn estimators)."""
+
+
+_STATE_KEYS = (
+    "members",
+    "seed",
+    "n_fits",
+    "target_ndim",
+    "sample_shape",
+    "n_outputs",
+    "x_scaler",
+    "y_scaler",
+)
+_ACCEPTED_TYPES: set[str] = set()
+"""Types already checked against :data:`_TRUSTED_MODULES` (skops' type scan is half a load)."""
+
+
+def _load_trusted(state: bytes) -> Any:
+    """``skops.io.loads`` trusting only scikit-learn, NumPy and builtin types."""
+    if _ACCEPTED_TYPES:
+        try:
+            return skops.io.loads(state, trusted=sorted(_ACCEPTED_TYPES))
+        except UntrustedTypesFoundException:
+            pass  # a type not seen yet: scan and check it below
+        except Exception as exc:  # skops raises several types on garbage input
+            raise InvalidInputError(
+                "state", f"is not a checkpoint of this learner ({type(exc).__name__})"
+            ) from None
+    try:
+        untrusted = skops.io.get_untrusted_types(data=state)
+    except Exception as exc:  # skops raises several types on garbage input
+        raise InvalidInputError(
+            "state", f"is not a checkpoint of this learner ({type(exc).__name__})"
+        ) from None
+    foreign = [name for name in untrusted if not name.startswith(_TRUSTED_MODULES)]
+    if foreign:
+        raise InvalidInputError(
+            "state", f"names type {foreign[0]!r}, which netal does not load from a checkpoint"
+        )
+    _ACCEPTED_TYPES.update(untrusted)
+    return skops.io.loads(state, trusted=untrusted)
 
 
 @LEARNERS.register("bagging_committee")
@@ -172,20 +213,12 @@ class BaggingCommittee(PredictMixin):
         Only scikit-learn and NumPy types are trusted: a checkpoint naming any
         other type is refused before anything in it is constructed.
         """
-        try:
-            untrusted = skops.io.get_untrusted_types(data=state)
-        except Exception as exc:  # skops raises several types on garbage input
-            raise InvalidInputError(
-                "state", f"is not a checkpoint of this learner ({type(exc).__name__})"
-            ) from None
-        foreign = [name for name in untrusted if not name.startswith(_TRUSTED_MODULES)]
-        if foreign:
-            raise InvalidInputError(
-                "state", f"names type {foreign[0]!r}, which netal does not load from a checkpoint"
-            )
-        payload = skops.io.loads(state, trusted=untrusted)
+        payload = _load_trusted(state)
         if not isinstance(payload, dict) or payload.get("kind") != type(self).__name__:
             raise InvalidInputError("state", f"was not saved by {type(self).__name__}")
+        missing = sorted(set(_STATE_KEYS) - set(payload))
+        if missing:
+            raise InvalidInputError("state", f"lacks {', '.join(missing)}; it is damaged")
         self.members_ = payload["members"]
         self._seed = payload["seed"]
         self._n_fits = payload["n_fits"]

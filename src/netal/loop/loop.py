@@ -31,97 +31,53 @@ stored in the knowledge base, never from what happened to be in memory, so
 constructing the loop again with the same knowledge base and run name
 continues a killed run, pending queries included, and ``run()`` ends with the
 same labeled set and metrics as an uninterrupted run.
+
+The ask/tell methods are in :mod:`netal.loop.facade`, the constructor's input
+checks in :mod:`netal.loop.inputs` and :class:`LoopResult` in :mod:`netal.loop.result`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from netal._validation import as_float_array, check_positive_int
-from netal.errors import (
-    EmptyPoolError,
-    InvalidInputError,
-    NonFiniteError,
-    ShapeMismatchError,
-)
+from netal.errors import EmptyPoolError, InvalidInputError, ShapeMismatchError
 from netal.loop.budget import Budget
 from netal.loop.callbacks import Callback
 from netal.loop.engine import Engine
+from netal.loop.facade import AskTell
 from netal.loop.fingerprint import describe, factory_name, sha256_of
+from netal.loop.inputs import (
+    check_initial_ids,
+    check_initial_labels,
+    check_learner_capabilities,
+    check_lease,
+    check_oracle,
+    check_oracle_answer,
+    check_strategy,
+    check_X,
+    make_policy,
+)
 from netal.loop.knowledge import KnowledgeBase
 from netal.loop.oracle import Oracle
 from netal.loop.queries import Answer, Query, TellResult
-from netal.loop.retrain import RetrainPolicy, make_retrain_policy
+from netal.loop.result import LoopResult
+from netal.loop.retrain import RetrainPolicy
 from netal.loop.schedule import EveryRound, RetrainSchedule, make_schedule
 from netal.loop.seeds import derive_seed
-from netal.loop.stopping import (
-    MaxIterations,
-    StoppingCriterion,
-    with_defaults,
-)
-from netal.models.base import SupportsState, SupportsWarmStart, UncertaintyRegressor
-from netal.strategies.base import Strategy, make_strategy
+from netal.loop.stopping import MaxIterations, StoppingCriterion, with_defaults
+from netal.strategies.base import Strategy
 
 LearnerFactory = Callable[[int], Any]
 """``make_learner(seed) -> learner``: builds a fresh, unfitted learner."""
 
 
-@dataclass(frozen=True)
-class LoopResult:
-    """What :meth:`ActiveLearningLoop.run` returns.
-
-    Attributes
-    ----------
-    run_name
-        The run's name in the knowledge base.
-    labeled_ids, labels
-        The final labeled set in the order it grew (initial rows first).
-    n_initial
-        How many of them form the initial set.
-    iterations
-        The last completed iteration (number of query rounds).
-    spent_labels, spent_cost
-        What the queries cost in total (the initial set is free).
-    stop_reason
-        Name of the stopping criterion that ended the run.
-    metrics
-        Wide table, one row per iteration, one column per metric (always
-        ``n_labeled``, ``spent_labels``, ``spent_cost``; plus callbacks').
-    queries
-        Every query (see :meth:`KnowledgeBase.queries`).
-    iteration_log
-        Per-iteration status, spending and timings.
-    learner
-        The learner of the last iteration.
-    """
-
-    run_name: str
-    labeled_ids: np.ndarray
-    labels: np.ndarray
-    n_initial: int
-    iterations: int
-    spent_labels: int
-    spent_cost: float
-    stop_reason: str
-    metrics: pd.DataFrame
-    queries: pd.DataFrame
-    iteration_log: pd.DataFrame
-    learner: Any
-
-    @property
-    def queried_ids(self) -> np.ndarray:
-        """Ids bought by queries, in query order (the labeled set minus the initial set)."""
-        return self.labeled_ids[self.n_initial :]
-
-
-class ActiveLearningLoop:
+class ActiveLearningLoop(AskTell):
     """Pool-based batch active learning with budgets, stopping rules and resume.
 
     Parameters
@@ -234,15 +190,15 @@ class ActiveLearningLoop:
         clock: Callable[[], float] = time.time,
         pool_grows: bool = False,
     ) -> None:
-        self.X = self._check_X(X)
-        self.oracle = self._check_oracle(oracle, len(self.X))
+        self.X = check_X(X)
+        self.oracle = check_oracle(oracle, len(self.X))
         if not callable(make_learner):
             raise InvalidInputError("make_learner", f"must be callable, got {make_learner!r}")
         self.make_learner = make_learner
-        self.strategy = self._check_strategy(strategy)
+        self.strategy = check_strategy(strategy)
         self.seed = check_positive_int(seed, "seed", minimum=0)
-        self.initial_ids = self._check_initial_ids(initial_ids, len(self.X))
-        self.initial_labels = self._check_initial_labels(initial_labels, len(self.initial_ids))
+        self.initial_ids = check_initial_ids(initial_ids, len(self.X))
+        self.initial_labels = check_initial_labels(initial_labels, len(self.initial_ids))
         n_pool = len(self.X) - len(self.initial_ids)
         self.pool_grows = bool(pool_grows)
         if n_pool == 0 and not self.pool_grows:
@@ -255,7 +211,7 @@ class ActiveLearningLoop:
         if budget is not None and not isinstance(budget, Budget):
             raise InvalidInputError("budget", f"must be a Budget, got {budget!r}")
         self.budget = budget if budget is not None else Budget()
-        self.retrain = self._make_policy(retrain, reinit_every)
+        self.retrain = make_policy(retrain, reinit_every)
         extra = list(stopping)
         for criterion in extra:
             if not isinstance(criterion, StoppingCriterion):
@@ -272,7 +228,9 @@ class ActiveLearningLoop:
         self.track_pool_uncertainty = track_pool_uncertainty or any(
             criterion.requires_pool_uncertainty for criterion in self.stopping
         )
-        self._check_learner_capabilities()
+        probe = self.make_learner(derive_seed(self.seed, 0, "train"))
+        self._learner_params = describe(probe, depth=0).get("params", {})
+        check_learner_capabilities(probe, self.retrain, self.track_pool_uncertainty)
         self.knowledge_base = (
             knowledge_base
             if isinstance(knowledge_base, KnowledgeBase)
@@ -283,100 +241,11 @@ class ActiveLearningLoop:
         self.run_name = run_name
         self.learner_name = learner_name or factory_name(make_learner)
         self.retrain_schedule = make_schedule(retrain_every)
-        self.lease = self._check_lease(lease, "lease")
+        self.lease = check_lease(lease, "lease")
         if not callable(clock):
             raise InvalidInputError("clock", f"must be callable, got {clock!r}")
         self.clock = clock
         self._engine: Engine | None = None
-
-    # ------------------------------------------------------------ validation
-
-    @staticmethod
-    def _check_X(X: Any) -> np.ndarray:
-        array = as_float_array(X, "X", ndim=(2, 3), allow_empty=True)
-        if array.shape[0] == 0:
-            raise EmptyPoolError("X", "has no rows; the pool is empty")
-        return array
-
-    @staticmethod
-    def _check_oracle(oracle: Any, n: int) -> Oracle | None:
-        if oracle is None:
-            return None
-        if not isinstance(oracle, Oracle):
-            raise InvalidInputError("oracle", f"must have cost(ids) and query(ids), got {oracle!r}")
-        if hasattr(oracle, "__len__") and len(oracle) != n:
-            raise ShapeMismatchError("oracle", f"holds {len(oracle)} samples but X has {n} rows")
-        return oracle
-
-    @staticmethod
-    def _check_strategy(strategy: Strategy | str) -> Strategy:
-        if isinstance(strategy, str):
-            return make_strategy(strategy)
-        if not isinstance(strategy, Strategy):
-            raise InvalidInputError(
-                "strategy", f"must be a strategy name or have name and select(), got {strategy!r}"
-            )
-        return strategy
-
-    @staticmethod
-    def _check_initial_ids(initial_ids: Any, n: int) -> np.ndarray:
-        ids = np.asarray(list(initial_ids) if isinstance(initial_ids, range) else initial_ids)
-        if ids.ndim != 1:
-            raise ShapeMismatchError("initial_ids", f"must be 1-D, got shape {ids.shape}")
-        if ids.size == 0:
-            raise InvalidInputError("initial_ids", "is empty; the learner needs labeled rows")
-        if ids.dtype.kind not in "iu":
-            raise InvalidInputError("initial_ids", f"must be integers, got dtype {ids.dtype}")
-        ids = ids.astype(np.int64)
-        if ids.min() < 0 or ids.max() >= n:
-            raise InvalidInputError(
-                "initial_ids", f"must lie in [0, {n}) (rows of X), got {ids.min()}..{ids.max()}"
-            )
-        if len(np.unique(ids)) != len(ids):
-            raise InvalidInputError("initial_ids", "contains duplicates")
-        return ids
-
-    @staticmethod
-    def _check_initial_labels(labels: Any, n_initial: int) -> np.ndarray | None:
-        if labels is None:
-            return None
-        array = as_float_array(labels, "initial_labels", ndim=(1, 2)).astype(np.float64)
-        if len(array) != n_initial:
-            raise ShapeMismatchError(
-                "initial_labels", f"has {len(array)} rows but initial_ids has {n_initial}"
-            )
-        return array
-
-    @staticmethod
-    def _make_policy(retrain: str | RetrainPolicy, reinit_every: int | None) -> RetrainPolicy:
-        if reinit_every is None:
-            return make_retrain_policy(retrain)
-        if retrain != "warm":
-            raise InvalidInputError("reinit_every", "applies only to retrain='warm'")
-        return make_retrain_policy(retrain, reinit_every=reinit_every)
-
-    def _check_learner_capabilities(self) -> None:
-        probe = self.make_learner(derive_seed(self.seed, 0, "train"))
-        self._learner_params = describe(probe, depth=0).get("params", {})
-        for method in ("fit", "predict"):
-            if not callable(getattr(probe, method, None)):
-                raise InvalidInputError("make_learner", f"built {probe!r}, which has no {method}()")
-        continues = not all(self.retrain.reinitialize(it) for it in range(1, 4))
-        if continues and not isinstance(probe, SupportsWarmStart):
-            raise InvalidInputError(
-                "retrain",
-                f"{self.retrain.name!r} needs a learner with partial_fit(); got {probe!r}",
-            )
-        if continues and not isinstance(probe, SupportsState):
-            raise InvalidInputError(
-                "retrain",
-                f"{self.retrain.name!r} continues from checkpoints and needs a learner with "
-                f"get_state()/set_state(); got {probe!r}",
-            )
-        if self.track_pool_uncertainty and not isinstance(probe, UncertaintyRegressor):
-            raise InvalidInputError(
-                "stopping", f"pool uncertainty needs a learner with predict_dist(); got {probe!r}"
-            )
 
     # ---------------------------------------------------------------- config
 
@@ -409,17 +278,7 @@ class ActiveLearningLoop:
             extra["pool_grows"] = True
         return extra
 
-    # ------------------------------------------------------------- ask/tell
-
-    @staticmethod
-    def _check_lease(lease: float | None, name: str) -> float | None:
-        if lease is None:
-            return None
-        if isinstance(lease, bool) or not isinstance(lease, int | float | np.number):
-            raise InvalidInputError(name, f"must be seconds (a number) or None, got {lease!r}")
-        if not np.isfinite(lease) or lease <= 0:
-            raise InvalidInputError(name, f"must be finite and > 0 seconds, got {lease!r}")
-        return float(lease)
+    # ------------------------------------------------------------------ open
 
     def open(self) -> ActiveLearningLoop:
         """Open (or resume) the run in the knowledge base; ``ask``/``tell``/``run`` do it too.
@@ -442,182 +301,6 @@ class ActiveLearningLoop:
         self.open()
         assert self._engine is not None
         return self._engine
-
-    def ask(self, n: int | None = None, *, lease: float | None = None) -> list[Query]:
-        """Hand out up to ``n`` queries to label or measure, best first.
-
-        The queries are recorded as pending in the knowledge base (their samples
-        are reserved: no other ``ask`` hands them out) before they are returned.
-        Pending queries whose lease ran out go back to the pool first, and a
-        new model version is trained first if the retrain schedule says so.
-
-        Parameters
-        ----------
-        n
-            How many (default ``batch_size``); fewer when the pool or the
-            budget (counting what pending queries reserve) allows fewer.  While
-            the oracle has to label the initial set, the first call returns the
-            whole initial set, whatever ``n``.
-        lease
-            Seconds until the queries expire (default: the loop's ``lease``).
-
-        Returns
-        -------
-        list of Query
-            Empty when the run is finished, a stopping criterion holds, or
-            nothing can be asked before pending queries are answered (e.g. the
-            initial set is still out); :attr:`done` tells these apart.
-        """
-        n = self.batch_size if n is None else check_positive_int(n, "n")
-        lease = self.lease if lease is None else self._check_lease(lease, "lease")
-        return self._opened().ask(n, lease)
-
-    def ask_for(
-        self,
-        sample_ids: Any,
-        *,
-        scores: Any = None,
-        strategy: str = "external",
-        lease: float | None = None,
-    ) -> list[Query]:
-        """Hand out queries for samples an acquisition function outside the engine chose.
-
-        For planners that decide more than which pool row to label (e.g. joint
-        acquisition, which also decides where to acquire new samples and in
-        which order an agent visits them).  The samples must be available
-        (unlabeled, not pending, not retired) and fit the budget; they are
-        recorded as pending exactly like :meth:`ask`'s.
-
-        Parameters
-        ----------
-        sample_ids
-            Pool rows, in the order they will be visited.
-        scores
-            The planner's score of each (default NaN).
-        strategy
-            Name recorded with the queries.
-        lease
-            Seconds until the queries expire (default: the loop's ``lease``).
-        """
-        ids = np.asarray(sample_ids, dtype=np.int64).reshape(-1)
-        values = (
-            np.full(len(ids), np.nan)
-            if scores is None
-            else np.asarray(scores, dtype=np.float64).reshape(-1)
-        )
-        if len(values) != len(ids):
-            raise ShapeMismatchError("scores", f"has {len(values)} values for {len(ids)} samples")
-        if not isinstance(strategy, str) or not strategy:
-            raise InvalidInputError("strategy", f"must be a non-empty name, got {strategy!r}")
-        lease = self.lease if lease is None else self._check_lease(lease, "lease")
-        return self._opened().ask_for(ids, values, strategy, lease)
-
-    def tell(self, answers: Iterable[Answer], *, wall_time: float | None = None) -> TellResult:
-        """Record labels (or measurements) for queries handed out by :meth:`ask`.
-
-        Rules: answers may come in any order and cover any subset of the
-        pending queries.  All answers of one call are recorded together, or
-        none: an unknown query id raises
-        :class:`~netal.errors.UnknownQueryError`; a query answered before, or a
-        sample labeled meanwhile, raises
-        :class:`~netal.errors.DuplicateAnswerError` (never counted twice); a
-        non-finite or misshapen label raises as usual.  A *late* answer (the
-        query expired or was refused) is accepted while its sample is still
-        unlabeled, and pending re-asks of that sample are superseded.  After
-        recording, a new model version is trained if the schedule says so.
-
-        Parameters
-        ----------
-        answers
-            :class:`Answer` objects (query id, label, optional actual cost).
-        wall_time
-            Seconds the oracle took (recorded with the queries).
-        """
-        return self._opened().tell(answers, wall_time)
-
-    def refuse(self, query_ids: Iterable[int]) -> int:
-        """Return pending queries to the pool (the oracle declined); how many were pending."""
-        return self._opened().refuse(query_ids)
-
-    def expire(self) -> list[int]:
-        """Return pending queries whose lease ran out to the pool now; their ids."""
-        return self._opened().expire()
-
-    def train(self) -> int:
-        """Train a model version on every label so far now (if there are new ones).
-
-        Returns the latest model version (iteration).
-        """
-        return self._opened().train()
-
-    def add_candidates(self, X_new: Any, costs: Any = None) -> np.ndarray:
-        """Add samples to the pool (acquired observations, synthesized queries); their ids.
-
-        They are recorded in the knowledge base before they can be asked, get
-        the next free sample ids, and take part in the next ``ask``.
-
-        Parameters
-        ----------
-        X_new
-            ``(m, *sample_shape)`` inputs, finite.
-        costs
-            Expected labeling cost of each (scalar or ``(m,)``; default 1).
-        """
-        engine = self._opened()
-        rows = as_float_array(X_new, "X_new", ndim=self.X.ndim, allow_empty=True)
-        if rows.shape[1:] != self.X.shape[1:]:
-            raise ShapeMismatchError(
-                "X_new", f"rows have shape {rows.shape[1:]}, the pool's {self.X.shape[1:]}"
-            )
-        cost_array = np.broadcast_to(
-            np.asarray(1.0 if costs is None else costs, dtype=np.float64), (len(rows),)
-        ).copy()
-        if not np.isfinite(cost_array).all() or (cost_array <= 0).any():
-            raise InvalidInputError("costs", "must be finite and strictly positive")
-        if len(rows) == 0:
-            return np.zeros(0, dtype=np.int64)
-        return engine.add_candidates(rows, cost_array)
-
-    def retire(self, sample_ids: Any) -> None:
-        """Take added candidates that were not asked out of the pool for good (e.g. a
-        round's synthesized candidates once the round is over)."""
-        ids = np.asarray(sample_ids, dtype=np.int64).reshape(-1)
-        self._opened().retire(ids)
-
-    def training_set(self) -> tuple[np.ndarray, np.ndarray]:
-        """The inputs and labels every model version is trained on so far, in label order.
-
-        A measurement's input replaces its pool row's (see :class:`Answer`).
-        """
-        engine = self._opened()
-        labels = engine.labels if engine.labels is not None else np.zeros(0)
-        return engine.train_inputs.copy(), np.array(labels, copy=True)
-
-    def pending(self) -> list[Query]:
-        """The queries handed out and not yet answered, refused or expired."""
-        return list(self._opened().pending.values())
-
-    @property
-    def model_version(self) -> int:
-        """The latest trained iteration (``-1`` before the initial training)."""
-        return self._opened().last_complete
-
-    @property
-    def done(self) -> bool:
-        """Whether the run is finished (a stopping criterion fired with nothing pending)."""
-        return self._opened().status == "finished"
-
-    @property
-    def stop_reason(self) -> str | None:
-        """Name of the stopping criterion that finished the run, if it is finished."""
-        return self._opened().stop_reason
-
-    def learner(self) -> Any:
-        """The learner of the latest model version."""
-        engine = self._opened()
-        if engine.checkpoint is None:
-            raise InvalidInputError("learner", "no model version is trained yet")
-        return engine.restore(engine.last_complete, "evaluate")
 
     # ------------------------------------------------------------------- run
 
@@ -661,7 +344,9 @@ class ActiveLearningLoop:
         start = time.perf_counter()
         answer = self.oracle.query(ids)
         wall = time.perf_counter() - start
-        labels, costs = self._check_answer(answer, ids, queries[0].iteration)
+        labels, costs = check_oracle_answer(
+            answer, ids, queries[0].iteration, self._opened().labels
+        )
         return self.tell(
             [
                 Answer(q.query_id, label, cost)
@@ -706,37 +391,3 @@ class ActiveLearningLoop:
             iteration_log=kb.iterations(self.run_name),
             learner=learner,
         )
-
-    def _check_answer(
-        self, answer: Any, ids: np.ndarray, iteration: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        answered = np.asarray(answer.ids, dtype=np.int64)
-        if not np.array_equal(answered, ids):
-            raise InvalidInputError(
-                "oracle", f"answered ids {answered.tolist()} when asked for {ids.tolist()}"
-            )
-        labels = np.asarray(answer.labels, dtype=np.float64)
-        if labels.ndim not in (1, 2) or len(labels) != len(ids):
-            raise ShapeMismatchError(
-                "labels", f"the oracle returned shape {labels.shape} for {len(ids)} ids"
-            )
-        engine = self._opened()
-        if engine.labels is not None and labels.shape[1:] != engine.labels.shape[1:]:
-            raise ShapeMismatchError(
-                "labels",
-                f"the oracle returned labels of shape {labels.shape[1:]} per sample, "
-                f"earlier labels have {engine.labels.shape[1:]}",
-            )
-        bad = ~np.isfinite(labels.reshape(len(labels), -1)).all(axis=1)
-        if bad.any():
-            raise NonFiniteError(
-                "labels",
-                f"the oracle returned a non-finite label for sample id {int(ids[bad][0])} "
-                f"(iteration {iteration}); nothing was recorded",
-            )
-        costs = np.asarray(answer.costs, dtype=np.float64).reshape(-1)
-        if len(costs) != len(ids) or not np.isfinite(costs).all() or (costs < 0).any():
-            raise InvalidInputError(
-                "oracle", f"reported costs {costs.tolist()} for {len(ids)} ids (need finite, >= 0)"
-            )
-        return labels, costs

@@ -1,0 +1,241 @@
+"""Telling the engine answers, and returning queries to the pool.
+
+:class:`Telling` checks told answers (known queries, no duplicates, finite labels
+and features of the right shape, sensible costs), records them all or none, and
+releases queries as refused or expired.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from netal.errors import (
+    DuplicateAnswerError,
+    InvalidInputError,
+    NonFiniteError,
+    ShapeMismatchError,
+    UnknownQueryError,
+)
+from netal.loop.budget import accumulate
+from netal.loop.engine_training import Training
+from netal.loop.knowledge import TellRecord
+from netal.loop.queries import Answer, Query, TellResult
+
+
+class Telling(Training):
+    """Takes answers, refusals and lease expiries (a part of :class:`~netal.loop.engine.Engine`)."""
+
+    def tell(self, answers: Iterable[Answer], wall_time: float | None) -> TellResult:
+        """Record answers (all or none), then train if the schedule says so."""
+        answers = list(answers)
+        self.expire()
+        accepted, late, superseded = self._check_answers(answers)
+        records: list[TellRecord] = []
+        for answer, query in accepted:
+            cost = query.expected_cost if answer.cost is None else float(answer.cost)
+            features = (
+                None
+                if answer.features is None
+                else np.asarray(answer.features, dtype=np.float64).reshape(self.X.shape[1:])
+            )
+            records.append(
+                TellRecord(
+                    query.query_id,
+                    query.sample_id,
+                    answer.label_array(),
+                    cost,
+                    query.counted,
+                    features,
+                )
+            )
+        if records:
+            self._record(records, wall_time, superseded)
+        self.train_if_due()
+        return TellResult(
+            accepted=tuple(record.query_id for record in records),
+            late=tuple(late),
+            model_version=self.last_complete,
+        )
+
+    def _check_answers(
+        self, answers: Sequence[Answer]
+    ) -> tuple[list[tuple[Answer, Query]], list[int], list[int]]:
+        for answer in answers:
+            if not isinstance(answer, Answer):
+                raise InvalidInputError("answers", f"must be Answer objects, got {answer!r}")
+        ids = [int(answer.query_id) for answer in answers]
+        seen: set[int] = set()
+        for query_id in ids:
+            if query_id in seen:
+                raise DuplicateAnswerError(
+                    "answers",
+                    f"query {query_id} is answered twice in one call; nothing was recorded",
+                )
+            seen.add(query_id)
+        stored = self.kb.query_states(self.run_id, [q for q in ids if q not in self.pending])
+        accepted: list[tuple[Answer, Query]] = []
+        late: list[int] = []
+        samples: set[int] = set()
+        for answer, query_id in zip(answers, ids, strict=True):
+            query = self.pending.get(query_id) or self._released_query(query_id, stored)
+            if query_id not in self.pending:
+                late.append(query_id)
+            if query.sample_id in samples or not self.unlabeled[query.sample_id]:
+                raise DuplicateAnswerError(
+                    "answers",
+                    f"query {query_id}: sample {query.sample_id} is already labeled; "
+                    "nothing was recorded",
+                )
+            samples.add(query.sample_id)
+            self._check_label(answer, query)
+            accepted.append((answer, query))
+        superseded = [
+            q.query_id
+            for q in self.pending.values()
+            if q.sample_id in samples and q.query_id not in seen
+        ]
+        return accepted, late, superseded
+
+    def _released_query(self, query_id: int, stored: dict[int, dict[str, Any]]) -> Query:
+        row = stored.get(query_id)
+        if row is None:
+            raise UnknownQueryError(
+                "answers", f"query {query_id} was never asked in run {self.loop.run_name!r}"
+            )
+        if row["status"] == "answered":
+            raise DuplicateAnswerError(
+                "answers",
+                f"query {query_id} (sample {row['sample_id']}) was already answered; "
+                "nothing was recorded",
+            )
+        return Query(
+            query_id=query_id,
+            sample_id=int(row["sample_id"]),
+            iteration=int(row["iteration"]),
+            score=np.nan if row["score"] is None else float(row["score"]),
+            expected_cost=float(row["expected_cost"]),
+            lease_expires=row["lease_expires"],
+            counted=bool(row["counted"]),
+        )
+
+    def _check_label(self, answer: Answer, query: Query) -> None:
+        try:
+            label = answer.label_array()
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                "answers", f"query {query.query_id}: label {answer.label!r} is not a number"
+            ) from None
+        expected = None if self.labels is None else self.labels.shape[1:]
+        if label.ndim > 1 or (expected is not None and label.shape != expected):
+            raise ShapeMismatchError(
+                "answers",
+                f"query {query.query_id}: label of shape {label.shape}, "
+                f"earlier labels have shape {expected}",
+            )
+        if not np.isfinite(label).all():
+            raise NonFiniteError(
+                "answers",
+                f"query {query.query_id} (sample {query.sample_id}): non-finite label "
+                f"{answer.label!r}; nothing was recorded",
+            )
+        if answer.features is not None:
+            try:
+                features = np.asarray(answer.features, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    "answers", f"query {query.query_id}: features are not numbers"
+                ) from None
+            if features.size != int(np.prod(self.X.shape[1:])):
+                raise ShapeMismatchError(
+                    "answers",
+                    f"query {query.query_id}: features of shape {features.shape}, "
+                    f"pool rows have shape {self.X.shape[1:]}",
+                )
+            if not np.isfinite(features).all():
+                raise NonFiniteError(
+                    "answers", f"query {query.query_id}: non-finite features; nothing was recorded"
+                )
+        if answer.cost is not None:
+            cost = float(answer.cost)
+            if not math.isfinite(cost) or cost < 0:
+                raise InvalidInputError(
+                    "answers", f"query {query.query_id}: cost {answer.cost!r} (need finite, >= 0)"
+                )
+
+    def _record(
+        self, records: list[TellRecord], wall_time: float | None, superseded: list[int]
+    ) -> None:
+        iteration = self.last_complete + 1
+        counted_costs = np.array([r.cost for r in records if r.counted], dtype=np.float64)
+        spent_cost = (
+            float(accumulate(self.spent_cost, counted_costs)[-1])
+            if len(counted_costs)
+            else self.spent_cost
+        )
+        spent_labels = self.spent_labels + len(counted_costs)
+        labels = np.stack([record.label for record in records])
+        self.kb.record_answers(
+            self.run_id,
+            iteration,
+            records,
+            start_position=len(self.labeled_ids),
+            spent_labels=spent_labels,
+            spent_cost=spent_cost,
+            wall_time=wall_time,
+            select_seconds=self.unsaved_select_seconds,
+            superseded=superseded,
+        )
+        self.unsaved_select_seconds = None
+        self.spent_labels, self.spent_cost = spent_labels, spent_cost
+        for query_id in [r.query_id for r in records] + superseded:
+            self._release(query_id)
+        ids = np.array([record.sample_id for record in records], dtype=np.int64)
+        inputs = np.stack(
+            [
+                self.X[r.sample_id] if r.features is None else r.features.astype(self.X.dtype)
+                for r in records
+            ]
+        )
+        self._add_labels(ids, labels, iteration, inputs)
+
+    # -------------------------------------------------------- refuse/expire
+
+    def refuse(self, query_ids: Iterable[int]) -> int:
+        """Return pending queries to the pool as refused; then train if due."""
+        ids = [int(q) for q in query_ids]
+        self.expire()
+        stored = self.kb.query_states(self.run_id, [q for q in ids if q not in self.pending])
+        for query_id in ids:
+            if query_id not in self.pending:
+                row = stored.get(query_id)
+                if row is None:
+                    raise UnknownQueryError(
+                        "query_ids",
+                        f"query {query_id} was never asked in run {self.loop.run_name!r}",
+                    )
+                raise InvalidInputError(
+                    "query_ids", f"query {query_id} is not pending (it is {row['status']})"
+                )
+        released = self.kb.release_queries(self.run_id, ids, "refused")
+        for query_id in ids:
+            self._release(query_id)
+        self.train_if_due()
+        return released
+
+    def expire(self) -> list[int]:
+        """Release pending queries whose lease has run out; their ids."""
+        now = self.clock()
+        due = [
+            q.query_id
+            for q in self.pending.values()
+            if q.lease_expires is not None and q.lease_expires <= now
+        ]
+        if due:
+            self.kb.release_queries(self.run_id, due, "expired")
+            for query_id in due:
+                self._release(query_id)
+        return due

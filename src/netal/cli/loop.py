@@ -31,6 +31,17 @@ CONFIG = typer.Argument(
 OUT = typer.Option(None, "--out", "-o", help="Run directory (default: runs/<config name>).")
 DEBUG = typer.Option(False, "--debug", help="Show tracebacks.")
 ANSWER_COLUMNS = ("query_id", "label")
+SHOWN_COLUMNS = (
+    "query_id",
+    "sample_id",
+    "score",
+    "expected_cost",
+    "lease_expires",
+    "latitude",
+    "longitude",
+    "mobility_mode",
+)
+"""What ``ask`` prints for a person; ``--save`` and ``--json`` carry every feature."""
 
 
 def _open(config: Path, out: Path | None) -> tuple[Any, Any, Any]:
@@ -106,9 +117,13 @@ def ask(
             reason = loop.stop_reason or f"{len(loop.pending())} queries pending"
             typer.echo(f"nothing to ask ({'finished: ' if loop.done else ''}{reason})")
             return
-        typer.echo(table.to_string(index=False, max_cols=12))
-        if save is not None:
-            typer.echo(f"saved: {save}")
+        shown = [c for c in SHOWN_COLUMNS if c in table.columns]
+        typer.echo(table[shown].to_string(index=False))
+        typer.echo(
+            f"saved with every feature: {save}"
+            if save is not None
+            else "add --save FILE.csv (or --json) for every feature of each sample"
+        )
 
 
 def _read_answers(path: Path) -> pd.DataFrame:

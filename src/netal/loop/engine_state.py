@@ -119,9 +119,7 @@ class EngineState:
 
     def _release(self, query_id: int) -> None:
         query = self.pending.pop(query_id, None)
-        if query is not None and not any(
-            q.sample_id == query.sample_id for q in self.pending.values()
-        ):
+        if query is not None:  # a sample has at most one pending query: asks take available rows
             self.reserved[query.sample_id] = False
 
     def _add_labels(

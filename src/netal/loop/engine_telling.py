@@ -33,25 +33,7 @@ class Telling(Training):
         """Record answers (all or none), then train if the schedule says so."""
         answers = list(answers)
         self.expire()
-        accepted, late, superseded = self._check_answers(answers)
-        records: list[TellRecord] = []
-        for answer, query in accepted:
-            cost = query.expected_cost if answer.cost is None else float(answer.cost)
-            features = (
-                None
-                if answer.features is None
-                else np.asarray(answer.features, dtype=np.float64).reshape(self.X.shape[1:])
-            )
-            records.append(
-                TellRecord(
-                    query.query_id,
-                    query.sample_id,
-                    answer.label_array(),
-                    cost,
-                    query.counted,
-                    features,
-                )
-            )
+        records, late, superseded = self._check_answers(answers)
         if records:
             self._record(records, wall_time, superseded)
         self.train_if_due()
@@ -63,7 +45,8 @@ class Telling(Training):
 
     def _check_answers(
         self, answers: Sequence[Answer]
-    ) -> tuple[list[tuple[Answer, Query]], list[int], list[int]]:
+    ) -> tuple[list[TellRecord], list[int], list[int]]:
+        """The answers as records to write, the late ones, and the re-asks they supersede."""
         for answer in answers:
             if not isinstance(answer, Answer):
                 raise InvalidInputError("answers", f"must be Answer objects, got {answer!r}")
@@ -77,7 +60,7 @@ class Telling(Training):
                 )
             seen.add(query_id)
         stored = self.kb.query_states(self.run_id, [q for q in ids if q not in self.pending])
-        accepted: list[tuple[Answer, Query]] = []
+        accepted: list[TellRecord] = []
         late: list[int] = []
         samples: set[int] = set()
         for answer, query_id in zip(answers, ids, strict=True):
@@ -91,8 +74,7 @@ class Telling(Training):
                     "nothing was recorded",
                 )
             samples.add(query.sample_id)
-            self._check_label(answer, query)
-            accepted.append((answer, query))
+            accepted.append(self._checked_record(answer, query))
         superseded = [
             q.query_id
             for q in self.pending.values()
@@ -122,7 +104,8 @@ class Telling(Training):
             counted=bool(row["counted"]),
         )
 
-    def _check_label(self, answer: Answer, query: Query) -> None:
+    def _checked_record(self, answer: Answer, query: Query) -> TellRecord:
+        """The record of one answer, after checking its label, features and cost."""
         try:
             label = answer.label_array()
         except (TypeError, ValueError):
@@ -142,6 +125,7 @@ class Telling(Training):
                 f"query {query.query_id} (sample {query.sample_id}): non-finite label "
                 f"{answer.label!r}; nothing was recorded",
             )
+        features = None
         if answer.features is not None:
             try:
                 features = np.asarray(answer.features, dtype=np.float64)
@@ -159,12 +143,16 @@ class Telling(Training):
                 raise NonFiniteError(
                     "answers", f"query {query.query_id}: non-finite features; nothing was recorded"
                 )
+        cost = query.expected_cost
         if answer.cost is not None:
             cost = float(answer.cost)
             if not math.isfinite(cost) or cost < 0:
                 raise InvalidInputError(
                     "answers", f"query {query.query_id}: cost {answer.cost!r} (need finite, >= 0)"
                 )
+        if features is not None:
+            features = features.reshape(self.X.shape[1:])
+        return TellRecord(query.query_id, query.sample_id, label, cost, query.counted, features)
 
     def _record(
         self, records: list[TellRecord], wall_time: float | None, superseded: list[int]

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 
@@ -35,9 +36,15 @@ def _config() -> Config:
     return config
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    """The revision scripts, read once per process (every knowledge base opened consults them)."""
+    return ScriptDirectory.from_config(_config())
+
+
 def head_revision() -> str:
     """The schema revision this netal writes."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None
     return head
 
@@ -77,7 +84,7 @@ def ensure_current(engine: Engine, path: Path | None) -> None:
     if revision is None:
         _create(engine, config, head)
         return
-    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    known = {script.revision for script in _scripts().walk_revisions()}
     if revision not in known:
         raise KnowledgeBaseError(
             f"{where}: knowledge-base schema revision {revision!r} is newer than this netal "

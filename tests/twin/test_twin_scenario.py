@@ -75,13 +75,13 @@ def test_wrong_typed_key(tmp_path: Path, default_text: str) -> None:
 
 def test_malformed_toml(tmp_path: Path, default_text: str) -> None:
     path = _write(tmp_path, default_text.replace("[radio]", "[radio"))
-    with pytest.raises(ConfigError, match="malformed TOML") as info:
+    with pytest.raises(ConfigError, match="not valid TOML") as info:
         load_scenario(path)
     assert info.value.path == str(path)
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read scenario file"):
+    with pytest.raises(ConfigError, match="configuration file not found"):
         load_scenario(tmp_path / "nope.toml")
 
 

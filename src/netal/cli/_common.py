@@ -102,3 +102,15 @@ def open_executor(
     if scheduler and name != "dask":
         raise NetalError(f"--scheduler needs --executor dask, got --executor {name}")
     return make_executor(name, jobs=jobs, address=scheduler or None)
+
+
+def given_flags(**values: Any) -> dict[str, Any]:
+    """The flags that were given (typer passes None for the others), as setting -> value."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def split_names(text: str | None) -> tuple[str, ...] | None:
+    """``"a, b,,c"`` -> ``("a", "b", "c")``; None stays None (the flag was not given)."""
+    if text is None:
+        return None
+    return tuple(part.strip() for part in text.split(",") if part.strip())

@@ -9,44 +9,56 @@ from typing import Any
 
 import typer
 
-from netal.cli._common import fail_cleanly, jobs_option, seed_runner
-from netal.errors import InvalidInputError
+from netal.cli._common import fail_cleanly, given_flags, jobs_option, seed_runner, split_names
 
-DEFAULT_POLICIES = "joint,annotate_only,random"
+CONFIG_HELP = "TOML file with an \\[acquire] table whose keys are the settings below (flags win); see examples/acquire.toml."
 
-
-def _names(text: str, option: str) -> list[str]:
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    if not names:
-        raise InvalidInputError(option, "names no entry")
-    return list(dict.fromkeys(names))
+FLAGS = {"n_initial_pool": "--initial-pool", "n_initial_labels": "--initial-labels"}
+"""Settings whose flag is not the field name with dashes."""
 
 
 def acquire(
+    config: Path = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
     budget: float = typer.Option(
-        6000.0, "--budget", "-b", help="Total agent time per run (s), initial data included."
+        None,
+        "--budget",
+        "-b",
+        help="Total agent time per run (s), initial data included. Default: 6000.",
     ),
-    seeds: int = typer.Option(3, "--seeds", "-s", min=1, help="Replication seeds (paired arms)."),
-    first_seed: int = typer.Option(0, "--first-seed", min=0, help="First seed."),
-    iterations: int = typer.Option(10, "--iterations", min=1, help="Planning rounds."),
-    max_actions: int = typer.Option(20, "--max-actions", min=1, help="Most actions per round."),
+    seeds: int = typer.Option(
+        None, "--seeds", "-s", min=1, help="Replication seeds (paired arms). Default: 3."
+    ),
+    first_seed: int = typer.Option(None, "--first-seed", min=0, help="First seed. Default: 0."),
+    iterations: int = typer.Option(
+        None, "--iterations", min=1, help="Planning rounds. Default: 10."
+    ),
+    max_actions: int = typer.Option(
+        None, "--max-actions", min=1, help="Most actions per round. Default: 20."
+    ),
     acquire_size: int = typer.Option(
-        4, "--acquire-size", min=1, help="Observations per acquisition action."
+        None, "--acquire-size", min=1, help="Observations per acquisition action. Default: 4."
     ),
-    initial_pool: int = typer.Option(40, "--initial-pool", min=1, help="Initial observed samples."),
+    initial_pool: int = typer.Option(
+        None, "--initial-pool", min=1, help="Initial observed samples. Default: 40."
+    ),
     initial_labels: int = typer.Option(
-        10, "--initial-labels", min=1, help="Initial labels (random, from the initial pool)."
+        None,
+        "--initial-labels",
+        min=1,
+        help="Initial labels (random, from the initial pool). Default: 10.",
     ),
-    n_test: int = typer.Option(400, "--n-test", min=1, help="Size of the fixed test set."),
+    n_test: int = typer.Option(
+        None, "--n-test", min=1, help="Size of the fixed test set. Default: 400."
+    ),
     policies: str = typer.Option(
-        DEFAULT_POLICIES,
+        None,
         "--policies",
-        help="Comma-separated policies (joint, annotate_only, random).",
+        help="Comma-separated policies (joint, annotate_only, random). Default: all three.",
     ),
     fleet: str = typer.Option(
-        "walking:1,driving:1",
+        None,
         "--fleet",
-        help="Measurement agents per mode (e.g. walking:2,driving:1): each round's stops are re-planned for them (networkx TSP along the loop) and their makespan is reported next to the single agent's time.",
+        help="Measurement agents per mode (e.g. walking:2,driving:1): each round's stops are re-planned for them (networkx TSP along the loop) and their makespan is reported next to the single agent's time. Default: walking:1,driving:1.",
     ),
     out: Path = typer.Option(Path("acquire-out"), "--out", "-o", help="Output directory."),
     jobs: int = jobs_option(),
@@ -54,35 +66,38 @@ def acquire(
 ) -> None:
     """Grow the pool while labeling it: joint acquisition vs annotation-only vs random, on the twin.
 
-    Writes OUT/summary.json (curves against labels and cost in agent seconds), OUT/queries.parquet and OUT/report.html.
+    Writes OUT/summary.json (curves against labels and cost in agent seconds), OUT/queries.parquet and OUT/report.html. Settings come from --config (an \\[acquire] table) and the flags (which win).
     """
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.acquisition.agents import parse_fleet
-    from netal.acquisition.joint import JointConfig
     from netal.experiments.network import run_joint
+    from netal.experiments.settings import load_acquire
 
     with fail_cleanly(debug):
-        config = JointConfig(
+        flags = given_flags(
             budget=budget,
+            seeds=seeds,
+            first_seed=first_seed,
             iterations=iterations,
             max_actions=max_actions,
             acquire_size=acquire_size,
             n_initial_pool=initial_pool,
             n_initial_labels=initial_labels,
             n_test=n_test,
-        ).check()
-        names = _names(policies, "--policies")
-        agents = parse_fleet(fleet, "--fleet")
-        seed_list = list(range(first_seed, first_seed + seeds))
+            policies=split_names(policies),
+            fleet=parse_fleet(fleet, "--fleet") if fleet is not None else None,
+        )
+        joint, arms = load_acquire(config, flags, flags=FLAGS)
+        seed_list = arms.seed_list()
         with seed_runner(
-            jobs, len(seed_list), len(names) * len(seed_list), "joint acquisition"
+            jobs, len(seed_list), len(arms.policies) * len(seed_list), "joint acquisition"
         ) as (pool, tick):
             outcome = run_joint(
                 out,
                 seeds=seed_list,
-                policies=names,
-                config=config,
-                fleet=agents,
+                policies=list(arms.policies),
+                config=joint,
+                fleet=dict(arms.fleet),
                 on_result=_ticker(tick),
                 executor=pool,
             )

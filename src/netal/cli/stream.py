@@ -6,28 +6,42 @@ from pathlib import Path
 
 import typer
 
-from netal.cli._common import fail_cleanly, jobs_option, seed_runner
-from netal.cli.acquire import _names, _print_outcome, _ticker
+from netal.cli._common import fail_cleanly, given_flags, jobs_option, seed_runner, split_names
+from netal.cli.acquire import _print_outcome, _ticker
 
 
 def stream(
+    config: Path = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="TOML file with a \\[stream] table whose keys are the settings below (flags win); see examples/stream.toml.",
+    ),
     dataset: str = typer.Option(
-        "twin", "--dataset", "-d", help="'twin' or a dataset name (ucc5g, lumos5g, ...)."
+        None,
+        "--dataset",
+        "-d",
+        help="'twin' or a dataset name (ucc5g, lumos5g, ...). Default: twin.",
     ),
     budget_rate: float = typer.Option(
-        0.05, "--budget-rate", "-b", help="Label rate B of every manager (0 < B <= 1)."
+        None,
+        "--budget-rate",
+        "-b",
+        help="Label rate B of every manager (0 < B <= 1). Default: 0.05.",
     ),
     managers: str = typer.Option(
-        "variable_uncertainty,split",
+        None,
         "--managers",
-        help="Comma-separated budget managers compared with 'random' (fixed rate).",
+        help="Comma-separated budget managers compared with 'random' (fixed rate). Default: variable_uncertainty,split.",
     ),
-    seeds: int = typer.Option(3, "--seeds", "-s", min=1, help="Replication seeds."),
-    first_seed: int = typer.Option(0, "--first-seed", min=0, help="First seed."),
-    rows: int = typer.Option(3000, "--rows", min=2, help="Stream length."),
-    n_test: int = typer.Option(500, "--n-test", min=1, help="Held-out rows."),
-    n_initial: int = typer.Option(30, "--n-initial", min=1, help="Warm-up labels."),
-    checkpoints: int = typer.Option(10, "--checkpoints", min=1, help="Held-out evaluations."),
+    seeds: int = typer.Option(None, "--seeds", "-s", min=1, help="Replication seeds. Default: 3."),
+    first_seed: int = typer.Option(None, "--first-seed", min=0, help="First seed. Default: 0."),
+    rows: int = typer.Option(None, "--rows", min=2, help="Stream length. Default: 3000."),
+    n_test: int = typer.Option(None, "--n-test", min=1, help="Held-out rows. Default: 500."),
+    n_initial: int = typer.Option(None, "--n-initial", min=1, help="Warm-up labels. Default: 30."),
+    checkpoints: int = typer.Option(
+        None, "--checkpoints", min=1, help="Held-out evaluations. Default: 10."
+    ),
     data_dir: Path = typer.Option(
         None, "--data-dir", help="Directory of real datasets (default $NETAL_DATA_DIR)."
     ),
@@ -37,34 +51,33 @@ def stream(
 ) -> None:
     """Run stream budget managers against random sampling at the same label rate.
 
-    Writes OUT/summary.json (held-out RMSE against labels bought) and OUT/report.html.
+    Writes OUT/summary.json (held-out RMSE against labels bought) and OUT/report.html. Settings come from --config (a \\[stream] table) and the flags (which win).
     """
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.experiments.network import run_stream_experiment
-    from netal.stream.budget import check_rate
+    from netal.experiments.settings import load_stream
 
     with fail_cleanly(debug):
-        check_rate(budget_rate, "--budget-rate")
-        names = _names(managers, "--managers")
-        seed_list = list(range(first_seed, first_seed + seeds))
-        arms = 1 + len([m for m in names if m != "fixed_rate"])
-        with seed_runner(jobs, len(seed_list), arms * len(seed_list), f"stream on {dataset}") as (
-            pool,
-            tick,
-        ):
+        flags = given_flags(
+            dataset=dataset,
+            budget_rate=budget_rate,
+            managers=split_names(managers),
+            seeds=seeds,
+            first_seed=first_seed,
+            rows=rows,
+            n_test=n_test,
+            n_initial=n_initial,
+            checkpoints=checkpoints,
+            data_dir=str(data_dir.resolve()) if data_dir else None,
+        )
+        settings = load_stream(config, flags)
+        seed_list = settings.seed_list()
+        arms = 1 + len([m for m in settings.managers if m != "fixed_rate"])
+        with seed_runner(
+            jobs, len(seed_list), arms * len(seed_list), f"stream on {settings.dataset}"
+        ) as (pool, tick):
             outcome = run_stream_experiment(
-                out,
-                dataset=dataset,
-                data_dir=data_dir,
-                budget_rate=budget_rate,
-                managers=names,
-                seeds=seed_list,
-                rows=rows,
-                n_test=n_test,
-                n_initial=n_initial,
-                checkpoints=checkpoints,
-                on_result=_ticker(tick),
-                executor=pool,
+                out, **settings.study_kwargs(), on_result=_ticker(tick), executor=pool
             )
         _print_outcome(outcome)
 

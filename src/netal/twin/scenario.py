@@ -12,7 +12,6 @@ converts to WGS84 for output. The default scenario ships with the package
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from netal.configfile import load_toml
 from netal.errors import ConfigError
 from netal.twin.geometry import Route, points_in_polygon, segment_distance_to_polyline
 
@@ -305,16 +305,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         can be found) the line.
     """
     path = Path(path) if path is not None else default_scenario_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            str(path), "<file>", f"cannot read scenario file ({exc.strerror})"
-        ) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), "<toml>", f"malformed TOML: {exc}") from None
+    text, data = load_toml(path)
     return _build(_Reader(str(path), text, data))
 
 

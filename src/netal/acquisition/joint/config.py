@@ -1,7 +1,7 @@
 """What a joint run is given and what it returns: :class:`JointConfig` and :class:`JointResult`.
 
 :class:`JointConfig` holds the knobs (budget, rounds, batch, initial data,
-region grid, utility parameters, test-set size) and checks them;
+region grid, utility parameters, test-set size) and checks them when built;
 :class:`JointResult` holds the per-iteration history, the queries and the
 labeled rows of one run.
 """
@@ -61,8 +61,15 @@ class JointConfig:
     acquire_weight: float = 1.0
     n_test: int = 400
 
+    def __post_init__(self) -> None:
+        self.check()
+
     def check(self) -> JointConfig:
-        """Validate every field; raise :class:`InvalidInputError` naming the bad one."""
+        """Validate every field (done on construction); raise :class:`InvalidInputError` naming the bad one."""
+        for name in ("budget", "initial_region_share", "explore_bonus", "acquire_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidInputError(name, f"must be a number, got {value!r}")
         if not np.isfinite(self.budget) or self.budget <= 0:
             raise InvalidInputError(
                 "budget", f"must be a positive finite number, got {self.budget}"

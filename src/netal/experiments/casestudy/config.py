@@ -8,14 +8,27 @@ scaled down in data size and epochs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from netal._validation import check_positive_int
+from netal.data import DATASETS
 from netal.errors import InvalidInputError
 from netal.harness.grid import Cell
 
 PROTOCOLS = ("paper", "rigorous")
+
+
+def _check_number(
+    name: str, value: Any, *, low: float, high: float = math.inf, low_closed: bool = False
+) -> None:
+    """Raise unless ``value`` is a finite number in ``(low, high)`` (``[low, high)`` if ``low_closed``)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value >= low if low_closed else value > low) and value < high
+    if not ok:
+        bounds = f"{'[' if low_closed else '('}{low:g}, {high:g})"
+        raise InvalidInputError(name, f"must be a finite number in {bounds}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -108,10 +121,27 @@ class CaseStudyConfig:
             raise InvalidInputError("retrain", f"must be 'warm' or 'scratch', got {self.retrain!r}")
         for name in ("rows", "iterations", "batch_size", "window", "hidden", "max_epochs"):
             check_positive_int(getattr(self, name), name)
+        for name in ("patience", "train_batch_size"):
+            check_positive_int(getattr(self, name), name)
+        check_positive_int(self.n_passes, "n_passes", minimum=2)
+        check_positive_int(self.twin_seed, "twin_seed", minimum=0)
+        for name in ("reinit_every", "max_pool", "max_test"):
+            if getattr(self, name) is not None:
+                check_positive_int(getattr(self, name), name)
         for name in ("labeled_fraction", "test_fraction", "val_fraction"):
-            value = getattr(self, name)
-            if not 0.0 < value < 1.0:
-                raise InvalidInputError(name, f"must be in (0, 1), got {value!r}")
+            _check_number(name, getattr(self, name), low=0.0, high=1.0)
+        _check_number("dropout", self.dropout, low=0.0, high=1.0, low_closed=True)
+        _check_number("lr", self.lr, low=0.0)
+        _check_number("min_delta", self.min_delta, low=0.0, low_closed=True)
+        if self.standardize_target is not None and not isinstance(self.standardize_target, bool):
+            raise InvalidInputError(
+                "standardize_target",
+                f"must be true, false or absent, got {self.standardize_target!r}",
+            )
+        if not isinstance(self.dataset, str) or not self.dataset:
+            raise InvalidInputError("dataset", f"must be a non-empty name, got {self.dataset!r}")
+        if self.dataset != "twin":
+            DATASETS.get(self.dataset)
 
     @property
     def target_standardized(self) -> bool:

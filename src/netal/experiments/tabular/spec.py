@@ -12,13 +12,14 @@ import dataclasses
 import inspect
 import json
 import math
-import tomllib
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from netal._validation import check_positive_int
+from netal.configfile import coerce, read_toml, unknown_key_error
 from netal.data import DATASETS
 from netal.errors import ConfigError, InvalidInputError, NetalError
 from netal.experiments.tabular.splits import SPLITS
@@ -290,22 +291,7 @@ _TOML_FIELDS: dict[str, dict[str, str]] = {
 
 _FIELD_TO_KEY = {f: f"{s}.{k}" for s, keys in _TOML_FIELDS.items() for k, f in keys.items()}
 _PATH_FIELDS = ("data_dir", "knowledge_base")
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, raising :class:`ConfigError` when it is missing or malformed."""
-    if not path.is_file():
-        raise ConfigError(str(path), "file", "configuration file not found")
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), "file", f"not valid TOML ({exc})") from None
-
-
-def unknown_key_error(path: Path, key: str, known: Any) -> ConfigError:
-    """The :class:`ConfigError` for an unknown ``key`` of the TOML file ``path``, listing the known ones."""
-    return ConfigError(str(path), key, f"unknown key; known: {', '.join(sorted(known))}")
+_RUNSPEC_HINTS = typing.get_type_hints(RunSpec)
 
 
 def flatten_toml(
@@ -327,6 +313,10 @@ def flatten_toml(
             if key not in _TOML_FIELDS[section]:
                 raise unknown_key_error(path, f"{section}.{key}", _TOML_FIELDS[section])
             name = _TOML_FIELDS[section][key]
+            try:
+                value = coerce(value, _RUNSPEC_HINTS[name])
+            except TypeError as exc:
+                raise ConfigError(str(path), f"{section}.{key}", str(exc)) from None
             if name in _PATH_FIELDS and isinstance(value, str):
                 value = str((path.parent / value).resolve())
             fields[name] = value

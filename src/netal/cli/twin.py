@@ -1,4 +1,4 @@
-"""``netal twin``: generate Lumos5G-schema data from the digital twin."""
+"""``netal twin``: generate Lumos5G-schema data from the digital twin, or a timeline of it."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from netal.cli._common import fail_cleanly
 from netal.errors import InvalidInputError, NetalError
+
+if TYPE_CHECKING:
+    from netal.twin.timeline import Timeline, TimelineData
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 _err = Console(stderr=True)
@@ -116,3 +120,109 @@ def scenario_cmd(
     except OSError as exc:
         _fail(f"{out}: cannot write ({exc.strerror or exc})")
     _err.print(f"wrote {out}", highlight=False)
+
+
+SHOWN_CHANGES = 20
+
+
+@app.command("timeline")
+def timeline_cmd(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Timeline TOML (default: the packaged 10-hour timeline)."),
+    ] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Stream file: .parquet or .csv (by suffix); the change points go next to it "
+            "as NAME.changes.SUFFIX.",
+        ),
+    ] = Path("stream.parquet"),
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", min=0, help="Random seed (same seed, same stream).")
+    ] = 0,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
+) -> None:
+    """Simulate a twin whose conditions change at known times; write the stream and its change points.
+
+    The stream has the Lumos5G-v1.0 columns plus time_s, sorted by time; the
+    change points (time_s, kind, description, event, edge) are the ground truth
+    for scoring drift detectors. See docs/twin.md, "Timelines".
+    """
+    with fail_cleanly(debug):
+        writer = _writer_for(out)
+        changes_path = out.with_name(f"{out.stem}.changes{out.suffix}")
+        # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
+        from netal.twin.timeline import load_timeline
+
+        timeline = load_timeline(file)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=_err,
+            transient=True,
+        ) as progress:
+            progress.add_task(
+                f"simulating {timeline.duration_s / 3600:g} h of the twin, "
+                f"{timeline.n_rows:,} rows",
+                total=None,
+            )
+            data = timeline.simulate(seed)
+        # the change descriptions hold commas: pandas quotes them where pyarrow's fast CSV would not
+        changes_writer = _write_quoted_csv if out.suffix.lower() == ".csv" else writer
+        for write, frame, path in (
+            (writer, data.frame, out),
+            (changes_writer, data.changes, changes_path),
+        ):
+            try:
+                write(frame, path)
+            except OSError as exc:
+                raise InvalidInputError(
+                    "--out", f"cannot write {path} ({exc.strerror or exc})"
+                ) from None
+        typer.echo(_timeline_summary(timeline, data, seed, out, changes_path))
+
+
+def _write_quoted_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False)
+
+
+def _writer_for(out: Path) -> Callable[[pd.DataFrame, Path], None]:
+    """The writer of ``out``'s suffix; refuses an unknown suffix or a missing folder."""
+    writer = _WRITERS.get(out.suffix.lower())
+    if writer is None:
+        raise InvalidInputError(
+            "--out", f"unknown file type {out.suffix!r}; use one of {', '.join(_WRITERS)}"
+        )
+    if not out.parent.exists():
+        raise InvalidInputError("--out", f"directory {out.parent} does not exist")
+    return writer
+
+
+def _timeline_summary(
+    timeline: Timeline, data: TimelineData, seed: int, out: Path, changes_path: Path
+) -> str:
+    """One screen: the source, rows and time span, the change points, the files written."""
+    frame, changes = data.frame, data.changes
+    span = f"{frame['time_s'].min():,.0f}-{frame['time_s'].max():,.0f} s" if len(frame) else "-"
+    lines = [
+        f"timeline  {timeline.path}"
+        + (f"  ({timeline.description})" if timeline.description else ""),
+        f"scenario  {timeline.scenario.name}",
+        f"rows      {len(frame):,} (seed {seed}), time {span} of {timeline.duration_s:,.0f} s, "
+        f"{timeline.samples_per_period} rows every {timeline.period_s:g} s",
+        f"changes   {len(changes)} change point{'s' if len(changes) != 1 else ''}",
+    ]
+    if len(changes):
+        lines.append(f"  {'time_s':>9}  {'kind':<14}  {'edge':<4}  description")
+        lines += [
+            f"  {row.time_s:>9,.0f}  {row.kind:<14}  {row.edge:<4}  {row.description}"
+            for row in changes.head(SHOWN_CHANGES).itertuples()
+        ]
+        if len(changes) > SHOWN_CHANGES:
+            lines.append(f"  ... {len(changes) - SHOWN_CHANGES} more in {changes_path}")
+    lines.append(f"wrote     {out} and {changes_path}")
+    return "\n".join(lines)

@@ -186,12 +186,12 @@ def _polygon_problem(polygon: np.ndarray, scenario: Scenario) -> str:
     """Why ``polygon`` cannot be a new building ('' if it can)."""
     if not np.isfinite(polygon).all():
         return "must hold finite coordinates"
-    x, y = polygon[:, 0], polygon[:, 1]
-    if abs(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)) < 1.0:
-        return "encloses no area (less than 1 m^2)"
     edges = polygon_edges([polygon])
     if segments_blocked(edges[:, :2], edges[:, 2:], edges).any():
         return "crosses itself; list the corners in order around the footprint"
+    x, y = polygon[:, 0], polygon[:, 1]
+    if abs(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)) < 1.0:
+        return "encloses no area (less than 1 m^2)"
     b = scenario.bounds
     if (x.min() < b[0]) or (y.min() < b[1]) or (x.max() > b[2]) or (y.max() > b[3]):
         return "reaches outside map.bounds"

@@ -56,8 +56,7 @@ class Asking(Telling):
         self.train_if_due()
         if self.status == "finished":
             raise InvalidInputError("sample_ids", f"run {self.loop.run_name!r} is finished")
-        if self.last_labeled < 0 and not self.pending and self.loop.initial_labels is not None:
-            self._start()  # record the given initial labels and train version 0
+        self.start_given_labels()
         if self.checkpoint is None:
             raise InvalidInputError(
                 "sample_ids", "the initial set is not labeled yet; ask() hands it out first"
@@ -81,6 +80,11 @@ class Asking(Telling):
                 "sample_ids", f"{len(ids)} more queries do not fit the remaining budget"
             )
         return self._issue((strategy, True, ids, scores), lease)
+
+    def start_given_labels(self) -> None:
+        """Record the initial labels the loop was given and train version 0 (once)."""
+        if self.last_labeled < 0 and not self.pending and self.loop.initial_labels is not None:
+            self._start()
 
     def _start(self) -> tuple[str, bool, np.ndarray, np.ndarray] | None:
         """Record given initial labels, or plan the initial set as (uncounted) queries."""

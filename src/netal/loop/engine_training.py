@@ -99,3 +99,9 @@ class Training(EngineState):
         if seed is None:
             seed = derive_seed(self.loop.seed, iteration, phase)
         return self.restorer.restore(kind, state, self.last_complete, seed)
+
+    def restore_version(self, version: int) -> Any:
+        """The learner of an earlier model version ``version`` (from its stored checkpoint)."""
+        kind, state = self.kb.checkpoint_by_id(self.run_id, version)
+        seed = derive_seed(self.loop.seed, version, "evaluate")
+        return self.restorer.restore(kind, state, version, seed)

@@ -131,9 +131,12 @@ class AskTell:
     def train(self) -> int:
         """Train a model version on every label so far now (if there are new ones).
 
-        Returns the latest model version (iteration).
+        Returns the latest model version (iteration).  A loop given its
+        initial labels records them and trains version 0 on the first call.
         """
-        return self._opened().train()
+        engine = self._opened()
+        engine.start_given_labels()
+        return engine.train()
 
     def add_candidates(self, X_new: Any, costs: Any = None) -> np.ndarray:
         """Add samples to the pool (acquired observations, synthesized queries); their ids.
@@ -183,6 +186,26 @@ class AskTell:
         return list(self._opened().pending.values())
 
     @property
+    def n_samples(self) -> int:
+        """Rows of the pool, including the candidates added since the start."""
+        return len(self._opened().X)
+
+    @property
+    def n_available(self) -> int:
+        """Pool rows an ``ask`` may hand out now (unlabeled, not pending, not retired)."""
+        return int(np.count_nonzero(self._opened().available()))
+
+    @property
+    def labeled_ids(self) -> np.ndarray:
+        """Ids of the labeled samples, in the order they were labeled (``int64``)."""
+        return np.asarray(self._opened().labeled_ids, dtype=np.int64)
+
+    @property
+    def spent_labels(self) -> int:
+        """Labels paid for so far (the initial set is not counted)."""
+        return int(self._opened().spent_labels)
+
+    @property
     def model_version(self) -> int:
         """The latest trained iteration (``-1`` before the initial training)."""
         return self._opened().last_complete
@@ -197,9 +220,20 @@ class AskTell:
         """Name of the stopping criterion that finished the run, if it is finished."""
         return self._opened().stop_reason
 
-    def learner(self) -> Any:
-        """The learner of the latest model version."""
+    def learner(self, version: int | None = None) -> Any:
+        """The learner of model version ``version`` (default: the latest).
+
+        Every version is kept in the knowledge base, so a closed loop can keep
+        serving an older version while a newer one is validated.
+        """
         engine = self._opened()
         if engine.checkpoint is None:
             raise InvalidInputError("learner", "no model version is trained yet")
-        return engine.restore(engine.last_complete, "evaluate")
+        if version is None or version == engine.last_complete:
+            return engine.restore(engine.last_complete, "evaluate")
+        version = check_positive_int(version, "version", minimum=0)
+        if version > engine.last_complete:
+            raise InvalidInputError(
+                "version", f"is {version} but the latest model version is {engine.last_complete}"
+            )
+        return engine.restore_version(version)

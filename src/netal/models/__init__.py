@@ -30,7 +30,7 @@ from netal.models.committee import BaggingCommittee
 from netal.models.ensemble import DeepEnsemble
 from netal.models.mlp import MCDropoutMLP
 from netal.models.seq2seq import Seq2SeqMCDropout
-from netal.models.wrappers import FixedValidation
+from netal.models.wrappers import FixedValidation, RecentWindow
 
 __all__ = [
     "LEARNERS",
@@ -40,6 +40,7 @@ __all__ = [
     "Learner",
     "MCDropoutMLP",
     "PredictiveDistribution",
+    "RecentWindow",
     "Seq2SeqMCDropout",
     "Standardizer",
     "SupportsEmbedding",

@@ -22,6 +22,9 @@ runs, e.g. the arms of a comparison.  Tables (:mod:`netal.loop.knowledge.tables`
     and cost spent so far; timings.
 ``metrics``
     (iteration, name, value) from the loop and its callbacks.
+``events``
+    what a closed loop around the run noticed or did (drift alarms,
+    decisions, retraining, promotions), per period, with JSON details.
 ``checkpoints``
     the learner after each iteration: its ``get_state()`` bytes (tensors and
     JSON, loaded without unpickling objects) or, for learners without state, a
@@ -53,6 +56,7 @@ from sqlalchemy.pool import StaticPool
 
 from netal.errors import KnowledgeBaseError
 from netal.loop.knowledge.candidates import CandidateStore
+from netal.loop.knowledge.events import EventLog
 from netal.loop.knowledge.labels import LabelWriter
 from netal.loop.knowledge.lifecycle import QueryLifecycle
 from netal.loop.knowledge.migrate import ensure_current
@@ -68,7 +72,9 @@ from netal.loop.knowledge.records import (
 )
 
 
-class KnowledgeBase(LabelWriter, QueryLifecycle, CandidateStore, ProgressReader, TableReader):
+class KnowledgeBase(
+    LabelWriter, QueryLifecycle, CandidateStore, EventLog, ProgressReader, TableReader
+):
     """A SQLite knowledge base of active-learning runs.
 
     Parameters

@@ -164,3 +164,27 @@ class CheckpointRecord(Base):
     kind: Mapped[str] = mapped_column(String(20))
     state: Mapped[bytes] = mapped_column(LargeBinary)
     created: Mapped[datetime]
+
+
+class EventRecord(Base):
+    """Something a closed loop around a run noticed or did: an alarm, a decision, a promotion.
+
+    ``period`` is the loop's cycle (MAPE-K period) and ``time_s`` the stream
+    time it happened at; ``kind`` groups events (``alarm``, ``decision``,
+    ``retrain``, ``promote``, ``reject``, ``period``), ``name`` says which
+    (the detector, the policy), ``value`` holds the main number (a p-value, an
+    error) and ``details`` the rest as JSON.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_run_kind", "run_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    period: Mapped[int]
+    time_s: Mapped[float]
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None]
+    details: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime]

@@ -2,10 +2,10 @@
 
 Two measurements, medians over ``--repeats``:
 
-* **store**: writing one cell's result (50 iterations) with
-  :meth:`ResultStore.append` (temp file + fsync + ``os.replace``) against a
-  plain ``DataFrame.to_parquet`` of the same rows (the baseline), and reading
-  back a store of ``--cells`` cells with :meth:`ResultStore.load`;
+* **store**: writing one cell's output (50 iterations and its labeled ids) with
+  :meth:`CellStore.write` (temporary directory, fsync of every file, rename)
+  against a plain ``DataFrame.to_parquet`` of the same rows (the baseline),
+  and reading back a store of ``--cells`` cells with :meth:`CellStore.load`;
 * **executors**: a grid of ``--cells`` CPU-bound NumPy cells (each about
   ``--work`` seconds on one core) run serially (baseline), on the local
   process pool (2 workers) and on a private Dask ``LocalCluster`` (2 workers);
@@ -20,6 +20,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +28,14 @@ import pandas as pd
 
 from netal.harness import (
     Cell,
-    CellResult,
+    CellOutput,
+    CellStore,
     DaskExecutor,
     LocalExecutor,
-    ResultStore,
     SerialExecutor,
+    StudyRun,
     make_cells,
-    run_grid,
+    run_study,
 )
 
 N_ITERATIONS = 50
@@ -56,30 +58,49 @@ def _records(seed: int) -> pd.DataFrame:
     )
 
 
-def busy_cell(cell: Cell) -> CellResult:
+def busy_cell(cell: Cell) -> CellOutput:
     """About ``cell.param('work')`` seconds of single-threaded NumPy work."""
     rng = np.random.default_rng(cell.seed)
     a = rng.standard_normal((SIZE, SIZE))
     deadline = time.perf_counter() + float(cell.param("work"))
     while time.perf_counter() < deadline:
         a = np.tanh(a @ a.T / SIZE)
-    return CellResult(records=_records(cell.seed), final_labeled_ids=np.arange(20))
+    return CellOutput.curve(cell, _records(cell.seed), np.arange(20))
+
+
+@dataclass(frozen=True)
+class BusyStudy:
+    """``n_cells`` busy cells (seeds) of ``work`` seconds each."""
+
+    work: float
+
+    def fingerprint(self) -> dict[str, float]:
+        return {"study": "busy", "work": self.work}
+
+    def cells(self, seeds: range) -> list[Cell]:
+        return make_cells(["d"], ["random"], seeds, work=self.work)
+
+    def run_cell(self, cell: Cell) -> CellOutput:
+        return busy_cell(cell)
+
+    def finish(self, run: StudyRun) -> StudyRun:
+        return run
 
 
 def bench_store(repeats: int, n_cells: int) -> list[tuple[str, float]]:
     appends, baselines, loads = [], [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
-            store = ResultStore(Path(tmp) / "cells")
+            store = CellStore(Path(tmp) / "cells")
             cells = make_cells(["d"], ["random", "lcmd"], range(n_cells // 2))
-            result = CellResult(records=_records(0), final_labeled_ids=np.arange(200))
+            outputs = [CellOutput.curve(cell, _records(0), np.arange(200)) for cell in cells]
             start = time.perf_counter()
-            for cell in cells:
-                store.append(cell, result)
+            for output in outputs:
+                store.write(output)
             appends.append((time.perf_counter() - start) / len(cells))
             start = time.perf_counter()
-            for k in range(len(cells)):
-                result.records.to_parquet(Path(tmp) / f"plain{k}.parquet")
+            for k, output in enumerate(outputs):
+                output.table("records").to_parquet(Path(tmp) / f"plain{k}.parquet")
             baselines.append((time.perf_counter() - start) / len(cells))
             start = time.perf_counter()
             frame = store.load()
@@ -87,8 +108,8 @@ def bench_store(repeats: int, n_cells: int) -> list[tuple[str, float]]:
             assert len(frame) == len(cells) * N_ITERATIONS
     return [
         ("DataFrame.to_parquet, ms / cell (baseline)", 1e3 * statistics.median(baselines)),
-        ("ResultStore.append, ms / cell", 1e3 * statistics.median(appends)),
-        (f"ResultStore.load of {n_cells} cells, ms", 1e3 * statistics.median(loads)),
+        ("CellStore.write, ms / cell", 1e3 * statistics.median(appends)),
+        (f"CellStore.load of {n_cells} cells, ms", 1e3 * statistics.median(loads)),
     ]
 
 
@@ -102,12 +123,11 @@ def bench_executors(repeats: int, n_cells: int, work: float) -> list[tuple[str, 
     for _ in range(repeats):
         for name, factory in factories.items():
             with tempfile.TemporaryDirectory() as tmp:
-                cells = make_cells(["d"], ["random"], range(n_cells), work=work)
                 start = time.perf_counter()
                 with factory() as executor:
-                    report = run_grid(cells, busy_cell, ResultStore(tmp), executor)
+                    run = run_study(BusyStudy(work), range(n_cells), tmp, executor)
                 times[name].append(time.perf_counter() - start)
-                assert len(report.ran) == n_cells
+                assert len(run.ran) == n_cells
     base = statistics.median(times["serial (baseline)"])
     return [(name, statistics.median(t), base / statistics.median(t)) for name, t in times.items()]
 

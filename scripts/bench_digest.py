@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from netal.harness import ResultStore, stats
+from netal.harness import CellStore, stats
 
 
 def digest(bench_dir: Path) -> str:
-    df = ResultStore(bench_dir / "cells").load()
+    df = CellStore(bench_dir / "cells").load("records")
     by = ["dataset", "strategy"]
     out = []
     for dataset, part in df.groupby("dataset", sort=True):

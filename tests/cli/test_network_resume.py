@@ -3,6 +3,7 @@ missing seeds only and writes the same results as an uninterrupted run."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -36,13 +37,12 @@ def _args(name: str, out: Path) -> list[str]:
     return [*COMMANDS[name], "--seeds", str(N_SEEDS), "--jobs", "1", "--out", str(out)]
 
 
-def _finished_seeds(out: Path) -> set[str]:
-    seeds = out / "seeds"
-    return (
-        {p.name for p in seeds.iterdir() if p.is_dir() and p.name.isdigit()}
-        if seeds.is_dir()
-        else set()
-    )
+def _finished_seeds(out: Path) -> dict[int, Path]:
+    """Seed -> its cell's directory, for every seed stored in OUT/cells."""
+    return {
+        json.loads(path.read_text())["seed"]: path.parent
+        for path in (out / "cells").glob("*/cell.json")
+    }
 
 
 def _kill_after_first_seed(args: list[str], out: Path) -> None:
@@ -71,11 +71,12 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tmp_path: Path, name: st
     _kill_after_first_seed(_args(name, out), out)
     survived = _finished_seeds(out)
     assert 1 <= len(survived) < N_SEEDS
-    stamps = {seed: (out / "seeds" / seed).stat().st_mtime_ns for seed in survived}
+    stamps = {seed: folder.stat().st_mtime_ns for seed, folder in survived.items()}
     resumed = runner.invoke(app, _args(name, out))
     assert resumed.exit_code == 0, resumed.output
+    assert sorted(_finished_seeds(out)) == list(range(N_SEEDS))
     for seed, stamp in stamps.items():  # finished seeds were not redone
-        assert (out / "seeds" / seed).stat().st_mtime_ns == stamp
+        assert survived[seed].stat().st_mtime_ns == stamp
 
     fresh = tmp_path / "fresh"
     reference = runner.invoke(app, _args(name, fresh))
@@ -94,9 +95,23 @@ def test_out_holding_another_configuration_is_refused_in_one_line(
     tmp_path: Path, name: str
 ) -> None:
     out = tmp_path / "out"
-    (out / "seeds").mkdir(parents=True)
-    (out / "seeds" / "study.json").write_text('{"study": "something else"}')
+    (out / "cells").mkdir(parents=True)
+    (out / "cells" / "study.json").write_text('{"study": "something else"}')
     result = runner.invoke(app, _args(name, out))
     assert result.exit_code == 1
     assert "holds results of a different configuration" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_out_of_the_per_seed_layout_before_is_refused_in_one_line(
+    tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / "out"
+    (out / "seeds" / "0").mkdir(parents=True)
+    (out / "seeds" / "study.json").write_text('{"study": "stream"}')
+    result = runner.invoke(app, _args(name, out))
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "layout before OUT/cells/" in errors[0]
+    assert str(out / "seeds") in errors[0] and "Traceback" not in result.output

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netal.cli.main import app
-from netal.harness.store import ResultStore
+from netal.harness.store import CellStore
 
 runner = CliRunner()
 
@@ -189,7 +189,7 @@ def test_bench_resumes_after_sigkill(tmp_path: Path) -> None:
     deadline = time.monotonic() + 240
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            if cells.is_dir() and any(cells.glob("*.parquet")):
+            if cells.is_dir() and any(cells.glob("*/cell.json")):
                 break
             time.sleep(0.1)
         assert process.poll() is None, "the bench finished before it could be killed"
@@ -197,16 +197,18 @@ def test_bench_resumes_after_sigkill(tmp_path: Path) -> None:
     finally:
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    finished = {path.name: path.stat().st_mtime_ns for path in cells.glob("*.parquet")}
+    finished = {
+        path.parent.name: path.stat().st_mtime_ns for path in cells.glob("*/records.parquet")
+    }
     assert 1 <= len(finished) < 4
 
     result = _invoke(*args)
     assert result.exit_code == 0, result.output
     assert f"resumed from earlier runs: {len(finished)}" in result.output
     assert f"cells run: {4 - len(finished)}" in result.output
-    for name, mtime in finished.items():  # finished cells were not redone
-        assert (cells / name).stat().st_mtime_ns == mtime
-    frame = ResultStore(cells).load()
+    for key, mtime in finished.items():  # finished cells were not redone
+        assert (cells / key / "records.parquet").stat().st_mtime_ns == mtime
+    frame = CellStore(cells).load()
     assert frame.groupby(["strategy", "seed"]).ngroups == 4
     assert set(frame.groupby(["strategy", "seed"])["iteration"].max()) == {2}
     for name in ("report.html", "summary.md"):
@@ -225,7 +227,7 @@ def test_bench_dask_matches_local(tmp_path: Path) -> None:
     assert dask.exit_code == 0, dask.output
     columns = ["strategy", "seed", "iteration", "n_labels", "rmse", "mae"]
     frames = [
-        ResultStore(tmp_path / name / "cells").load()[columns].sort_values(columns[:3])
+        CellStore(tmp_path / name / "cells").load()[columns].sort_values(columns[:3])
         for name in ("serial", "dask")
     ]
     assert len(frames[0]) == 2 * 2 * 3

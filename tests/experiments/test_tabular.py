@@ -18,7 +18,8 @@ from netal.experiments.tabular import (
     run_tabular_cell,
     spec_from_cell,
 )
-from netal.harness.grid import Cell, CellResult
+from netal.harness.grid import Cell
+from netal.harness.store import CellOutput
 from netal.schemas import RECORD_COLUMNS
 
 TINY_LEARNER = {"hidden": (8,), "epochs": 3, "patience": 2, "n_passes": 4, "batch_size": 32}
@@ -124,13 +125,15 @@ def test_cell_round_trip_and_result(tmp_path: Path, rng: np.random.Generator) ->
     back = spec_from_cell(cell)
     assert back.replace(knowledge_base=None, run_name="run") == spec
     result = run_tabular_cell(cell)
-    assert isinstance(result, CellResult)
-    assert set(RECORD_COLUMNS) <= set(result.records.columns)
-    assert list(result.records["n_labels"]) == [10, 15, 20]
-    assert list(result.records["cost"]) == [0.0, 5.0, 10.0]
+    assert isinstance(result, CellOutput) and result.cell == cell
+    records = result.table("records")
+    assert set(RECORD_COLUMNS) <= set(records.columns)
+    assert list(records["n_labels"]) == [10, 15, 20]
+    assert list(records["cost"]) == [0.0, 5.0, 10.0]
+    assert len(result.table("labeled")) == 20
     assert (tmp_path / "kb" / f"{cell.key}.sqlite").is_file()
     again = run_tabular_cell(cell)  # resumes from the knowledge base: same curve
-    np.testing.assert_allclose(again.records["rmse"], result.records["rmse"])
+    np.testing.assert_allclose(again.table("records")["rmse"], records["rmse"])
 
 
 def _toml(tmp_path: Path, text: str) -> Path:

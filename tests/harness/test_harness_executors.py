@@ -19,10 +19,10 @@ from netal.errors import InvalidInputError, UnknownNameError
 from netal.experiments.synthetic import synthetic_run_cell
 from netal.harness import (
     Cell,
+    CellStore,
     DaskExecutor,
     Executor,
     LocalExecutor,
-    ResultStore,
     SerialExecutor,
     make_executor,
 )
@@ -71,7 +71,10 @@ def _run_all(executor) -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
     with executor:
         pairs = list(executor.map_unordered(synthetic_run_cell, cells))
     assert sorted(c.key for c, _ in pairs) == sorted(c.key for c in cells)
-    return {c.key: (r.records.drop(columns="wall_time_s"), r.final_labeled_ids) for c, r in pairs}
+    return {
+        c.key: (r.table("records").drop(columns="wall_time_s"), r.table("labeled")["sample_id"])
+        for c, r in pairs
+    }
 
 
 @pytest.mark.slow
@@ -82,7 +85,7 @@ def test_local_and_dask_backends_give_bit_identical_results() -> None:
     for key, (records, ids) in serial.items():
         for other in (local, dask):
             pd.testing.assert_frame_equal(other[key][0], records, check_exact=True)
-            assert np.array_equal(other[key][1], ids)
+            assert np.array_equal(other[key][1].to_numpy(), ids.to_numpy())
     # the seeds matter: different seeds give different curves
     rmse = {key: tuple(rec["rmse"]) for key, (rec, _) in serial.items()}
     assert len(set(rmse.values())) == len(rmse)
@@ -93,27 +96,35 @@ RUNNER = textwrap.dedent(
     import os, sys, time
     from pathlib import Path
     import numpy as np
-    from netal.harness import CellResult, ResultStore, make_cells, make_executor, run_grid
+    import pandas as pd
+    from netal.harness import CellOutput, make_cells, make_executor, run_study
 
     MARKS = Path(os.environ["NETAL_TEST_MARKS"])
     SLEEP = float(os.environ["NETAL_TEST_SLEEP"])
 
-    def run_cell(cell):
-        (MARKS / f"{cell.key}.{os.getpid()}.{time.monotonic_ns()}").touch()
-        time.sleep(SLEEP)
-        it = np.arange(3)
-        rmse = 1.0 + cell.seed + 1.0 / (1 + it)
-        return CellResult(
-            records={"iteration": it, "n_labels": 4 + it, "cost": 1.0 * it, "rmse": rmse,
-                     "mae": rmse, "q95": rmse, "wall_time_s": SLEEP},
-            final_labeled_ids=np.arange(6),
-        )
+    class Study:
+        def fingerprint(self):
+            return {"study": "sleepy"}
+
+        def cells(self, seeds):
+            return make_cells(["syn"], ["random", "maxdist"], seeds)
+
+        def run_cell(self, cell):
+            (MARKS / f"{cell.key}.{os.getpid()}.{time.monotonic_ns()}").touch()
+            time.sleep(SLEEP)
+            it = np.arange(3)
+            rmse = 1.0 + cell.seed + 1.0 / (1 + it)
+            records = pd.DataFrame({"iteration": it, "n_labels": 4 + it, "cost": 1.0 * it,
+                                    "rmse": rmse, "mae": rmse, "q95": rmse, "wall_time_s": SLEEP})
+            return CellOutput.curve(cell, records, np.arange(6))
+
+        def finish(self, run):
+            return run
 
     if __name__ == "__main__":
-        cells = make_cells(["syn"], ["random", "maxdist"], range(5))
         with make_executor("local", jobs=2) as executor:
-            report = run_grid(cells, run_cell, ResultStore(sys.argv[1]), executor)
-        print(len(report.ran), len(report.skipped))
+            run = run_study(Study(), range(5), sys.argv[1], executor)
+        print(len(run.ran), len(run.skipped))
     """
 )
 
@@ -132,15 +143,16 @@ def test_grid_resumes_after_sigkill_without_redoing_finished_cells(tmp_path: Pat
     script.write_text(RUNNER)
     marks = tmp_path / "marks"
     marks.mkdir()
-    cells_dir = tmp_path / "cells"
+    out = tmp_path / "out"
+    cells_dir = out / "cells"
     env = {**os.environ, "NETAL_TEST_MARKS": str(marks), "NETAL_TEST_SLEEP": "0.5"}
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(cells_dir)], env=env, start_new_session=True
+        [sys.executable, str(script), str(out)], env=env, start_new_session=True
     )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if cells_dir.is_dir() and len(ResultStore(cells_dir)) >= 3:
+            if cells_dir.is_dir() and len(CellStore(cells_dir)) >= 3:
                 break
             assert proc.poll() is None, "the grid finished before it could be killed"
             time.sleep(0.05)
@@ -148,13 +160,13 @@ def test_grid_resumes_after_sigkill_without_redoing_finished_cells(tmp_path: Pat
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    stored_before = ResultStore(cells_dir).done_keys()
+    stored_before = CellStore(cells_dir).done_keys()
     marks_before = _marks(marks)
     assert 3 <= len(stored_before) < 10
 
     env["NETAL_TEST_SLEEP"] = "0"
     rerun = subprocess.run(
-        [sys.executable, str(script), str(cells_dir)],
+        [sys.executable, str(script), str(out)],
         env=env,
         capture_output=True,
         text=True,
@@ -166,7 +178,7 @@ def test_grid_resumes_after_sigkill_without_redoing_finished_cells(tmp_path: Pat
     marks_after = _marks(marks)
     for key in stored_before:
         assert marks_after[key] == marks_before[key]  # finished cells were not run again
-    final = ResultStore(cells_dir)
+    final = CellStore(cells_dir)
     assert len(final.done_keys()) == 10
     frame = final.load()
     assert frame.groupby("key").size().eq(3).all() and len(frame) == 30

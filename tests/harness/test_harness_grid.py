@@ -1,4 +1,4 @@
-"""Cells, results, the initial labeled set and the resumable grid runner."""
+"""Cells, the bench grid and the initial labeled set (the driver is tested in test_harness_study)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,7 @@ import pytest
 
 from netal.errors import InvalidInputError
 from netal.experiments.synthetic import synthetic_run_cell
-from netal.harness import (
-    Cell,
-    CellResult,
-    ResultStore,
-    SerialExecutor,
-    initial_indices,
-    make_cells,
-    run_grid,
-)
+from netal.harness import Cell, initial_indices, make_cells
 
 SMALL = {
     "n_pool": 60,
@@ -31,26 +23,6 @@ SMALL = {
     "n_iterations": 2,
     "epochs": 5,
 }
-
-
-def _result(n: int = 3, seed: int = 0) -> CellResult:
-    it = np.arange(n)
-    rmse = 1.0 / (1 + it) + seed
-    return CellResult(
-        records=pd.DataFrame(
-            {
-                "iteration": it,
-                "n_labels": 10 + 2 * it,
-                "cost": 1.5 * (10 + 2 * it),
-                "rmse": rmse,
-                "mae": rmse / 2,
-                "q95": rmse * 2,
-                "wall_time_s": 0.01,
-                "nll": -rmse,
-            }
-        ),
-        final_labeled_ids=np.arange(10 + 2 * (n - 1)),
-    )
 
 
 def test_cell_key_ignores_param_order_and_depends_on_every_field() -> None:
@@ -120,23 +92,6 @@ def test_make_cells_is_the_full_grid_seed_major() -> None:
     assert all(c.param("batch_size") == 4 for c in cells)
 
 
-def test_cell_result_validates_records() -> None:
-    good = _result().records
-    with pytest.raises(InvalidInputError, match="missing column"):
-        CellResult(records=good.drop(columns="q95"), final_labeled_ids=np.arange(3))
-    with pytest.raises(InvalidInputError, match="strictly increasing"):
-        CellResult(records=good.iloc[[0, 0, 1]], final_labeled_ids=np.arange(3))
-    with pytest.raises(InvalidInputError, match="numeric"):
-        CellResult(records=good.assign(note="x"), final_labeled_ids=np.arange(3))
-    with pytest.raises(InvalidInputError, match="reserved"):
-        CellResult(records=good.assign(seed=1), final_labeled_ids=np.arange(3))
-    with pytest.raises(InvalidInputError) as info:
-        CellResult(records=good, final_labeled_ids=np.zeros((2, 2), dtype=int))
-    assert info.value.parameter == "final_labeled_ids"
-    with pytest.raises(InvalidInputError, match="no rows"):
-        CellResult(records=good.iloc[:0], final_labeled_ids=np.arange(3))
-
-
 def test_initial_indices_depend_only_on_seed() -> None:
     first = initial_indices(1000, 50, seed=7)
     assert np.array_equal(first, initial_indices(1000, 50, seed=7))
@@ -152,51 +107,9 @@ def test_initial_indices_depend_only_on_seed() -> None:
 def test_strategies_of_a_seed_start_from_the_same_labeled_set() -> None:
     results = {s: synthetic_run_cell(Cell("syn", s, 5, SMALL)) for s in ("random", "maxdist")}
     initial = initial_indices(SMALL["n_pool"], SMALL["n_initial"], 5)
-    for result in results.values():
-        assert np.array_equal(result.final_labeled_ids[: len(initial)], initial)
-    first_rows = [r.records.drop(columns="wall_time_s").iloc[0] for r in results.values()]
+    labeled = {s: r.table("labeled")["sample_id"].to_numpy() for s, r in results.items()}
+    for ids in labeled.values():
+        assert np.array_equal(ids[: len(initial)], initial)
+    first_rows = [r.table("records").drop(columns="wall_time_s").iloc[0] for r in results.values()]
     pd.testing.assert_series_equal(first_rows[0], first_rows[1])
-    assert not np.array_equal(*(r.final_labeled_ids for r in results.values()))
-
-
-def _counting(calls: list[str]):
-    def run(cell: Cell) -> CellResult:
-        calls.append(cell.key)
-        if cell.strategy == "boom":
-            raise RuntimeError("cell failed")
-        return _result(seed=cell.seed)
-
-    return run
-
-
-def test_run_grid_skips_stored_cells_and_stores_each_result(tmp_path) -> None:
-    store = ResultStore(tmp_path / "cells")
-    cells = make_cells(["d"], ["random", "lcmd"], range(3))
-    calls: list[str] = []
-    first = run_grid(cells[:4], _counting(calls), store)
-    assert sorted(first.ran) == sorted(c.key for c in cells[:4]) and first.skipped == ()
-    second = run_grid(cells, _counting(calls), store, SerialExecutor())
-    assert sorted(second.ran) == sorted(c.key for c in cells[4:])
-    assert sorted(second.skipped) == sorted(c.key for c in cells[:4])
-    assert len(calls) == len(cells) and len(set(calls)) == len(cells)
-    assert store.done_keys() == {c.key for c in cells}
-
-
-def test_run_grid_keeps_finished_results_when_a_cell_fails(tmp_path) -> None:
-    store = ResultStore(tmp_path)
-    cells = [Cell("d", "random", 0), Cell("d", "boom", 0), Cell("d", "random", 1)]
-    with pytest.raises(RuntimeError, match="cell failed") as info:
-        run_grid(cells, _counting([]), store)
-    assert any("boom" in note for note in info.value.__notes__)
-    assert store.done_keys() == {cells[0].key}
-
-
-def test_run_grid_rejects_duplicates_and_bad_results(tmp_path) -> None:
-    store = ResultStore(tmp_path)
-    cell = Cell("d", "random", 0)
-    with pytest.raises(InvalidInputError, match="duplicate"):
-        run_grid([cell, Cell("d", "random", 0)], _counting([]), store)
-    with pytest.raises(InvalidInputError) as info:
-        run_grid([cell], lambda c: {"rmse": 1.0}, store)
-    assert info.value.parameter == "run_cell"
-    assert len(store) == 0
+    assert not np.array_equal(*labeled.values())

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netal.harness import Cell, CellResult, ResultStore
+from netal.harness import Cell, CellOutput, CellStore
 
 CENTER = (44.9765, -93.2713)  # downtown Minneapolis, where Lumos5G was measured
 
@@ -35,7 +35,7 @@ def synthetic_results(
     n_seeds: int = 4,
     n_iterations: int = 6,
     dataset: str = "twin",
-) -> list[tuple[Cell, CellResult]]:
+) -> list[CellOutput]:
     """Learning curves where 'uncertainty' improves faster than 'random'."""
     speed = {"random": 0.10, "uncertainty": 0.18, "coreset": 0.14}
     out = []
@@ -57,7 +57,7 @@ def synthetic_results(
             )
             cell = Cell(dataset, strategy, seed, {"learner": "mc_dropout", "batch_size": 4})
             ids = np.arange(20 + 4 * n_iterations, dtype=np.int64) * (seed + 1)
-            out.append((cell, CellResult(records=records, final_labeled_ids=ids)))
+            out.append(CellOutput.curve(cell, records, ids))
     return out
 
 
@@ -65,9 +65,9 @@ def write_case_inputs(out_dir: Path, rng: np.random.Generator) -> Path:
     """Write summary.json, queries.parquet and uncertainty.parquet into ``out_dir``."""
     from netal.report import summary_from_results, write_summary
 
-    store = ResultStore(out_dir / "bench-cells")
-    for cell, result in synthetic_results(rng):
-        store.append(cell, result)
+    store = CellStore(out_dir / "bench-cells")
+    for output in synthetic_results(rng):
+        store.write(output)
     summary = summary_from_results(
         store.load(), experiment="casestudy", dataset="twin", protocol="rigorous"
     )

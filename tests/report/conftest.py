@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from _report_inputs import synthetic_results, write_case_inputs
 
-from netal.harness import ResultStore
+from netal.harness import CellStore
 
 
 @pytest.fixture
@@ -21,10 +21,10 @@ def case_dir(tmp_path: Path, rng: np.random.Generator) -> Path:
 def bench_dir(tmp_path: Path, rng: np.random.Generator) -> Path:
     """A bench output directory: a results store in cells/ with two datasets."""
     out = tmp_path / "bench"
-    store = ResultStore(out / "cells")
+    store = CellStore(out / "cells")
     for dataset in ("twin", "lumos5g"):
-        for cell, result in synthetic_results(
+        for output in synthetic_results(
             rng, ("random", "uncertainty", "coreset"), n_seeds=3, dataset=dataset
         ):
-            store.append(cell, result)
+            store.write(output)
     return out

@@ -16,7 +16,7 @@ from _report_inputs import read_summary, synthetic_results
 from matplotlib.image import imread
 
 from netal.errors import DataError
-from netal.harness import Cell, ResultStore
+from netal.harness import Cell, CellOutput, CellStore
 from netal.report import (
     build_report,
     load_queries,
@@ -76,15 +76,15 @@ def test_bench_directory_reports_stats_tables_per_dataset(bench_dir: Path) -> No
         assert f"{dataset}: Labels to reach random" in page
     assert len(_images(page)) == 2
     # the paired-difference row of 'uncertainty' shows a negative mean difference
-    frame = ResultStore(bench_dir / "cells").load()
+    frame = CellStore(bench_dir / "cells").load()
     assert {"coreset", "uncertainty", "random"} == set(frame["strategy"])
     assert "<td>uncertainty</td><td>mean_log_rmse</td>" in page
 
 
 def test_summary_from_results_round_trips_through_json(tmp_path, rng) -> None:
-    store = ResultStore(tmp_path / "cells")
-    for cell, result in synthetic_results(rng, n_seeds=3):
-        store.append(cell, result)
+    store = CellStore(tmp_path / "cells")
+    for output in synthetic_results(rng, n_seeds=3):
+        store.write(output)
     frame = store.load()
     summary = summary_from_results(frame, experiment="e", dataset="twin", protocol="rigorous")
     write_summary(tmp_path, summary)
@@ -103,9 +103,9 @@ def test_summary_from_results_round_trips_through_json(tmp_path, rng) -> None:
 
 
 def test_single_seed_summary_has_null_bands_and_still_renders(tmp_path, rng) -> None:
-    store = ResultStore(tmp_path / "cells")
-    for cell, result in synthetic_results(rng, n_seeds=1):
-        store.append(cell, result)
+    store = CellStore(tmp_path / "cells")
+    for output in synthetic_results(rng, n_seeds=1):
+        store.write(output)
     summary = summary_from_results(store.load(), experiment="e", dataset="twin", protocol="p")
     assert all(v is None for v in summary["arms"]["random"]["ci_low"])
     write_summary(tmp_path, summary)
@@ -225,12 +225,13 @@ def test_missing_inputs_raise_data_error(tmp_path: Path) -> None:
 
 
 def test_bench_arms_split_by_varying_parameters_even_when_missing(tmp_path, rng) -> None:
-    store = ResultStore(tmp_path / "cells")
-    for cell, result in synthetic_results(rng, n_seeds=2):
-        store.append(cell, result)
-    for cell, result in synthetic_results(rng, n_seeds=2):
+    store = CellStore(tmp_path / "cells")
+    for output in synthetic_results(rng, n_seeds=2):
+        store.write(output)
+    for output in synthetic_results(rng, n_seeds=2):
+        cell = output.cell
         params = {k: v for k, v in cell.params if k != "batch_size"}
-        store.append(Cell(cell.dataset, cell.strategy, cell.seed, params), result)
+        store.write(CellOutput(Cell(cell.dataset, cell.strategy, cell.seed, params), output.tables))
     page = build_report(tmp_path).read_text()
     for arm in ("random (batch_size=4)", "random (batch_size=none)", "uncertainty (batch_size=4)"):
         assert arm in page

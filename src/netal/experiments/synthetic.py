@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from netal.errors import UnknownNameError
-from netal.harness.grid import Cell, CellResult, initial_indices
+from netal.harness.grid import Cell, initial_indices
+from netal.harness.store import CellOutput
 from netal.metrics import record_errors
 
 _DEFAULTS = {
@@ -86,12 +87,18 @@ def _fit_predict(
         return model(torch.from_numpy(X_test))[:, 0].numpy()
 
 
-def synthetic_run_cell(cell: Cell) -> CellResult:
+def synthetic_run_cell(cell: Cell) -> CellOutput:
     """Run one synthetic active-learning curve (see the module docstring).
 
     The data depend on ``cell.seed`` only; the initial labeled set comes from
     :func:`~netal.harness.grid.initial_indices`, so all strategies of a seed
     share it; the cost of labeling pool row ``i`` is ``1 + |x_i0|``.
+
+    Returns
+    -------
+    CellOutput
+        The learning curve: ``records`` (one row per iteration) and
+        ``labeled`` (the final labeled pool positions).
     """
     try:
         pick = SYNTHETIC_STRATEGIES[cell.strategy]
@@ -121,4 +128,4 @@ def synthetic_run_cell(cell: Cell) -> CellResult:
                 "wall_time_s": time.perf_counter() - start,
             }
         )
-    return CellResult(records=rows, final_labeled_ids=labeled)
+    return CellOutput.curve(cell, rows, labeled)

@@ -1,37 +1,46 @@
-"""The study-independent harness: grids of cells, a crash-safe results store, executors, statistics.
+"""The study-independent harness: cells, the study driver, a crash-safe results store, executors, statistics.
 
-It knows no study: a study supplies the function that runs one cell.
+It knows no study: a study supplies its cells, how to run one and what to make of all.
 
-Typical use (what ``netal bench`` does)::
+Typical use (what every ``netal`` study does, here with the small synthetic cell)::
 
-    from netal.harness import ResultStore, make_cells, make_executor, run_grid
-    from netal.harness import stats
+    from dataclasses import dataclass
+    from netal.harness import CellStore, make_cells, make_executor, run_study, stats
+    from netal.experiments.synthetic import synthetic_run_cell
 
-    cells = make_cells(["twin"], ["random", "lcmd"], range(10), batch_size=16)
-    store = ResultStore("out/bench/cells")
+    @dataclass(frozen=True)
+    class Demo:
+        def fingerprint(self):
+            return {"study": "demo"}          # configuration, without the grid axes
+        def cells(self, seeds):
+            return make_cells(["syn"], ["random", "maxdist"], seeds, n_iterations=3)
+        def run_cell(self, cell):
+            return synthetic_run_cell(cell)   # a CellOutput: records + labeled ids
+        def finish(self, run):
+            return run.store.load("records")  # cell fields + records, every stored cell
+
     with make_executor("local", jobs=2) as executor:  # or "dask", address=...
-        run_grid(cells, run_cell, store, executor)  # resumes: skips stored cells
-    df = store.load()
+        df = run_study(Demo(), range(10), "out/demo", executor)  # resumes: skips stored cells
     print(stats.to_markdown(stats.summarize(df)))
-
-``run_cell(cell) -> CellResult`` is a module-level function supplied by the
-caller (a study); :func:`netal.experiments.synthetic.synthetic_run_cell` is a
-small self-contained example.
 
 Modules
 -------
 grid
-    :class:`Cell`, :class:`CellResult`, :func:`make_cells`, :func:`run_grid`,
+    :class:`Cell` (the unit of work and its key), :func:`make_cells`,
     :func:`initial_indices`.
 store
-    :class:`ResultStore` (one Parquet file per finished cell, atomic writes).
+    :class:`CellOutput` (a cell's named tables), :class:`CellStore` (one
+    directory per finished cell in ``OUT/cells``, atomic writes, the
+    configuration guard, :meth:`CellStore.load`), :func:`cell_frame`,
+    :func:`check_records`.
+study
+    :class:`Study` (``fingerprint``, ``cells``, ``run_cell``, ``finish``),
+    :class:`SeedStudy` (one cell per seed: write ``run_seed``),
+    :func:`run_study` (cells on any executor, each stored atomically, resume,
+    then the study's summaries and report), :class:`StudyRun`, :func:`concat_tables`.
 executors
     :class:`SerialExecutor`, :class:`LocalExecutor`, :class:`DaskExecutor`,
     :func:`make_executor`.
-study
-    :class:`Study` (a frozen config with ``fingerprint()`` and
-    ``run_seed(seed)``), :class:`SeedOutput`, :func:`run_study` (seeds on any
-    executor, each finished seed stored atomically, resume), :func:`concat_tables`.
 stats
     Scores, labels-to-reach, paired tests, confidence bands, Markdown tables
     (Holzmueller et al., JMLR 2023).
@@ -50,16 +59,17 @@ if TYPE_CHECKING:
         SerialExecutor,
         make_executor,
     )
-    from netal.harness.grid import (
-        Cell,
-        CellResult,
-        GridReport,
-        initial_indices,
-        make_cells,
-        run_grid,
+    from netal.harness.grid import Cell, initial_indices, make_cells
+    from netal.harness.store import CellOutput, CellStore, cell_frame, check_records
+    from netal.harness.study import (
+        ALL_ARMS,
+        SeedStudy,
+        Study,
+        StudyRun,
+        check_seeds,
+        concat_tables,
+        run_study,
     )
-    from netal.harness.store import ResultStore
-    from netal.harness.study import SeedOutput, Study, concat_tables, run_study
 
 # Imported lazily so that worker processes unpickling a light function (e.g. the
 # executor's initializer) do not pay for pandas and pyarrow.
@@ -70,14 +80,17 @@ _EXPORTS = {
     "SerialExecutor": "executors",
     "make_executor": "executors",
     "Cell": "grid",
-    "CellResult": "grid",
-    "GridReport": "grid",
     "initial_indices": "grid",
     "make_cells": "grid",
-    "run_grid": "grid",
-    "ResultStore": "store",
-    "SeedOutput": "study",
+    "CellOutput": "store",
+    "CellStore": "store",
+    "cell_frame": "store",
+    "check_records": "store",
+    "ALL_ARMS": "study",
+    "SeedStudy": "study",
     "Study": "study",
+    "StudyRun": "study",
+    "check_seeds": "study",
     "concat_tables": "study",
     "run_study": "study",
 }
@@ -92,20 +105,23 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ALL_ARMS",
     "Cell",
-    "CellResult",
+    "CellOutput",
+    "CellStore",
     "DaskExecutor",
     "Executor",
-    "GridReport",
     "LocalExecutor",
-    "ResultStore",
-    "SeedOutput",
+    "SeedStudy",
     "SerialExecutor",
     "Study",
+    "StudyRun",
+    "cell_frame",
+    "check_records",
+    "check_seeds",
     "concat_tables",
     "initial_indices",
     "make_cells",
     "make_executor",
-    "run_grid",
     "run_study",
 ]

@@ -1,10 +1,10 @@
-"""A grid of benchmark cells and a resumable runner.
+"""Cells: the unit of work of a study, and the grid and initial labeled set of a bench.
 
-A *cell* is one learning curve: one dataset, one strategy, one seed and a few
-free-form parameters (learner name, batch size, budgets, initial-set size...).
-:func:`run_grid` runs every cell not yet in a :class:`~netal.harness.store.ResultStore`
-through an executor and stores each result as soon as it arrives, so a bench
-that is interrupted (even by ``SIGKILL``) resumes without redoing finished cells.
+A *cell* is one unit of a study's work: one dataset, one strategy (or arm), one
+seed and a few free-form parameters (learner name, batch size, budgets,
+initial-set size...).  Its :attr:`Cell.key` names its outputs on disk;
+:func:`netal.harness.study.run_study` runs the cells a study declares and skips
+those already stored (:class:`netal.harness.store.CellStore`).
 
 The comparison protocol follows Holzmueller et al., "A Framework and Benchmark
 for Deep Batch Active Learning for Regression", JMLR 24(164), 2023: every
@@ -17,22 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
-from netal.harness.executors import Executor, SerialExecutor
 from netal.schemas import RECORD_COLUMNS
-
-# store.py imports this module (Cell, CellResult); run_grid only calls a store's methods, so
-# the annotation needs the class and the runtime does not.
-if TYPE_CHECKING:
-    from netal.harness.store import ResultStore
 
 CELL_FIELDS: tuple[str, ...] = ("dataset", "strategy", "seed")
 """The fixed fields of a :class:`Cell` (its free-form ``params`` come in addition)."""
@@ -63,14 +56,16 @@ def _check_param(name: Any, value: Any) -> None:
 
 @dataclass(frozen=True)
 class Cell:
-    """One run of the benchmark grid: a dataset, a strategy, a seed and parameters.
+    """One unit of a study's work: a dataset, a strategy (or arm), a seed and parameters.
 
     Parameters
     ----------
     dataset
         Dataset (or twin scenario) name.
     strategy
-        Strategy name, e.g. ``"random"`` or ``"lcmd"``.
+        Strategy name, e.g. ``"random"`` or ``"lcmd"``, or
+        :data:`netal.harness.study.ALL_ARMS` for a cell that runs every arm of
+        its seed.
     seed
         Replication seed (>= 0).
     params
@@ -163,52 +158,6 @@ def make_cells(
     ]
 
 
-@dataclass(frozen=True)
-class CellResult:
-    """The learning curve of one cell.
-
-    Parameters
-    ----------
-    records
-        One row per iteration (iteration 0 = the initial labeled set) with at
-        least the columns of :data:`netal.schemas.RECORD_COLUMNS`: ``iteration``, ``n_labels``,
-        ``cost`` (cumulative labeling cost), ``rmse``, ``mae``, ``q95`` (95th
-        percentile of the absolute error), ``wall_time_s``; any extra numeric
-        column (e.g. ``nll``) is kept.  A list of dicts is accepted.
-    final_labeled_ids
-        Pool ids labeled at the end of the run, ``int64``.
-    """
-
-    records: pd.DataFrame
-    final_labeled_ids: np.ndarray
-
-    def __post_init__(self) -> None:
-        records = pd.DataFrame(self.records).reset_index(drop=True)
-        missing = [c for c in RECORD_COLUMNS if c not in records.columns]
-        if missing:
-            raise InvalidInputError("records", f"missing column(s) {missing}")
-        if records.empty:
-            raise InvalidInputError("records", "has no rows")
-        clash = sorted(set(records.columns) & {*CELL_FIELDS, "key"})
-        if clash:
-            raise InvalidInputError("records", f"column(s) {clash} are reserved for cell fields")
-        for column in records.columns:
-            if not pd.api.types.is_numeric_dtype(records[column]):
-                raise InvalidInputError(
-                    "records", f"column {column!r} must be numeric, got {records[column].dtype}"
-                )
-        iterations = records["iteration"].to_numpy()
-        if not (np.diff(iterations) > 0).all():
-            raise InvalidInputError("records", "column 'iteration' must be strictly increasing")
-        ids = np.asarray(self.final_labeled_ids)
-        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
-            raise InvalidInputError(
-                "final_labeled_ids", f"must be a 1-D integer array, got {ids.dtype} {ids.shape}"
-            )
-        object.__setattr__(self, "records", records)
-        object.__setattr__(self, "final_labeled_ids", ids.astype(np.int64))
-
-
 def initial_indices(n_pool: int, n_initial: int, seed: int) -> np.ndarray:
     """The initial labeled set of a seed: ``n_initial`` distinct pool positions.
 
@@ -230,77 +179,3 @@ def initial_indices(n_pool: int, n_initial: int, seed: int) -> np.ndarray:
         raise InvalidInputError("n_initial", f"is {n_initial} but the pool has {n_pool} samples")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x1A17,)))
     return np.sort(rng.choice(n_pool, size=n_initial, replace=False)).astype(np.int64)
-
-
-RunCell = Callable[[Cell], CellResult]
-
-
-@dataclass(frozen=True)
-class GridReport:
-    """What :func:`run_grid` did.
-
-    Attributes
-    ----------
-    ran
-        Keys of the cells run (in completion order).
-    skipped
-        Keys of the cells found in the store and not run again.
-    """
-
-    ran: tuple[str, ...]
-    skipped: tuple[str, ...]
-
-
-def run_grid(
-    cells: Iterable[Cell],
-    run_cell: RunCell,
-    store: ResultStore,
-    executor: Executor | None = None,
-    on_result: Callable[[Cell, CellResult], None] | None = None,
-) -> GridReport:
-    """Run every cell not yet stored and store each result as soon as it finishes.
-
-    Parameters
-    ----------
-    cells
-        The grid; keys must be distinct.
-    run_cell
-        ``run_cell(cell) -> CellResult``, a module-level function (it is
-        pickled to worker processes or Dask workers).
-    store
-        Where results go; cells whose key is already there are skipped.
-    executor
-        Anything with ``map_unordered(fn, items)`` (see
-        :mod:`netal.harness.executors`); default: run in this process.
-    on_result
-        Called with each cell and its result once stored (e.g. a progress bar).
-
-    Raises
-    ------
-    InvalidInputError
-        Duplicate cells, or ``run_cell`` returned something else than a
-        :class:`CellResult`.
-    Exception
-        Whatever ``run_cell`` raised, with a note naming the cell; results
-        stored before it stay stored.
-    """
-    cells = list(cells)
-    keys = [cell.key for cell in cells]
-    if len(set(keys)) != len(keys):
-        dupes = sorted({cell.canonical_json() for cell in cells if keys.count(cell.key) > 1})
-        raise InvalidInputError("cells", f"duplicate cells: {dupes}")
-    done = store.done_keys()
-    todo = [cell for cell in cells if cell.key not in done]
-    skipped = tuple(cell.key for cell in cells if cell.key in done)
-    executor = executor if executor is not None else SerialExecutor()
-    ran: list[str] = []
-    for cell, result in executor.map_unordered(run_cell, todo):
-        if not isinstance(result, CellResult):
-            raise InvalidInputError(
-                "run_cell", f"returned {type(result).__name__} for cell {cell.canonical_json()}"
-            )
-        store.append(cell, result)
-        ran.append(cell.key)
-        if on_result is not None:
-            on_result(cell, result)
-    return GridReport(ran=tuple(ran), skipped=skipped)

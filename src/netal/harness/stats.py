@@ -1,4 +1,4 @@
-"""Statistics of a benchmark, on the results DataFrame of :meth:`ResultStore.load`.
+"""Statistics of a benchmark, on the results DataFrame of :meth:`CellStore.load`.
 
 The protocol follows Holzmueller, Zaverkin, Kaestner and Steinwart, "A
 Framework and Benchmark for Deep Batch Active Learning for Regression", JMLR

@@ -1,169 +1,156 @@
-"""One driver for every study: seeds on any executor, per-seed outputs stored atomically, resume.
+"""One driver for every study: cells on any executor, stored atomically, resumed, then finished.
 
-A *study* is a frozen, picklable configuration with ``run_seed(seed)``
-returning a :class:`SeedOutput` (named tables, e.g. per-iteration records,
-queries, routes).  :func:`run_study` runs the seeds a previous, interrupted
-call did not finish, on a :mod:`~netal.harness.executors` backend, and writes
-each seed's tables to ``<out>/seeds/<seed>/`` the moment the seed finishes:
-written to a temporary directory, then renamed into place (atomic on POSIX),
-so a process killed at any moment leaves either a complete seed or none.  A
-rerun with the same configuration finishes the missing seeds only and returns
-the same outputs as an uninterrupted run (a seed's output depends only on the
-configuration and the seed).
+A *study* is a frozen, picklable configuration that declares its cells for
+the seeds asked (:meth:`Study.cells`), runs one (:meth:`Study.run_cell`,
+returning a :class:`~netal.harness.store.CellOutput`: named tables, the
+per-iteration ``records`` being one of them) and turns the outputs of all its
+cells into summaries, tables and a report (:meth:`Study.finish`).
+:func:`run_study` does the rest, the same way for every study:
 
-The configuration's fingerprint (:meth:`Study.fingerprint`, canonical JSON) is
-stored in ``<out>/seeds/study.json``; resuming into a directory written with a
-different configuration is refused with one line, before any work.
+1. checks the seeds, refuses an ``out_dir`` written with another
+   configuration (:meth:`Study.fingerprint`, kept in ``OUT/cells/study.json``)
+   or in a layout it cannot read, in one line and before any work;
+2. runs the cells not yet in the :class:`~netal.harness.store.CellStore`
+   ``OUT/cells/`` on an :mod:`~netal.harness.executors` backend, and stores
+   each one atomically the moment it finishes (so a process killed at any
+   moment leaves complete cells or none, and a rerun does only the rest);
+3. reads every cell's output back from the store (a resumed run and an
+   uninterrupted one finish from the same tables) and calls
+   ``study.finish(run)`` with a :class:`StudyRun`, returning what it returns.
+
+A study whose grid grows (``netal bench``: datasets x strategies x seeds) keeps
+its grid axes out of the fingerprint, so a rerun into the same directory with
+more seeds or strategies runs only the new cells; each cell's key already
+encodes its own parameters.  A study that runs every arm of a seed together
+(``netal acquire``, ``stream``, ``synth``) subclasses :class:`SeedStudy` and
+writes only ``run_seed(seed)``: it has one cell per seed, whose strategy is
+:data:`ALL_ARMS`.
 """
 
 from __future__ import annotations
 
-import json
 import numbers
 import os
-import shutil
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
-from netal.atomic import fsync_directory, write_text
-from netal.errors import InvalidInputError, KnowledgeBaseError
+from netal.errors import DataError, InvalidInputError
 from netal.harness.executors import Executor, SerialExecutor
+from netal.harness.grid import Cell
+from netal.harness.store import CellOutput, CellStore
 
-SEEDS_DIR = "seeds"
-FINGERPRINT_FILE = "study.json"
-_TMP_PREFIX = ".tmp-"
+CELLS_DIR = "cells"
+"""The store's directory inside a study's output directory."""
+
+ALL_ARMS = "all"
+"""The ``strategy`` of a :class:`SeedStudy` cell: it runs every arm of its seed (its tables
+carry their own per-arm column)."""
+
+_SEED_LAYOUT_DIR = "seeds"
+"""Where the network studies stored their seeds before the driver ran cells (refused)."""
 
 
 @dataclass(frozen=True)
-class SeedOutput:
-    """The tables one seed of a study produced.
+class StudyRun:
+    """What :func:`run_study` hands to :meth:`Study.finish`.
 
     Attributes
     ----------
-    seed
-        The seed.
-    tables
-        Table name -> frame (stored as ``<name>.parquet``).  Names are plain
-        identifiers; frames must be Parquet-serializable.
+    out_dir
+        The study's output directory.
+    store
+        The results store (``out_dir/cells``); it may hold cells of earlier
+        runs with other grid axes (more seeds or strategies).
+    outputs
+        The output of every cell of this run, in the order of
+        :meth:`Study.cells`, read back from the store.
+    ran, skipped
+        Keys of the cells run now (in completion order) and of those found
+        stored by an earlier invocation.
     """
 
-    seed: int
-    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    out_dir: Path
+    store: CellStore
+    outputs: tuple[CellOutput, ...]
+    ran: tuple[str, ...]
+    skipped: tuple[str, ...]
 
-    def table(self, name: str) -> pd.DataFrame:
-        """One table (an empty frame if the seed produced none of that name)."""
-        return self.tables.get(name, pd.DataFrame())
+    @property
+    def cells(self) -> list[Cell]:
+        """The cells of this run, in order."""
+        return [output.cell for output in self.outputs]
 
 
 @runtime_checkable
 class Study(Protocol):
-    """A frozen study configuration that knows how to run one seed."""
+    """A frozen study configuration: its cells, how to run one, and what to make of all.
+
+    A study may also set a class attribute ``reads_legacy_cells = True`` when
+    cells stored by the results store of the layout before (``<key>.parquet``
+    files holding only records and final labeled ids) are complete outputs
+    for it, as they are for a bench; otherwise such a directory is refused.
+    """
 
     def fingerprint(self) -> dict[str, Any]:
-        """JSON-ready configuration; equal fingerprints give equal seed outputs."""
+        """JSON-ready configuration, without grid axes; equal fingerprints give equal cells."""
         ...
 
-    def run_seed(self, seed: int) -> SeedOutput:
-        """Everything the study computes for ``seed`` (module-level picklable code)."""
+    def cells(self, seeds: Sequence[int]) -> list[Cell]:
+        """The cells to run for ``seeds`` (distinct keys), in the order to run them."""
+        ...
+
+    def run_cell(self, cell: Cell) -> CellOutput:
+        """Everything the study computes for ``cell`` (module-level picklable code)."""
+        ...
+
+    def finish(self, run: StudyRun) -> Any:
+        """Summaries, tables and the report from every cell's output; returned by :func:`run_study`."""
         ...
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+class SeedStudy:
+    """Base of studies that run every arm of a seed together: one cell per seed.
+
+    Subclasses (frozen dataclasses) write :meth:`fingerprint`, :meth:`run_seed`
+    and :meth:`finish`.  Their cells are ``Cell(self.cell_dataset(), ALL_ARMS,
+    seed)`` without parameters: the configuration is the whole directory's
+    (the fingerprint), so the key only has to tell seeds apart.
+    """
+
+    def fingerprint(self) -> dict[str, Any]:
+        """JSON-ready configuration (every setting: a seeded study has no grid axis but seeds)."""
+        raise NotImplementedError
+
+    def cell_dataset(self) -> str:
+        """The ``dataset`` of the study's cells (``"twin"`` unless overridden)."""
+        return "twin"
+
+    def cells(self, seeds: Sequence[int]) -> list[Cell]:
+        """One cell per seed, in the order given."""
+        return [Cell(self.cell_dataset(), ALL_ARMS, int(seed)) for seed in seeds]
+
+    def run_seed(self, seed: int) -> Mapping[str, pd.DataFrame]:
+        """Every arm on ``seed``: table name -> frame."""
+        raise NotImplementedError
+
+    def run_cell(self, cell: Cell) -> CellOutput:
+        """:meth:`run_seed` of the cell's seed, as the cell's output."""
+        return CellOutput(cell, self.run_seed(cell.seed))
+
+    def finish(self, run: StudyRun) -> Any:
+        """The :class:`StudyRun` itself (override to write summaries and a report)."""
+        return run
 
 
-def concat_tables(outputs: Iterable[SeedOutput], name: str) -> pd.DataFrame:
-    """Table ``name`` of every seed, stacked in seed order."""
+def concat_tables(outputs: Iterable[CellOutput], name: str) -> pd.DataFrame:
+    """Table ``name`` of every output, stacked in the given order, as stored (no cell columns)."""
     frames = [out.table(name) for out in outputs]
     frames = [frame for frame in frames if len(frame.columns)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-class SeedStore:
-    """``<directory>/<seed>/<table>.parquet`` plus the study's fingerprint.
-
-    Parameters
-    ----------
-    directory
-        Created if missing.
-    fingerprint
-        The study's configuration; a directory holding another one is refused.
-    """
-
-    def __init__(self, directory: str | os.PathLike[str], fingerprint: Mapping[str, Any]) -> None:
-        self.directory = Path(directory)
-        if self.directory.exists() and not self.directory.is_dir():
-            raise InvalidInputError("out", f"{self.directory} exists and is not a directory")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._check_fingerprint(dict(fingerprint))
-
-    def _check_fingerprint(self, fingerprint: dict[str, Any]) -> None:
-        path = self.directory / FINGERPRINT_FILE
-        text = _canonical(fingerprint)
-        if path.exists():
-            stored = path.read_text(encoding="utf-8")
-            if stored != text:
-                old, new = json.loads(stored), json.loads(text)
-                changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-                raise KnowledgeBaseError(
-                    f"{self.directory.parent}: holds results of a different configuration "
-                    f"(changed: {', '.join(changed) or 'format'}); use another --out or remove it"
-                )
-            return
-        write_text(path, text)
-
-    def done(self) -> set[int]:
-        """Seeds whose outputs are complete."""
-        return {
-            int(entry.name)
-            for entry in self.directory.iterdir()
-            if entry.is_dir() and entry.name.isdigit()
-        }
-
-    def write(self, output: SeedOutput) -> None:
-        """Store one seed's tables atomically (a temporary directory renamed into place)."""
-        target = self.directory / str(int(output.seed))
-        if target.exists():
-            return
-        tmp = self.directory / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
-        tmp.mkdir()
-        try:
-            for name, frame in output.tables.items():
-                if not name.isidentifier():
-                    raise InvalidInputError("tables", f"table name {name!r} is not an identifier")
-                path = tmp / f"{name}.parquet"
-                frame.to_parquet(path, index=False)
-                with open(path, "rb") as handle:
-                    os.fsync(handle.fileno())
-            os.replace(tmp, target)
-            fsync_directory(self.directory)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-
-    def read(self, seed: int) -> SeedOutput:
-        """The stored tables of ``seed``."""
-        folder = self.directory / str(int(seed))
-        tables = {path.stem: pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
-        return SeedOutput(int(seed), tables)
-
-    def clean(self) -> None:
-        """Remove temporary directories a killed writer left."""
-        for entry in self.directory.glob(f"{_TMP_PREFIX}*"):
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-
-
-def _run_seed(item: tuple[Study, int]) -> SeedOutput:
-    study, seed = item
-    return study.run_seed(seed)
 
 
 def check_seeds(seeds: Sequence[int]) -> list[int]:
@@ -180,43 +167,129 @@ def check_seeds(seeds: Sequence[int]) -> list[int]:
     return values
 
 
+@dataclass(frozen=True)
+class _CellTask:
+    """One cell with its study, as an executor item (its notes name the cell)."""
+
+    study: Any
+    cell: Cell
+
+    def canonical_json(self) -> str:
+        return self.cell.canonical_json()
+
+
+def _run_task(task: _CellTask) -> CellOutput:
+    return task.study.run_cell(task.cell)
+
+
+def _check_cells(cells: Sequence[Cell]) -> None:
+    for cell in cells:
+        if not isinstance(cell, Cell):
+            raise InvalidInputError("cells", f"must be Cell objects, got {type(cell).__name__}")
+    keys = [cell.key for cell in cells]
+    if len(set(keys)) != len(keys):
+        dupes = sorted({cell.canonical_json() for cell in cells if keys.count(cell.key) > 1})
+        raise InvalidInputError("cells", f"duplicate cells: {dupes}")
+
+
+def _refuse_seed_layout(out: Path) -> None:
+    seeds = out / _SEED_LAYOUT_DIR
+    if (seeds / "study.json").is_file():
+        raise DataError(
+            str(seeds),
+            "holds seeds of the results layout before OUT/cells/, which this version does not "
+            "resume; use another --out, or remove that folder to recompute them",
+        )
+
+
+def _refuse_legacy_cells(store: CellStore, study: Study) -> None:
+    legacy = store.legacy_keys()
+    if legacy and not getattr(study, "reads_legacy_cells", False):
+        raise DataError(
+            str(store.directory),
+            f"holds {len(legacy)} cell(s) of the results layout before (<key>.parquet files), "
+            "which this study does not resume; use another --out, or remove that folder to "
+            "recompute them",
+        )
+
+
 def run_study(
     study: Study,
     seeds: Sequence[int],
     out_dir: str | os.PathLike[str],
     executor: Executor | None = None,
-    on_seed: Callable[[int], None] | None = None,
-) -> list[SeedOutput]:
-    """Run (or resume) ``study`` over ``seeds``; the outputs of every seed, in seed order.
+    *,
+    on_cell: Callable[[Cell, CellOutput], None] | None = None,
+    on_skipped: Callable[[Cell], None] | None = None,
+) -> Any:
+    """Run (or resume) ``study`` over ``seeds``; what ``study.finish`` returns.
 
     Parameters
     ----------
     study
-        The study (picklable: it travels to worker processes or Dask workers).
+        The study (picklable: it travels to worker processes or Dask workers
+        with each cell).
     seeds
         Distinct non-negative seeds.
     out_dir
-        Output directory; seed outputs go to ``out_dir/seeds``.
+        Output directory; cell outputs go to ``out_dir/cells`` (see
+        :mod:`netal.harness.store`), the study's own files wherever its
+        ``finish`` writes them.
     executor
-        Backend running the seeds (default: this process).
-    on_seed
-        Called with each seed once its output is stored (or found stored).
+        Backend running the cells (default: this process).
+    on_cell
+        Called with each cell and its output once stored (e.g. a progress bar).
+    on_skipped
+        Called with each cell found stored by an earlier invocation, before
+        any cell runs.
+
+    Raises
+    ------
+    InvalidInputError
+        Bad seeds, ``out_dir`` is a file, duplicate cells, or ``run_cell``
+        returned something else than a :class:`CellOutput` of its cell.
+    KnowledgeBaseError
+        ``out_dir`` holds results of another configuration (the message names
+        what changed).
+    DataError
+        ``out_dir`` holds results of a layout this study cannot read, or a
+        stored file is damaged (the message names it).
+    Exception
+        Whatever ``run_cell`` raised, with a note naming the cell; cells stored
+        before it stay stored.
     """
     seeds = check_seeds(seeds)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InvalidInputError("out", f"{out} is a file; give a directory for the outputs")
-    store = SeedStore(out / SEEDS_DIR, study.fingerprint())
+    cells = list(study.cells(seeds))
+    _check_cells(cells)
+    _refuse_seed_layout(out)
+    store = CellStore(out / CELLS_DIR)
+    _refuse_legacy_cells(store, study)
+    store.check_fingerprint(study.fingerprint())
     store.clean()
-    done = store.done()
-    for seed in seeds:
-        if seed in done and on_seed is not None:
-            on_seed(seed)
-    todo = [(study, seed) for seed in seeds if seed not in done]
+    done = store.done_keys()
+    skipped = tuple(cell.key for cell in cells if cell.key in done)
+    if on_skipped is not None:
+        for cell in cells:
+            if cell.key in done:
+                on_skipped(cell)
+    todo = [_CellTask(study, cell) for cell in cells if cell.key not in done]
+    ran: list[str] = []
     if todo:
         pool = executor if executor is not None else SerialExecutor()
-        for (_, seed), output in pool.map_unordered(_run_seed, todo):
+        for task, output in pool.map_unordered(_run_task, todo):
+            if not isinstance(output, CellOutput) or output.cell != task.cell:
+                got = (
+                    type(output).__name__ if not isinstance(output, CellOutput) else "another cell"
+                )
+                raise InvalidInputError(
+                    "run_cell", f"returned {got} for cell {task.cell.canonical_json()}"
+                )
             store.write(output)
-            if on_seed is not None:
-                on_seed(seed)
-    return [store.read(seed) for seed in seeds]
+            ran.append(task.cell.key)
+            if on_cell is not None:
+                on_cell(task.cell, output)
+    outputs = tuple(store.read(cell.key) for cell in cells)
+    return study.finish(StudyRun(out, store, outputs, tuple(ran), tuple(skipped)))

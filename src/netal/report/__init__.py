@@ -48,7 +48,8 @@ Inputs
     behind the query maps.
 
 ``cells/`` (a bench)
-    A :class:`netal.harness.ResultStore` directory.  Used when there is no
+    A :class:`netal.harness.CellStore` directory (its ``records`` tables, in
+    either the current or the earlier layout).  Used when there is no
     ``summary.json``: one learning-curve figure per dataset and the statistics
     tables of :mod:`netal.harness.stats` (scores with standard errors,
     labels and cost to reach random's final RMSE, paired tests vs random).

@@ -9,7 +9,7 @@ import pandas as pd
 
 from netal.atomic import write_text
 from netal.errors import DataError
-from netal.harness.store import ResultStore
+from netal.harness.store import RECORDS, CellStore
 from netal.report import figures
 from netal.report.html import FigureBlock, markdown_to_html, render_page, slug
 from netal.report.inputs import (
@@ -32,7 +32,7 @@ REPORT_FILE = "report.html"
 
 
 def _bench_summaries(store_dir: Path) -> list[Summary]:
-    frame = ResultStore(store_dir).load()
+    frame = CellStore(store_dir).load(RECORDS)
     if frame.empty:
         raise DataError(str(store_dir), "the results store holds no finished cell")
     by = arm_columns(frame)

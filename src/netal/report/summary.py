@@ -46,7 +46,7 @@ def comparison_tables(
     Parameters
     ----------
     df
-        Results of one dataset (columns as from :meth:`ResultStore.load`).
+        Results of one dataset (columns as from :meth:`CellStore.load`).
     by
         Columns identifying an arm (must include ``"strategy"``).
     baseline
@@ -143,7 +143,7 @@ def arm_columns(df: pd.DataFrame) -> list[str]:
     """``by`` for a bench: dataset, every parameter that varies, then strategy.
 
     Parameters come from ``df.attrs["params"]`` (set by
-    :meth:`ResultStore.load`).
+    :meth:`netal.harness.CellStore.load` and :func:`netal.harness.cell_frame`).
     """
     params = [
         p for p in df.attrs.get("params", []) if p in df.columns and df[p].nunique(dropna=False) > 1

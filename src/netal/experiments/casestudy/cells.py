@@ -3,7 +3,7 @@
 :func:`casestudy_cells` lays out the grid (seeds outermost) and
 :func:`run_casestudy_cell` runs one cell: the paper's seq2seq learner
 (:func:`make_learner_factory`) on the prepared windows, with its own
-knowledge base, returning its per-iteration records.
+knowledge base, returning its per-iteration records and its side tables.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from netal.experiments.casestudy.config import CaseStudyConfig
-from netal.experiments.casestudy.outputs import write_side_outputs
+from netal.experiments.casestudy.outputs import side_tables
 from netal.experiments.casestudy.prepare import Prepared, prepare
-from netal.harness.grid import Cell, CellResult
+from netal.harness.grid import Cell
+from netal.harness.store import CellOutput
 from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
 from netal.models import FixedValidation, Seq2SeqMCDropout
 
@@ -54,12 +55,19 @@ def make_learner_factory(config: CaseStudyConfig, prepared: Prepared) -> Callabl
     return make_learner
 
 
-def run_casestudy_cell(cell: Cell) -> CellResult:
+def run_casestudy_cell(cell: Cell) -> CellOutput:
     """One arm of one seed through the active-learning loop (module-level: picklable).
 
     The cell's ``workdir`` parameter, when given, holds the knowledge base
-    (``kb/<key>.sqlite``) and the side outputs (``queries/<key>.parquet``,
-    ``uncertainty/<key>.parquet``) used by the report.
+    (``kb/<key>.sqlite``), so an interrupted cell continues where it stopped.
+
+    Returns
+    -------
+    CellOutput
+        ``records`` (one row per iteration), ``labeled`` (the final labeled
+        window positions) and, when the data has positions, the side tables
+        ``queries`` and ``uncertainty`` the report draws
+        (:func:`~netal.experiments.casestudy.outputs.side_tables`).
     """
     params = dict(cell.params)
     workdir = params.pop("workdir", None)
@@ -90,10 +98,11 @@ def run_casestudy_cell(cell: Cell) -> CellResult:
     )
     result = loop.run()
     elapsed = time.perf_counter() - started
-    if workdir is not None:
-        write_side_outputs(Path(workdir), cell, result, prepared)
-    return CellResult(
-        records=_records(result, elapsed, prepared), final_labeled_ids=result.labeled_ids
+    return CellOutput.curve(
+        cell,
+        _records(result, elapsed, prepared),
+        result.labeled_ids,
+        **side_tables(cell, result, prepared),
     )
 
 

@@ -1,7 +1,7 @@
-"""The side outputs of a case study: query logs and uncertainty maps, per cell and gathered.
+"""The side tables of a case study: query logs and uncertainty maps, per cell and gathered.
 
-:func:`write_side_outputs` writes a cell's queries and the epistemic variance
-over its remaining pool (when the data has positions);
+:func:`side_tables` makes a cell's queries and the epistemic variance over its
+remaining pool (when the data has positions), stored with the cell's records;
 :func:`gather_side_outputs` puts them together as the study's
 ``queries.parquet`` and ``uncertainty.parquet``, which the report draws.
 """
@@ -18,16 +18,23 @@ import pandas as pd
 from netal.atomic import write_parquet
 from netal.experiments.casestudy.prepare import Prepared
 from netal.harness.grid import Cell
+from netal.harness.store import CellOutput
 from netal.metrics import per_sample_epistemic_var
 
+QUERIES = "queries"
+"""A cell's query log: arm, seed, iteration, sample id, place, score."""
 
-def write_side_outputs(workdir: Path, cell: Cell, result: Any, prepared: Prepared) -> None:
-    """Write a cell's query log and the epistemic variance over its remaining pool under ``workdir``.
+UNCERTAINTY = "uncertainty"
+"""The epistemic variance over a cell's remaining pool, with the places."""
 
-    Nothing is written when the data has no positions (``prepared.places`` is None).
+
+def side_tables(cell: Cell, result: Any, prepared: Prepared) -> dict[str, pd.DataFrame]:
+    """A cell's query log and the epistemic variance over its remaining pool, by table name.
+
+    Empty when the data has no positions (``prepared.places`` is None).
     """
     if prepared.places is None:
-        return
+        return {}
     queries = result.queries
     ids = queries["sample_id"].to_numpy(dtype=np.int64)
     places = prepared.places.iloc[ids].reset_index(drop=True)
@@ -43,7 +50,6 @@ def write_side_outputs(workdir: Path, cell: Cell, result: Any, prepared: Prepare
             "score": queries["score"].to_numpy(dtype=np.float64),
         }
     )
-    _write_parquet(frame, workdir / "queries" / f"{cell.key}.parquet")
     pool = np.setdiff1d(np.arange(len(prepared.X)), result.labeled_ids)
     dist = result.learner.predict_dist(prepared.X[pool])
     epistemic = per_sample_epistemic_var(dist.epistemic_var)
@@ -57,26 +63,30 @@ def write_side_outputs(workdir: Path, cell: Cell, result: Any, prepared: Prepare
             "epistemic_var": epistemic,
         }
     )
-    _write_parquet(uncertainty, workdir / "uncertainty" / f"{cell.key}.parquet")
+    return {QUERIES: frame, UNCERTAINTY: uncertainty}
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_parquet(frame, path)
+def gather_side_outputs(
+    out: Path, outputs: Sequence[CellOutput], strategies: Sequence[str]
+) -> None:
+    """Write ``queries.parquet`` (every cell's, in cell order) and ``uncertainty.parquet``.
 
-
-def gather_side_outputs(out: Path, cells: Sequence[Cell], strategies: Sequence[str]) -> None:
-    """Concatenate per-cell query logs; keep the uncertainty map of the first active arm's first seed."""
-    queries = [out / "queries" / f"{c.key}.parquet" for c in cells]
-    frames = [pd.read_parquet(p) for p in queries if p.exists()]
+    The uncertainty map is the first active arm's at the lowest seed (the
+    first arm's when only ``random`` ran).  Nothing is written for tables no
+    cell has.
+    """
+    frames = [o.table(QUERIES) for o in outputs if len(o.table(QUERIES).columns)]
     if frames:
-        _write_parquet(pd.concat(frames, ignore_index=True), out / "queries.parquet")
+        write_parquet(pd.concat(frames, ignore_index=True), out / "queries.parquet")
     active = [s for s in strategies if s != "random"] or list(strategies)
-    for cell in sorted(
-        cells, key=lambda c: (c.seed, active.index(c.strategy) if c.strategy in active else 99)
-    ):
-        path = out / "uncertainty" / f"{cell.key}.parquet"
-        if cell.strategy in active and path.exists():
-            frame = pd.read_parquet(path)[["latitude", "longitude", "epistemic_var"]]
-            _write_parquet(frame, out / "uncertainty.parquet")
+
+    def order(output: CellOutput) -> tuple[int, int]:
+        strategy = output.cell.strategy
+        return output.cell.seed, active.index(strategy) if strategy in active else 99
+
+    for output in sorted(outputs, key=order):
+        frame = output.table(UNCERTAINTY)
+        if output.cell.strategy in active and len(frame.columns):
+            columns = ["latitude", "longitude", "epistemic_var"]
+            write_parquet(frame[columns], out / "uncertainty.parquet")
             return

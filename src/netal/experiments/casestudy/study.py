@@ -1,9 +1,11 @@
 """The whole case study: its cells on an executor, resumed, then its summary and report.
 
-:func:`run_casestudy` runs (or resumes) the grid of
-:func:`~netal.experiments.casestudy.cells.casestudy_cells` in a results store,
-writes ``summary.json`` (with the paper-comparison table and the leakage of
-the test windows), gathers the side outputs and builds ``report.html``.
+:class:`CaseStudy` is the study of :func:`~netal.harness.study.run_study`:
+the grid of :func:`~netal.experiments.casestudy.cells.casestudy_cells`, one
+cell run by :func:`~netal.experiments.casestudy.cells.run_casestudy_cell`, and
+a finish that writes ``summary.json`` (with the paper-comparison table and the
+leakage of the test windows), gathers the side tables and builds
+``report.html``.  :func:`run_casestudy` checks the arms and runs it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from netal.experiments.casestudy.cells import casestudy_cells, run_casestudy_cel
 from netal.experiments.casestudy.config import CaseStudyConfig
 from netal.experiments.casestudy.outputs import gather_side_outputs
 from netal.experiments.casestudy.tables import paper_comparison_table
-from netal.harness.grid import Cell, CellResult, run_grid
-from netal.harness.store import ResultStore
+from netal.harness.grid import Cell
+from netal.harness.store import RECORDS, CellOutput, cell_frame
+from netal.harness.study import StudyRun, run_study
 from netal.report import build_report
 from netal.report.summary import summary_from_results, write_summary
 from netal.strategies import STRATEGIES
@@ -34,9 +37,11 @@ class CaseStudyOutcome:
     Attributes
     ----------
     out_dir
-        The output directory (``summary.json``, ``report.html``, ``cells/``, ``kb/``).
+        The output directory (``summary.json``, ``report.html``,
+        ``queries.parquet``, ``uncertainty.parquet``, ``cells/``, ``kb/``).
     results
-        Per-iteration results of every cell (the results store's table).
+        Per-iteration results of every cell, with the cell fields as columns
+        (:func:`~netal.harness.store.cell_frame`).
     summary
         The ``summary.json`` content.
     table
@@ -53,6 +58,73 @@ class CaseStudyOutcome:
     skipped: int
 
 
+@dataclass(frozen=True)
+class CaseStudy:
+    """The case study as a study of :func:`~netal.harness.study.run_study`.
+
+    Its fingerprint is the configuration without ``data_dir`` (where the data
+    is, not what it is); arms and seeds are grid axes, so a rerun into the
+    same directory with more of them runs only the new cells, and one with
+    another configuration is refused.
+
+    Parameters
+    ----------
+    config
+        Protocol, data and model settings.
+    strategies
+        The arms, in order.
+    workdir
+        Output directory (absolute); each cell keeps its knowledge base in
+        ``workdir/kb``.  A cell parameter, as it always was, so cell keys and
+        knowledge-base names stay those of earlier versions.
+    report
+        Also draw the figures and write ``report.html`` when finishing.
+    """
+
+    config: CaseStudyConfig
+    strategies: tuple[str, ...]
+    workdir: str | None = None
+    report: bool = True
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The configuration (dataset and every field but ``data_dir``)."""
+        settings = {"dataset": self.config.dataset, **self.config.cell_params()}
+        settings.pop("data_dir", None)
+        return {"study": "casestudy", **settings}
+
+    def cells(self, seeds: Sequence[int]) -> list[Cell]:
+        """One cell per (seed, arm), seeds outermost."""
+        return casestudy_cells(self.config, self.strategies, seeds, workdir=self.workdir)
+
+    def run_cell(self, cell: Cell) -> CellOutput:
+        """:func:`~netal.experiments.casestudy.cells.run_casestudy_cell`."""
+        return run_casestudy_cell(cell)
+
+    def finish(self, run: StudyRun) -> CaseStudyOutcome:
+        """``summary.json``, ``queries.parquet``, ``uncertainty.parquet`` and the report."""
+        config, out = self.config, run.out_dir
+        results = cell_frame(run.outputs, RECORDS)
+        summary = summary_from_results(
+            results, experiment="casestudy", dataset=config.dataset, protocol=config.protocol
+        )
+        table = paper_comparison_table(results)
+        summary["tables"] = {
+            "RMSE before and after, next to the paper (Mbit/s)": table,
+            **summary["tables"],
+        }
+        summary["config"] = {"dataset": config.dataset, **config.cell_params()}
+        summary["leakage"] = _leakage_of(results)
+        summary["wall_time_s"] = {
+            name: float(group.groupby("seed")["wall_time_s"].first().sum())
+            for name, group in results.groupby("strategy")
+        }
+        write_summary(out, summary)
+        gather_side_outputs(out, run.outputs, self.strategies)
+        if self.report:
+            build_report(out)
+        return CaseStudyOutcome(out, results, summary, table, len(run.ran), len(run.skipped))
+
+
 def run_casestudy(
     config: CaseStudyConfig,
     *,
@@ -60,7 +132,7 @@ def run_casestudy(
     seeds: Sequence[int] = tuple(range(10)),
     out_dir: str | Path = "casestudy",
     executor: Any | None = None,
-    on_result: Callable[[Cell, CellResult], None] | None = None,
+    on_result: Callable[[Cell, CellOutput], None] | None = None,
     report: bool = True,
 ) -> CaseStudyOutcome:
     """Run (or resume) the case study and write its summary and report.
@@ -75,11 +147,12 @@ def run_casestudy(
         Replication seeds (paired across arms: same split, initial set and
         initialization per seed).
     out_dir
-        Output directory; rerunning with the same directory resumes.
+        Output directory; rerunning with the same directory resumes (finished
+        cells are skipped, a running cell continues from its knowledge base).
     executor
         From :func:`netal.harness.make_executor`; default in-process.
     on_result
-        Progress callback, called after each finished cell.
+        Progress callback, called with each cell and its output once stored.
     report
         Also draw the figures and write ``report.html``.
     """
@@ -90,31 +163,8 @@ def run_casestudy(
         STRATEGIES.get(name)  # unknown names fail before any work
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cells = casestudy_cells(config, strategies, seeds, workdir=str(out.resolve()))
-    store = ResultStore(out / "cells")
-    grid = run_grid(cells, run_casestudy_cell, store, executor, on_result=on_result)
-    keys = {cell.key for cell in cells}
-    results = store.load()
-    results = results[results["key"].isin(keys)].reset_index(drop=True)
-    summary = summary_from_results(
-        results, experiment="casestudy", dataset=config.dataset, protocol=config.protocol
-    )
-    table = paper_comparison_table(results)
-    summary["tables"] = {
-        "RMSE before and after, next to the paper (Mbit/s)": table,
-        **summary["tables"],
-    }
-    summary["config"] = {"dataset": config.dataset, **config.cell_params()}
-    summary["leakage"] = _leakage_of(results)
-    summary["wall_time_s"] = {
-        name: float(group.groupby("seed")["wall_time_s"].first().sum())
-        for name, group in results.groupby("strategy")
-    }
-    write_summary(out, summary)
-    gather_side_outputs(out, cells, strategies)
-    if report:
-        build_report(out)
-    return CaseStudyOutcome(out, results, summary, table, len(grid.ran), len(grid.skipped))
+    study = CaseStudy(config, tuple(strategies), str(out.resolve()), report)
+    return run_study(study, seeds, out, executor, on_cell=on_result)
 
 
 def _leakage_of(results: pd.DataFrame) -> dict[str, float]:

@@ -1,4 +1,9 @@
-"""What every network study writes: results, queries, side tables, summary.json and the report."""
+"""What every network study writes: results, queries, side tables, summary.json and the report.
+
+The seeds' own tables are in the results store (``OUT/cells/<key>/``, one cell
+per seed, see :class:`netal.harness.study.SeedStudy`); the files here are what
+a study's ``finish`` makes of all seeds together.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from typing import Any
 import pandas as pd
 
 from netal.atomic import write_parquet
+from netal.harness.grid import Cell
 from netal.harness.stats import compare_at_cost, to_markdown
+from netal.harness.store import CellOutput
 from netal.report import build_report, summary_from_results, write_summary
 from netal.schemas import QUERY_COLUMNS
 
@@ -27,14 +34,18 @@ class NetworkOutcome:
     report: Path
 
 
-def arm_ticker(on_result: Progress | None, arms: Sequence[str]) -> Callable[[int], None] | None:
-    """``on_seed(seed)`` for :func:`run_study` calling ``on_result(arm, seed)`` for every arm."""
+def arm_ticker(on_result: Progress | None, arms: Sequence[str]) -> Callable[..., None] | None:
+    """A callback for :func:`~netal.harness.study.run_study` (``on_cell`` and ``on_skipped``).
+
+    Called with a seed's cell (and its output), it calls ``on_result(arm, seed)``
+    for every arm.
+    """
     if on_result is None:
         return None
 
-    def on_seed(seed: int) -> None:
+    def on_seed(cell: Cell, output: CellOutput | None = None) -> None:
         for arm in arms:
-            on_result(arm, seed)
+            on_result(arm, cell.seed)
 
     return on_seed
 

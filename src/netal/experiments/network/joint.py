@@ -27,7 +27,7 @@ from netal.experiments.network._outputs import (
     markdown_table,
     write_outputs,
 )
-from netal.harness.study import SeedOutput, check_seeds, concat_tables, run_study
+from netal.harness.study import SeedStudy, StudyRun, check_seeds, concat_tables, run_study
 from netal.schemas import ROUTE_COLUMNS
 from netal.twin import TwinOracle
 
@@ -105,14 +105,19 @@ def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class JointStudy:
-    """The ``netal acquire`` study: every policy on a seed's twin, as one seed of :func:`run_study`."""
+class JointStudy(SeedStudy):
+    """The ``netal acquire`` study: every policy on a seed's twin, one cell per seed of :func:`run_study`.
+
+    ``fleet`` is ``(mode, agents)`` pairs in the order given (the summary's);
+    seeds plan for them in sorted order.
+    """
 
     policies: tuple[str, ...]
     config: JointConfig
     fleet: tuple[tuple[str, int], ...]
 
     def fingerprint(self) -> dict[str, Any]:
+        """Policies, the joint configuration and the fleet."""
         return {
             "study": "joint-acquisition",
             "policies": list(self.policies),
@@ -120,16 +125,50 @@ class JointStudy:
             "fleet": dict(self.fleet),
         }
 
-    def run_seed(self, seed: int) -> SeedOutput:
-        out = _joint_seed((seed, self.policies, self.config, dict(self.fleet)))
-        return SeedOutput(
-            seed,
-            {
-                "records": pd.concat(out["rows"], ignore_index=True),
-                "queries": pd.concat(out["queries"], ignore_index=True),
-                "routes": pd.concat(out["routes"], ignore_index=True),
-                "finals": pd.DataFrame(out["finals"]),
+    def run_seed(self, seed: int) -> dict[str, pd.DataFrame]:
+        """Every policy on ``seed``: ``records``, ``queries``, ``routes``, ``finals``."""
+        out = _joint_seed((seed, self.policies, self.config, dict(sorted(self.fleet))))
+        return {
+            "records": pd.concat(out["rows"], ignore_index=True),
+            "queries": pd.concat(out["queries"], ignore_index=True),
+            "routes": pd.concat(out["routes"], ignore_index=True),
+            "finals": pd.DataFrame(out["finals"]),
+        }
+
+    def finish(self, run: StudyRun) -> NetworkOutcome:
+        """Results, queries, routes, the summary tables and the report."""
+        config, outputs = self.config, run.outputs
+        results = concat_tables(outputs, "records")
+        routes = concat_tables(outputs, "routes")
+        final = (
+            concat_tables(outputs, "finals")
+            .groupby("policy", sort=True)
+            .mean(numeric_only=True)
+            .drop(columns="seed")
+        )
+        levels = [config.budget * share for share in (0.25, 0.5, 0.75, 1.0)]
+        tables = {
+            "Final state per policy (mean over seeds)": markdown_table(
+                final.reset_index().round(2)
+            ),
+            "RMSE at equal agent time (mean and 95 % t CI over seeds; "
+            "paired difference vs random)": cost_table(results, levels, "rmse", "random"),
+        }
+        return write_outputs(
+            run.out_dir,
+            results,
+            experiment="joint-acquisition",
+            dataset="twin",
+            protocol=f"budget {config.budget:g} s, {config.iterations} iterations",
+            baseline="random",
+            tables=tables,
+            queries=concat_tables(outputs, "queries"),
+            extra={
+                "budget_s": config.budget,
+                "fleet": dict(self.fleet),
+                "x_axis": "cost = agent seconds",
             },
+            side_files={"routes.parquet": routes[list(ROUTE_COLUMNS)]},
         )
 
 
@@ -166,7 +205,7 @@ def run_joint(
         A :mod:`netal.harness.executors` backend running the seeds
         (local processes, Dask); None runs them in this process.
 
-    Each finished seed is stored under ``out_dir/seeds`` at once; rerunning
+    Each finished seed is stored under ``out_dir/cells`` at once; rerunning
     after an interruption runs only the missing seeds (:func:`run_study`).
     """
     config = (config or JointConfig()).check()
@@ -174,31 +213,6 @@ def run_joint(
     fleet = dict(fleet or {"walking": 1, "driving": 1})
     for name in policies:
         JOINT_POLICIES.get(name)
-    study = JointStudy(tuple(policies), config, tuple(sorted(fleet.items())))
-    outputs = run_study(study, seeds, out_dir, executor, arm_ticker(on_result, policies))
-    results = concat_tables(outputs, "records")
-    routes = concat_tables(outputs, "routes")
-    final = (
-        concat_tables(outputs, "finals")
-        .groupby("policy", sort=True)
-        .mean(numeric_only=True)
-        .drop(columns="seed")
-    )
-    levels = [config.budget * share for share in (0.25, 0.5, 0.75, 1.0)]
-    tables = {
-        "Final state per policy (mean over seeds)": markdown_table(final.reset_index().round(2)),
-        "RMSE at equal agent time (mean and 95 % t CI over seeds; "
-        "paired difference vs random)": cost_table(results, levels, "rmse", "random"),
-    }
-    return write_outputs(
-        Path(out_dir),
-        results,
-        experiment="joint-acquisition",
-        dataset="twin",
-        protocol=f"budget {config.budget:g} s, {config.iterations} iterations",
-        baseline="random",
-        tables=tables,
-        queries=concat_tables(outputs, "queries"),
-        extra={"budget_s": config.budget, "fleet": fleet, "x_axis": "cost = agent seconds"},
-        side_files={"routes.parquet": routes[list(ROUTE_COLUMNS)]},
-    )
+    study = JointStudy(tuple(policies), config, tuple(fleet.items()))
+    tick = arm_ticker(on_result, policies)
+    return run_study(study, seeds, out_dir, executor, on_cell=tick, on_skipped=tick)

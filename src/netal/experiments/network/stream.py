@@ -22,7 +22,7 @@ from netal.experiments.network._outputs import (
     markdown_table,
     write_outputs,
 )
-from netal.harness.study import SeedOutput, check_seeds, concat_tables, run_study
+from netal.harness.study import SeedStudy, StudyRun, check_seeds, concat_tables, run_study
 from netal.metrics import segment_q95
 from netal.models import BaggingCommittee
 from netal.schemas import STREAM_FEATURES
@@ -137,11 +137,12 @@ def _stream_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class StreamStudy:
+class StreamStudy(SeedStudy):
     """The ``netal stream`` study: every budget manager on one seed's stream (see :func:`run_study`).
 
     Fields are the parameters of :func:`run_stream_experiment`; ``arms`` maps
-    each arm's name to its budget manager.
+    each arm's name to its budget manager.  One cell per seed, whose dataset
+    is the stream's.
     """
 
     dataset: str
@@ -160,16 +161,51 @@ class StreamStudy:
         return {**dataclasses.asdict(self), "arms": dict(self.arms)}
 
     def fingerprint(self) -> dict[str, Any]:
-        kept = {k: v for k, v in self.settings().items() if k != "data_dir"}  # where, not what
+        """Every setting but ``data_dir`` (where the data is, not what it is)."""
+        kept = {k: v for k, v in self.settings().items() if k != "data_dir"}
         return {"study": "stream", **kept}
 
-    def run_seed(self, seed: int) -> SeedOutput:
+    def cell_dataset(self) -> str:
+        """The stream's dataset."""
+        return self.dataset
+
+    def run_seed(self, seed: int) -> dict[str, pd.DataFrame]:
+        """Every arm on ``seed``'s stream: ``records`` and ``rates``."""
         out = _stream_seed((seed, self.settings()))
-        return SeedOutput(
-            seed,
-            {
-                "records": pd.concat(out["records"], ignore_index=True),
-                "rates": pd.DataFrame(out["rates"]),
+        return {
+            "records": pd.concat(out["records"], ignore_index=True),
+            "rates": pd.DataFrame(out["rates"]),
+        }
+
+    def finish(self, run: StudyRun) -> NetworkOutcome:
+        """Results, the label-rate table, the summary and the report."""
+        results = concat_tables(run.outputs, "records")
+        rate_table = (
+            concat_tables(run.outputs, "rates")
+            .groupby("arm", sort=True)
+            .mean(numeric_only=True)
+            .drop(columns="seed")
+        )
+        budget_rate = self.budget_rate
+        tables = {
+            f"Realized label rate (budget {budget_rate:g}) and errors, mean over seeds": markdown_table(
+                rate_table.reset_index().round(4)
+            )
+        }
+        return write_outputs(
+            run.out_dir,
+            results,
+            experiment="stream",
+            dataset=self.dataset,
+            protocol=f"stream, budget rate {budget_rate:g}, {self.rows} rows",
+            baseline="random",
+            tables=tables,
+            queries=None,
+            extra={
+                "budget_rate": budget_rate,
+                "rows": self.rows,
+                "n_test": self.n_test,
+                "x_axis": "labels",
             },
         )
 
@@ -243,27 +279,5 @@ def run_stream_experiment(
         n_members=n_members,
         data_dir=None if data_dir is None else str(data_dir),
     )
-    outputs = run_study(study, seeds, out_dir, executor, arm_ticker(on_result, list(arms)))
-    results = concat_tables(outputs, "records")
-    rate_table = (
-        concat_tables(outputs, "rates")
-        .groupby("arm", sort=True)
-        .mean(numeric_only=True)
-        .drop(columns="seed")
-    )
-    tables = {
-        f"Realized label rate (budget {budget_rate:g}) and errors, mean over seeds": markdown_table(
-            rate_table.reset_index().round(4)
-        )
-    }
-    return write_outputs(
-        Path(out_dir),
-        results,
-        experiment="stream",
-        dataset=dataset,
-        protocol=f"stream, budget rate {budget_rate:g}, {rows} rows",
-        baseline="random",
-        tables=tables,
-        queries=None,
-        extra={"budget_rate": budget_rate, "rows": rows, "n_test": n_test, "x_axis": "labels"},
-    )
+    tick = arm_ticker(on_result, list(arms))
+    return run_study(study, seeds, out_dir, executor, on_cell=tick, on_skipped=tick)

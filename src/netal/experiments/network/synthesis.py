@@ -21,7 +21,7 @@ from netal.experiments.network._outputs import (
     markdown_table,
     write_outputs,
 )
-from netal.harness.study import SeedOutput, check_seeds, concat_tables, run_study
+from netal.harness.study import SeedStudy, StudyRun, check_seeds, concat_tables, run_study
 from netal.loop import ActiveLearningLoop, Answer, IterationContext
 from netal.loop.fingerprint import describe
 from netal.metrics import record_errors
@@ -367,7 +367,7 @@ def _synthesis_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class SynthesisStudy:
+class SynthesisStudy(SeedStudy):
     """The ``netal synth`` study: every arm on one seed's twin data (see :func:`run_study`).
 
     Fields are the parameters of :func:`run_synthesis_experiment`.
@@ -391,19 +391,66 @@ class SynthesisStudy:
         return {**fields, "generator_params": dict(self.generator_params)}
 
     def fingerprint(self) -> dict[str, Any]:
+        """Every setting, the generator by name or description."""
         named = self.generator if isinstance(self.generator, str) else describe(self.generator)
         return {"study": "synthesis", **self.settings(), "generator": named}
 
-    def run_seed(self, seed: int) -> SeedOutput:
+    def run_seed(self, seed: int) -> dict[str, pd.DataFrame]:
+        """Every arm on ``seed``: ``records``, ``queries`` and the guard's ``guard`` row."""
         out = _synthesis_seed((seed, self.settings()))
         queries = out["queries"]
-        return SeedOutput(
-            seed,
-            {
-                "records": pd.DataFrame(out["records"]),
-                "queries": pd.concat(queries, ignore_index=True) if queries else pd.DataFrame(),
-                "guard": pd.DataFrame([out["guard"]]),
-            },
+        return {
+            "records": pd.DataFrame(out["records"]),
+            "queries": pd.concat(queries, ignore_index=True) if queries else pd.DataFrame(),
+            "guard": pd.DataFrame([out["guard"]]),
+        }
+
+    def finish(self, run: StudyRun) -> NetworkOutcome:
+        """Results, queries, the rare-condition and guard tables, the summary and the report."""
+        results = concat_tables(run.outputs, "records")
+        queries = concat_tables(run.outputs, "queries")
+        guard_table = concat_tables(run.outputs, "guard")
+        finals = results.sort_values("iteration").groupby(["strategy", "seed"]).tail(1)
+        cover = finals.groupby("strategy")[
+            ["cost", "n_labels", "n_blockage", "n_stationary", "n_turning"]
+        ].mean()
+        at_cost, level = rare_at_cost(results)
+        tables = {
+            f"Rare conditions labeled within {level:.0f} s of agent time (mean over seeds)": markdown_table(
+                at_cost.reset_index().round(2)
+            ),
+            "Rare conditions labeled by the end (mean over seeds)": markdown_table(
+                cover.reset_index().round(2)
+            ),
+            "Density guard (synthesis arm)": markdown_table(guard_table.round(4)),
+        }
+        for column in RARE_COLUMNS:
+            title = (
+                f"{column} labeled at equal agent time (mean, 95 % t CI; paired difference vs pool)"
+            )
+            tables[title] = cost_table(results, [level / 2, level], column, "pool")
+        generator = self.generator
+        name = generator if isinstance(generator, str) else type(generator).__name__
+        extra = {
+            "synthesis": {
+                "generator": name,
+                "guard_quantile": self.guard_quantile,
+                "rejection_rate": [float(rate) for rate in guard_table["rejection_rate"]],
+                "rare_coverage": {
+                    k: {c: float(v) for c, v in row.items()} for k, row in cover.iterrows()
+                },
+            }
+        }
+        return write_outputs(
+            run.out_dir,
+            results,
+            experiment="synthesis",
+            dataset="twin",
+            protocol=f"query synthesis ({name}) vs pool, {self.iterations}x{self.batch_size} labels",
+            baseline="random",
+            tables=tables,
+            queries=queries if len(queries) else None,
+            extra=extra,
         )
 
 
@@ -473,46 +520,5 @@ def run_synthesis_experiment(
         generator=generator,
         generator_params=tuple(sorted(dict(generator_params or {}).items())),
     )
-    outputs = run_study(study, seeds, out_dir, executor, arm_ticker(on_result, SYNTHESIS_ARMS))
-    results = concat_tables(outputs, "records")
-    queries = concat_tables(outputs, "queries")
-    guard_table = concat_tables(outputs, "guard")
-    finals = results.sort_values("iteration").groupby(["strategy", "seed"]).tail(1)
-    cover = finals.groupby("strategy")[
-        ["cost", "n_labels", "n_blockage", "n_stationary", "n_turning"]
-    ].mean()
-    at_cost, level = rare_at_cost(results)
-    tables = {
-        f"Rare conditions labeled within {level:.0f} s of agent time (mean over seeds)": markdown_table(
-            at_cost.reset_index().round(2)
-        ),
-        "Rare conditions labeled by the end (mean over seeds)": markdown_table(
-            cover.reset_index().round(2)
-        ),
-        "Density guard (synthesis arm)": markdown_table(guard_table.round(4)),
-    }
-    for column in RARE_COLUMNS:
-        title = f"{column} labeled at equal agent time (mean, 95 % t CI; paired difference vs pool)"
-        tables[title] = cost_table(results, [level / 2, level], column, "pool")
-    name = generator if isinstance(generator, str) else type(generator).__name__
-    extra = {
-        "synthesis": {
-            "generator": name,
-            "guard_quantile": guard_quantile,
-            "rejection_rate": [float(rate) for rate in guard_table["rejection_rate"]],
-            "rare_coverage": {
-                k: {c: float(v) for c, v in row.items()} for k, row in cover.iterrows()
-            },
-        }
-    }
-    return write_outputs(
-        Path(out_dir),
-        results,
-        experiment="synthesis",
-        dataset="twin",
-        protocol=f"query synthesis ({name}) vs pool, {iterations}x{batch_size} labels",
-        baseline="random",
-        tables=tables,
-        queries=queries if len(queries) else None,
-        extra=extra,
-    )
+    tick = arm_ticker(on_result, SYNTHESIS_ARMS)
+    return run_study(study, seeds, out_dir, executor, on_cell=tick, on_skipped=tick)

@@ -3,18 +3,19 @@
 A :class:`BenchPlan` checks every name and parameter before any cell runs and
 maps each (dataset, seed, strategy) to a :class:`~netal.harness.grid.Cell`
 (:func:`cell_params`, :func:`spec_from_cell`); :func:`run_tabular_cell` runs
-one cell; :func:`run_bench` runs the grid on an executor, writes
-``summary.md`` (:func:`bench_tables`) and the report.
+one cell; :class:`BenchStudy` is the plan as a study of
+:func:`~netal.harness.study.run_study`, and :func:`run_bench` runs it on an
+executor, which writes ``summary.md`` (:func:`bench_tables`) and the report.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -31,8 +32,9 @@ from netal.experiments.tabular.spec import (
     spec_from_fields,
     unknown_key_error,
 )
-from netal.harness.grid import Cell, CellResult, run_grid
-from netal.harness.store import ResultStore
+from netal.harness.grid import Cell
+from netal.harness.store import RECORDS, CellOutput, cell_frame
+from netal.harness.study import StudyRun, run_study
 from netal.report import build_report
 from netal.report.summary import arm_columns, comparison_tables
 from netal.strategies import STRATEGIES
@@ -98,11 +100,17 @@ def spec_from_cell(cell: Cell) -> RunSpec:
     )
 
 
-def run_tabular_cell(cell: Cell) -> CellResult:
+def run_tabular_cell(cell: Cell) -> CellOutput:
     """One bench cell: its spec through the loop, as a learning curve (module-level: picklable).
 
     The prepared data is cached per process, so the strategies of a seed
     that run in the same worker share it.
+
+    Returns
+    -------
+    CellOutput
+        ``records`` (one row per iteration) and ``labeled`` (the final labeled
+        pool ids).
     """
     spec = spec_from_cell(cell)
     prepared = prepare_tabular_cached(spec)
@@ -111,7 +119,7 @@ def run_tabular_cell(cell: Cell) -> CellResult:
     records = records_of(result)
     if spec.knowledge_base is None:
         records["wall_time_s"] = time.perf_counter() - started
-    return CellResult(records=records, final_labeled_ids=result.labeled_ids)
+    return CellOutput.curve(cell, records, result.labeled_ids)
 
 
 # ----------------------------------------------------------------------- bench
@@ -217,11 +225,14 @@ class BenchPlan:
                 loader = DATASETS.create(dataset)
                 loader.locate(resolve_data_dir(self.base.data_dir), **self.base.dataset_options)
 
-    def cells(self, kb_dir: str | None = None) -> list[Cell]:
-        """One cell per (dataset, seed, strategy), seeds outermost inside each dataset."""
+    def cells(self, kb_dir: str | None = None, seeds: Sequence[int] | None = None) -> list[Cell]:
+        """One cell per (dataset, seed, strategy), seeds outermost inside each dataset.
+
+        ``seeds`` replaces the plan's seeds when given.
+        """
         cells = []
         for dataset in self.datasets:
-            for seed in self.seeds:
+            for seed in self.seeds if seeds is None else seeds:
                 for strategy in self.strategies:
                     spec = self.base.replace(
                         dataset=dataset,
@@ -253,7 +264,9 @@ class BenchOutcome:
     out_dir
         Output directory (``cells/``, ``kb/``, ``summary.md``, ``report.html``).
     results
-        Per-iteration results of the plan's cells.
+        Per-iteration results of the plan's cells: the cell fields (``key``,
+        ``dataset``, ``strategy``, ``seed``, one column per parameter) and
+        the records (:func:`~netal.harness.store.cell_frame`).
     tables
         Markdown tables per dataset (title -> table).
     markdown
@@ -290,42 +303,103 @@ def _markdown(tables: Mapping[str, Mapping[str, str]]) -> str:
     return "\n".join(lines)
 
 
+BENCH_GRID_AXES: tuple[str, ...] = ("dataset", "strategy", "seed", "strategy_params")
+"""What a bench may add to in a rerun into the same directory (kept out of its fingerprint).
+
+``strategy_params`` go with the strategies: each strategy's own parameters.
+"""
+
+
+@dataclass(frozen=True)
+class BenchStudy:
+    """A :class:`BenchPlan` as a study of :func:`~netal.harness.study.run_study`.
+
+    Its fingerprint is the plan's base settings without the grid axes
+    (:data:`BENCH_GRID_AXES`) and without ``data_dir`` (where the data is, not
+    what it is), so a rerun into the same directory with more datasets,
+    strategies or seeds runs only the new cells, and one with other settings
+    (iterations, learner, batch size...) is refused.  Cells stored by the
+    results store of the layout before are read as finished cells.
+
+    Parameters
+    ----------
+    plan
+        The grid.
+    kb_dir
+        Directory of the per-cell knowledge bases (a cell parameter, so a
+        cell interrupted mid-curve continues where it stopped).
+    report
+        Also write ``report.html`` when finishing.
+    """
+
+    plan: BenchPlan
+    kb_dir: str | None = None
+    report: bool = True
+
+    reads_legacy_cells: ClassVar[bool] = True
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The base settings of every cell, without grid axes or the data's location."""
+        base = self.plan.base
+        settings = {name: getattr(base, name) for name in CELL_SPEC_FIELDS if name != "data_dir"}
+        for name in _JSON_FIELDS:
+            if name not in BENCH_GRID_AXES:
+                settings[name] = getattr(base, name)
+        return {"study": "bench", **settings}
+
+    def cells(self, seeds: Sequence[int]) -> list[Cell]:
+        """The plan's cells for ``seeds``."""
+        return self.plan.cells(self.kb_dir, seeds)
+
+    def run_cell(self, cell: Cell) -> CellOutput:
+        """:func:`run_tabular_cell`."""
+        return run_tabular_cell(cell)
+
+    def finish(self, run: StudyRun) -> BenchOutcome:
+        """Per-dataset tables in ``summary.md`` and, if asked, ``report.html``."""
+        results = cell_frame(run.outputs, RECORDS)
+        tables = bench_tables(results)
+        markdown = _markdown(tables)
+        write_text(run.out_dir / "summary.md", markdown)
+        if self.report:
+            build_report(run.out_dir)
+        return BenchOutcome(run.out_dir, results, tables, markdown, len(run.ran), len(run.skipped))
+
+
 def run_bench(
     plan: BenchPlan,
     out_dir: str | Path,
     *,
     executor: Any | None = None,
-    on_result: Callable[[Cell, CellResult], None] | None = None,
+    on_result: Callable[[Cell, CellOutput], None] | None = None,
     on_skipped: Callable[[Cell], None] | None = None,
     report: bool = True,
 ) -> BenchOutcome:
     """Run (or resume) a bench and write its tables and report.
 
-    Results go to ``out_dir/cells`` (one file per finished cell, written as
-    soon as it finishes); a knowledge base per cell goes to ``out_dir/kb``
-    so a cell interrupted mid-curve continues where it stopped.
+    Parameters
+    ----------
+    plan
+        The grid (:meth:`BenchPlan.build`).
+    out_dir
+        Output directory: ``cells/`` (one directory per finished cell, written
+        as soon as it finishes), ``kb/`` (a knowledge base per cell, so a cell
+        interrupted mid-curve continues where it stopped), ``summary.md`` and
+        ``report.html``.  Rerunning with more datasets, strategies or seeds
+        runs only the new cells.
+    executor
+        From :func:`netal.harness.make_executor`; default in-process.
+    on_result
+        Called with each cell and its output once stored.
+    on_skipped
+        Called with each cell found finished by an earlier invocation.
+    report
+        Also draw the figures and write ``report.html``.
     """
     plan.check_data()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     kb_dir = (out / "kb").resolve()
     kb_dir.mkdir(exist_ok=True)
-    cells = plan.cells(str(kb_dir))
-    store = ResultStore(out / "cells")
-    done = store.done_keys()
-    if on_skipped is not None:
-        for cell in cells:
-            if cell.key in done:
-                on_skipped(cell)
-    grid = run_grid(cells, run_tabular_cell, store, executor, on_result=on_result)
-    keys = {cell.key for cell in cells}
-    results = store.load()
-    attrs = dict(results.attrs)
-    results = results[results["key"].isin(keys)].reset_index(drop=True)
-    results.attrs = attrs
-    tables = bench_tables(results)
-    markdown = _markdown(tables)
-    write_text(out / "summary.md", markdown)
-    if report:
-        build_report(out)
-    return BenchOutcome(out, results, tables, markdown, len(grid.ran), len(grid.skipped))
+    study = BenchStudy(plan, str(kb_dir), report)
+    return run_study(study, plan.seeds, out, executor, on_cell=on_result, on_skipped=on_skipped)

@@ -117,7 +117,7 @@ def run_active_learning(
 
 
 def records_of(result: Any, elapsed: float | None = None) -> pd.DataFrame:
-    """The per-iteration records of a loop result (the columns of a :class:`CellResult`).
+    """The per-iteration records of a loop result (a bench cell's ``records`` table).
 
     ``wall_time_s`` is the cumulative selection + labeling + training time
     logged by the loop (so it survives resume), or ``elapsed`` when given.

@@ -6,7 +6,11 @@ of small commands from docs/results.md with that source tree and with this
 one (same interpreter, same installed libraries, ``PYTHONPATH`` picks the
 source), then compares every Parquet table both wrote: exact equality per
 column (timings and wall-clock stamps left out), else the largest absolute
-difference.  Exit status 1 if any compared table differs.
+difference.  Exit status 1 if any compared table differs.  Per-cell tables are
+paired by cell (dataset, strategy, seed), not by file, so outputs of the
+results layout before the study driver ran cells (``cells/<key>.parquet``,
+``queries/<key>.parquet``, ``seeds/<seed>/``) compare with those of the current
+one (``cells/<key>/<table>.parquet``); see ``_tables``.
 
     python scripts/behaviour_check.py                  # every command
     python scripts/behaviour_check.py --only run,bench --keep /tmp/bc
@@ -26,7 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,26 +97,80 @@ def _run(source: Path, args: list[str], out: Path) -> float:
     return time.perf_counter() - start
 
 
-def _table_name(out: Path, path: Path) -> str:
-    """Relative path; a grid cell (its key hashes the output path) by dataset/strategy/seed."""
-    metadata = pq.read_schema(path).metadata or {}
-    if b"netal.cell" in metadata:
-        cell = json.loads(metadata[b"netal.cell"])
-        return f"cells/{cell['dataset']}/{cell['strategy']}/seed {cell['seed']}"
-    return str(path.relative_to(out))
-
-
 _CELL_FILE = re.compile(r"^[0-9a-f]{16}$")
-"""Per-cell work files (named by a cell key that hashes the output path), merged into top-level tables."""
+"""Cell keys (they hash the cell's parameters, which hold the output path: never compared)."""
+
+SEED_CELL = "all"
+"""The strategy of a cell that runs every arm of a seed (netal.harness.study.ALL_ARMS)."""
+
+Loader = Callable[[], pd.DataFrame]
 
 
-def _tables(out: Path) -> dict[str, Path]:
-    return {
-        _table_name(out, path): path
-        for path in sorted(out.rglob("*.parquet"))
-        if "/seeds/" not in f"/{path.relative_to(out)}"
-        and not (path.parent != out and _CELL_FILE.match(path.stem) and path.parent.name != "cells")
-    }
+def _cell_name(cell: dict[str, Any]) -> str:
+    """A cell by what it is, not by its key: ``cells/<dataset>/<strategy>/seed <n>``, or ``seed <n>``."""
+    if cell["strategy"] == SEED_CELL and not cell.get("params"):
+        return f"seed {cell['seed']}"
+    return f"cells/{cell['dataset']}/{cell['strategy']}/seed {cell['seed']}"
+
+
+def _with_cell_columns(cell: dict[str, Any], path: Path) -> Loader:
+    """A records table of the current layout with the cell fields in front (as the old files had)."""
+
+    def load() -> pd.DataFrame:
+        frame = pd.read_parquet(path)
+        fields = {"dataset": cell["dataset"], "strategy": cell["strategy"], "seed": cell["seed"]}
+        head = pd.DataFrame({k: [v] * len(frame) for k, v in {**fields, **cell["params"]}.items()})
+        return pd.concat([head, frame], axis=1)
+
+    return load
+
+
+def _tables(out: Path) -> dict[str, Loader]:
+    """Every Parquet table of an output directory, by a name that pairs the layouts.
+
+    Files at the top level (``results.parquet``, ``queries.parquet``...) by their path.  Cell
+    outputs by their cell (``_cell_name``), whichever layout wrote them:
+
+    * before the study driver ran cells: ``cells/<key>.parquet`` (records with the cell fields as
+      columns; the cell and the final labeled ids in the metadata), a case study's
+      ``queries/<key>.parquet`` and ``uncertainty/<key>.parquet``, and a seeded study's
+      ``seeds/<seed>/<table>.parquet``;
+    * now: ``cells/<key>/<table>.parquet`` beside ``cells/<key>/cell.json``.
+
+    A cell's ``records`` table is named by the cell alone (``cells/twin/lcmd/seed 0``), its other
+    tables ``<cell>/<table>``.
+    """
+    tables: dict[str, Loader] = {}
+    cells: dict[str, str] = {}  # key -> cell name
+    for path in sorted((out / "cells").glob("*.parquet")):  # the layout before
+        metadata = pq.read_schema(path).metadata or {}
+        if b"netal.cell" not in metadata:
+            continue
+        cell = json.loads(metadata[b"netal.cell"])
+        name = cells[path.stem] = _cell_name(cell)
+        tables[name] = lambda path=path: pd.read_parquet(path)
+        ids = json.loads(metadata[b"netal.final_labeled_ids"])
+        tables[f"{name}/labeled"] = lambda ids=ids: pd.DataFrame({"sample_id": ids})
+    for info in sorted((out / "cells").glob("*/cell.json")):  # the current layout
+        cell = json.loads(info.read_text())
+        name = _cell_name(cell)
+        for path in sorted(info.parent.glob("*.parquet")):
+            if path.stem == "records" and not name.startswith("seed "):
+                tables[name] = _with_cell_columns(cell, path)
+            else:
+                tables[f"{name}/{path.stem}"] = lambda path=path: pd.read_parquet(path)
+    for path in sorted((out / "seeds").glob("*/*.parquet")):  # a seeded study, the layout before
+        tables[f"seed {path.parent.name}/{path.stem}"] = lambda path=path: pd.read_parquet(path)
+    for path in sorted(out.rglob("*.parquet")):
+        relative = path.relative_to(out)
+        if relative.parts[0] in ("cells", "seeds"):
+            continue
+        if path.parent != out and _CELL_FILE.match(path.stem):  # queries/<key>.parquet ...
+            if path.stem in cells:
+                tables[f"{cells[path.stem]}/{path.parent.name}"] = lambda p=path: pd.read_parquet(p)
+            continue
+        tables[str(relative)] = lambda path=path: pd.read_parquet(path)
+    return tables
 
 
 def _compare(old: pd.DataFrame, new: pd.DataFrame) -> str:
@@ -161,9 +221,7 @@ def main() -> int:
                 if table not in new_tables or table not in old_tables:
                     verdict = "only in " + ("old" if table in old_tables else "new")
                 else:
-                    verdict = _compare(
-                        pd.read_parquet(old_tables[table]), pd.read_parquet(new_tables[table])
-                    )
+                    verdict = _compare(old_tables[table](), new_tables[table]())
                 failures += verdict not in ("identical", "only in new")
                 print(f"| {name} | {table} | {verdict} |", flush=True)
     finally:

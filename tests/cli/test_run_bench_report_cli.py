@@ -100,7 +100,7 @@ def test_run_on_twin_then_resume_then_report(tmp_path: Path) -> None:
 
 
 def test_run_on_real_dataset(tmp_path: Path, data_dir: Path) -> None:
-    data = f'[data]\ndataset = "umn-mmwave"\ndata_dir = "{data_dir}"\nmax_pool = 40\nmax_test = 100'
+    data = f'[data]\ndataset = "umn-mmwave"\ndata_dir = "{data_dir.resolve()}"\nmax_pool = 40\nmax_test = 100'
     config = _config(tmp_path, data, strategy="lcmd")
     result = _invoke("run", str(config), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output

@@ -110,7 +110,8 @@ _PLURALS = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}
 def coerce(value: Any, hint: Any) -> Any:
     """``value`` (as TOML or a flag gives it) converted to the type ``hint``.
 
-    Integers are accepted where a float is expected; lists become tuples.
+    Integers are accepted where a float is expected; lists become tuples; a
+    table becomes the dataclass a field's hint names (its own keys checked).
 
     Raises
     ------
@@ -147,6 +148,20 @@ def coerce(value: Any, hint: Any) -> Any:
         args = typing.get_args(hint)
         inner = args[1] if len(args) == 2 else Any
         return {str(k): coerce(v, inner) for k, v in value.items()}
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        if isinstance(value, hint):
+            return value
+        if not isinstance(value, Mapping):
+            raise TypeError(f"must be a table, got {value!r}")
+        hints, known = _hints(hint), field_names(hint)
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise TypeError(f"unknown key(s) {unknown}; known: {', '.join(sorted(known))}")
+        try:
+            return hint(**{k: coerce(v, hints[k]) for k, v in value.items()})
+        except NetalError as exc:
+            parameter = getattr(exc, "parameter", None) or _holder(value, exc) or ""
+            raise TypeError(f"{parameter}: {getattr(exc, 'problem', None) or exc}") from None
     if hint is bool:
         if not isinstance(value, bool):
             raise TypeError(f"must be true or false, got {value!r}")

@@ -30,6 +30,10 @@ _GROUPS = {
         "netal.cli.loop",
         "Drive a run by hand: ask for queries, tell answers, refuse, status.",
     ),
+    "mapek": (
+        "netal.cli.mapek",
+        "The closed MAPE-K loop: watch a network stream, detect drift, label, retrain, promote.",
+    ),
 }
 _COMMAND_MODULES = (
     "netal.cli.casestudy",

@@ -17,6 +17,9 @@ acquire         :class:`~netal.acquisition.joint.JointConfig` +
                 :class:`AcquireArms`                                         examples/acquire.toml
 stream          :class:`StreamSettings`                                      examples/stream.toml
 synth           :class:`SynthSettings`                                       examples/synth.toml
+mapek           :class:`~netal.mapek.MapekConfig` (``[mapek.analyze]``:
+                :class:`~netal.mapek.AnalyzeConfig`) + :class:`MapekPolicies`
+                + :class:`MapekSource`                                       examples/mapek.toml
 ==============  ===========================================================  =====================
 
 Examples
@@ -41,6 +44,9 @@ from netal.configfile import read_section
 from netal.data import DATASETS
 from netal.errors import InvalidInputError
 from netal.experiments.casestudy.config import CaseStudyConfig
+from netal.experiments.mapek import MapekPolicies, MapekStudy
+from netal.experiments.mapek.replays import REPLAYS
+from netal.mapek import MapekConfig
 from netal.strategies import STRATEGIES
 from netal.stream import BUDGET_MANAGERS
 from netal.stream.budget import check_rate
@@ -324,3 +330,76 @@ def load_synth(
     """``[synth]`` of ``path`` (optional) with ``overrides`` on top."""
     (settings,) = read_section(path, "synth", (SynthSettings,), overrides, **read)
     return settings
+
+
+# ---------------------------------------------------------------------- mapek
+
+
+@dataclass(frozen=True)
+class MapekSource(Replication):
+    """Where ``netal mapek run`` gets its stream, and how it is scored.
+
+    Parameters
+    ----------
+    dataset
+        ``"twin"`` (a twin timeline) or a replayed dataset (``ucc5g``,
+        ``barcelona-lte``, ``umn-mmwave``).
+    timeline
+        Twin only: the timeline file (default: the packaged one).
+    data_dir
+        Replays: directory of real datasets (default ``$NETAL_DATA_DIR``).
+    max_rows
+        Replays: cap on the stream (its first rows in time order).
+    tolerance_s
+        How long after a change an alarm still detects it (default 3 periods).
+    seeds, first_seed
+        Replication seeds (twin: a seed simulates its own stream).
+    """
+
+    dataset: str = "twin"
+    timeline: str | None = None
+    data_dir: str | None = None
+    max_rows: int | None = None
+    tolerance_s: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_rows is not None:
+            check_positive_int(self.max_rows, "max_rows", minimum=100)
+        if self.tolerance_s is not None and not (
+            math.isfinite(self.tolerance_s) and self.tolerance_s > 0
+        ):
+            raise InvalidInputError("tolerance_s", f"must be > 0, got {self.tolerance_s!r}")
+        if self.dataset != "twin" and self.dataset not in REPLAYS:
+            known = ", ".join(["twin", *sorted(REPLAYS)])
+            raise InvalidInputError("dataset", f"unknown stream {self.dataset!r}; known: {known}")
+        if self.timeline is not None and self.dataset != "twin":
+            raise InvalidInputError("timeline", "applies to dataset 'twin' only")
+
+    def study(self, config: MapekConfig, arms: MapekPolicies, workdir: str | None) -> MapekStudy:
+        """The :class:`~netal.experiments.mapek.MapekStudy` these settings describe."""
+        return MapekStudy(
+            self.dataset,
+            config,
+            arms,
+            timeline=self.timeline,
+            data_dir=self.data_dir,
+            max_rows=self.max_rows,
+            tolerance_s=self.tolerance_s,
+            workdir=workdir,
+        )
+
+
+def load_mapek(
+    path: ConfigPath = None, overrides: Mapping[str, Any] | None = None, **read: Any
+) -> tuple[MapekConfig, MapekPolicies, MapekSource]:
+    """``[mapek]`` (with its ``[mapek.analyze]`` sub-table) of ``path`` with ``overrides`` on top."""
+    config, arms, source = read_section(
+        path,
+        "mapek",
+        (MapekConfig, MapekPolicies, MapekSource),
+        overrides,
+        path_fields=("timeline", "data_dir"),
+        **read,
+    )
+    return config, arms, source

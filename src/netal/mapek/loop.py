@@ -58,6 +58,7 @@ PERIOD_COLUMNS = (
     "n_rows",
     "rmse",
     "mae",
+    "q95",
     "spot_mae",
     "uncertainty",
     "labels",
@@ -68,7 +69,7 @@ PERIOD_COLUMNS = (
     "promotions",
     "alarm",
 )
-"""Columns of :attr:`ClosedLoopResult.periods` (``rmse``/``mae``: the deployed model on every row of the period, the evaluator's view)."""
+"""Columns of :attr:`ClosedLoopResult.periods` (``time_s``: when the period closes; ``rmse``/``mae``: the deployed model on every row of the period, the evaluator's view)."""
 
 
 @dataclass(frozen=True)
@@ -303,30 +304,34 @@ class ClosedLoop:
 
     # --------------------------------------------------------------- one period
 
+    def _period_end(self, period: int) -> float:
+        """Stream time at which ``period`` closes (when its analysis and decisions happen)."""
+        index = self.config.warmup_periods + period + 1
+        return float(self.stream.times[0] + index * self.config.period_s)
+
     def _rows(self, period: int) -> np.ndarray:
         return self.periods[self.config.warmup_periods + period]
 
     def _period(self, period: int) -> None:
         rows = self._rows(period)
-        start_time = float(self.stream.times[rows[0]]) if len(rows) else math.nan
-        t = start_time if len(rows) else float(self.stream.times[-1])
+        t = self._period_end(period)
         self._monitor_pool(period, rows)
         deployed = self.loop.learner(self.state.deployed)
         X = self.stream.X[rows]
         mean = deployed.predict_dist(X).mean if len(rows) else np.empty(0)
         errors = regression_errors(self.stream.y[rows], mean) if len(rows) else {}
-        uncertainty = mean_epistemic_std(deployed, X)
         spot_ids = self._spot_check(period, rows)
         events: list[Event] = []
         if self.state.candidate is not None:
             events.extend(self._validate(period, t, spot_ids))
             deployed = self.loop.learner(self.state.deployed)
-        abs_errors = (
-            np.abs(self.stream.y[spot_ids] - deployed.predict_dist(self.stream.X[spot_ids]).mean)
+        uncertainty = mean_epistemic_std(deployed, X)
+        residuals = (
+            self.stream.y[spot_ids] - deployed.predict_dist(self.stream.X[spot_ids]).mean
             if len(spot_ids)
             else np.empty(0)
         )
-        analysis = self.analyzer.analyze(abs_errors, X, uncertainty)
+        analysis = self.analyzer.analyze(residuals, X, uncertainty)
         for alarm in analysis.alarms:
             events.append(
                 Event(period, t, "alarm", alarm.name, alarm.value, {"source": alarm.source})
@@ -343,6 +348,7 @@ class ClosedLoop:
             "n_rows": len(rows),
             "rmse": errors.get("rmse", math.nan),
             "mae": errors.get("mae", math.nan),
+            "q95": errors.get("q95_abs_error", math.nan),
             "spot_mae": analysis.spot_error,
             "uncertainty": uncertainty,
             "labels": int(spent),
@@ -352,12 +358,12 @@ class ClosedLoop:
             "retrains": self.state.retrains,
             "promotions": self.state.promotions,
             "alarm": analysis.drift,
-            "errors": [float(e) for e in abs_errors],
+            "residuals": [float(e) for e in residuals],
         }
         events.append(Event(period, t, "period", "summary", row["rmse"], row))
         self.loop.knowledge_base.record_events(self.run_name, events)
         if self.on_period is not None:
-            self.on_period({k: v for k, v in row.items() if k != "errors"})
+            self.on_period({k: v for k, v in row.items() if k != "residuals"})
 
     def _monitor_pool(self, period: int, rows: np.ndarray) -> None:
         """Add the period's samples to the pool once; retire the previous period's."""
@@ -512,9 +518,10 @@ class ClosedLoop:
             self.state.skip = int(details["skip"])
             self.state.retrains += 1
         elif kind == "period":
-            errors = np.asarray(details["errors"], dtype=np.float64)
+            residuals = np.asarray(details["residuals"], dtype=np.float64)
             uncertainty = details["uncertainty"]
-            self.analyzer.replay(errors, math.nan if uncertainty is None else uncertainty)
+            X = self.stream.X[self._rows(int(event["period"]))]
+            self.analyzer.analyze(residuals, X, math.nan if uncertainty is None else uncertainty)
 
 
 def run_closed_loop(

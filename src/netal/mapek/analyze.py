@@ -26,6 +26,7 @@ with the alarms it raised.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -229,12 +230,21 @@ class AnalyzeConfig:
         Name in :data:`FEATURE_DETECTORS`, or ``None``.
     feature_alpha
         Significance level of the input-drift test per period.
+    feature_margin
+        The input test also needs ``-log10 p`` to exceed its largest value in
+        the ``reference_periods`` periods after the reference was set by this
+        many (orders of magnitude): real logs are autocorrelated, so a period
+        never looks like a random draw of the reference and the bare test
+        would alarm every period; the margin asks for more evidence than the
+        quiet periods gave.  On exchangeable data those periods give
+        ``-log10 p`` near 0 and ``feature_alpha`` decides.
     uncertainty_ratio
         Alarm when the period's mean epistemic std exceeds this multiple of
-        its median over the deployed model's first ``uncertainty_periods``
+        its median over the deployed model's first ``reference_periods``
         periods (``None``: off).
-    uncertainty_periods
-        Periods that set the uncertainty reference after each deployment.
+    reference_periods
+        Periods after each deployment (or alarm) that set the input-evidence
+        and uncertainty references.
     calibration_errors
         Spot-check residuals of a newly deployed model that set its error
         scale before the error detectors start.
@@ -245,8 +255,9 @@ class AnalyzeConfig:
     error_detectors: tuple[str, ...] = ("adwin", "page_hinkley")
     feature_detector: str | None = "ks"
     feature_alpha: float = 0.001
+    feature_margin: float = 2.0
     uncertainty_ratio: float | None = 1.5
-    uncertainty_periods: int = 3
+    reference_periods: int = 3
     calibration_errors: int = 15
     min_rows: int = 20
 
@@ -258,6 +269,10 @@ class AnalyzeConfig:
         if not 0.0 < self.feature_alpha < 1.0:
             raise InvalidInputError(
                 "feature_alpha", f"must lie in (0, 1), got {self.feature_alpha}"
+            )
+        if not (math.isfinite(self.feature_margin) and self.feature_margin >= 0):
+            raise InvalidInputError(
+                "feature_margin", f"must be a finite number >= 0, got {self.feature_margin}"
             )
         if self.uncertainty_ratio is not None and not self.uncertainty_ratio > 1.0:
             raise InvalidInputError(
@@ -298,6 +313,7 @@ class Analyzer:
         self.error_scale: float | None = None
         self.calibration: list[float] = []
         self.uncertainties: list[float] = []
+        self.feature_evidence: list[float] = []
 
     def deploy(self, X_train: np.ndarray) -> None:
         """Start watching a newly deployed model (its training inputs are the input reference)."""
@@ -308,6 +324,7 @@ class Analyzer:
         self.error_scale = None
         self.calibration = []
         self.uncertainties = []
+        self.feature_evidence = []
 
     def _feed_residuals(self, residuals: np.ndarray) -> list[str]:
         """Standardize and feed residuals (after calibration); names of the detectors that fired."""
@@ -321,11 +338,20 @@ class Analyzer:
         scaled = np.asarray(residuals, dtype=np.float64) / self.error_scale
         return [d.name for d in self.error_detectors if len(scaled) and d.update(scaled)]
 
+    def _inputs_changed(self, p: float) -> bool:
+        """Record the period's input evidence; whether it exceeds the quiet periods' by the margin."""
+        evidence = -math.log10(max(p, 1e-300))
+        quiet = self.feature_evidence[: self.config.reference_periods]
+        self.feature_evidence.append(evidence)
+        if len(quiet) < self.config.reference_periods:
+            return False
+        return p < self.config.feature_alpha and evidence > max(quiet) + self.config.feature_margin
+
     @property
     def reference_uncertainty(self) -> float:
         """Median uncertainty of the deployed model's first periods (NaN until there are enough)."""
-        first = [u for u in self.uncertainties[: self.config.uncertainty_periods] if np.isfinite(u)]
-        if len(first) < self.config.uncertainty_periods:
+        first = [u for u in self.uncertainties[: self.config.reference_periods] if np.isfinite(u)]
+        if len(first) < self.config.reference_periods:
             return float("nan")
         return float(np.median(first))
 
@@ -346,9 +372,10 @@ class Analyzer:
         p = 1.0
         if self.feature_detector is not None and len(X_period) >= self.config.min_rows:
             p = self.feature_detector.p_value(X_period)
-            if p < self.config.feature_alpha:
+            if self._inputs_changed(p):
                 alarms.append(Alarm("features", self.feature_detector.name, p))
                 self.feature_detector.fit(X_period)  # the new inputs are the reference now
+                self.feature_evidence = []
         reference = self.reference_uncertainty
         self.uncertainties.append(float(uncertainty))
         ratio = uncertainty / reference if reference > 0 else np.nan

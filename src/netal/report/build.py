@@ -21,6 +21,7 @@ from netal.report.inputs import (
     parse_summary,
 )
 from netal.report.summary import arm_columns, summary_from_results
+from netal.report.timeline import load_timeline, timeline_figure
 
 SUMMARY_FILE = "summary.json"
 QUERIES_FILE = "queries.parquet"
@@ -172,6 +173,21 @@ def build_report(out_dir: str | os.PathLike[str]) -> Path:
                 "agent-routes",
                 "Agent routes",
                 _route_blocks(load_routes(routes_path), queries, fig_dir),
+            )
+        )
+    timeline = load_timeline(out)
+    if timeline is not None:
+        png = timeline_figure(*timeline, fig_dir / "error-over-time.png")
+        caption = (
+            "Closed loop: the deployed model's RMSE per period over stream time, one panel per "
+            "policy (mean over seeds, 95 % t band); dashed lines are the known change points, "
+            "red ticks the alarms and green dots the promotions of every seed."
+        )
+        sections.append(
+            (
+                "error-over-time",
+                "Error over time",
+                [FigureBlock("fig-error-over-time", png, caption)],
             )
         )
     if uncertainty is not None:

@@ -136,3 +136,19 @@ def test_example_config_is_the_defaults_but_the_budget() -> None:
     assert config == MapekConfig(label_budget=1500)
     assert source == MapekSource()
     assert arms.policies == ("never", "periodic", "drift_random", "netal")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("dataset", "period"), [("umn-mmwave", "100"), ("barcelona-lte", "12000")])
+def test_replays_run_from_the_command_line(
+    tmp_path: Path, data_dir: Path, dataset: str, period: str
+) -> None:
+    out = tmp_path / dataset
+    args = ["mapek", "run", "--dataset", dataset, "--data-dir", str(data_dir), "--period-s", period,
+            "--max-rows", "3000", "--policies", "periodic,netal", "--seeds", "1", "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["dataset"] == dataset and summary["policies"] == ["periodic", "netal"]
+    periods = pd.read_parquet(out / "periods.parquet")
+    assert len(periods) > 20 and periods["rmse"].notna().all()

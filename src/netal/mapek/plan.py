@@ -141,7 +141,11 @@ class DriftTriggered:
     again (the new model needs more than one period's worth of the new
     conditions); alarms in the ``cooldown`` periods after an answered alarm
     are not answered again (the detectors still watch the old model until the
-    new one is validated and promoted).
+    new one is validated and promoted).  With ``forget`` the model retrained
+    on an alarm sees only the labels from the alarm on (right for a change
+    that touches every input; a local change, e.g. one cell going down, leaves
+    the rest of the old labels valid, and ``forget=False`` keeps the usual
+    window of recent labels).
     """
 
     labels: int = 40
@@ -149,6 +153,7 @@ class DriftTriggered:
     strategy: str = "random"
     name: str = "drift_random"
     cooldown: int = 3
+    forget: bool = True
 
     def __post_init__(self) -> None:
         check_positive_int(self.labels, "labels")
@@ -167,7 +172,7 @@ class DriftTriggered:
             return Decision(reason=f"cooling down ({since + 1} of {self.cooldown} periods)")
         if state.analysis.drift:
             names = ", ".join(sorted({a.name for a in state.analysis.alarms}))
-            return within_budget(Decision(self.labels, True, True, f"alarm: {names}"), state)
+            return within_budget(Decision(self.labels, True, self.forget, f"alarm: {names}"), state)
         return Decision(reason="no alarm")
 
 
@@ -178,14 +183,20 @@ POLICIES.register("periodic")(Periodic)
 
 
 @POLICIES.register("drift_random")
-def drift_random(labels: int = 40, follow_up: int = 1, cooldown: int = 3) -> DriftTriggered:
+def drift_random(
+    labels: int = 40, follow_up: int = 1, cooldown: int = 3, forget: bool = True
+) -> DriftTriggered:
     """Drift-triggered retraining with random labels."""
-    return DriftTriggered(labels, follow_up, "random", "drift_random", cooldown)
+    return DriftTriggered(labels, follow_up, "random", "drift_random", cooldown, forget)
 
 
 @POLICIES.register("netal")
 def netal_policy(
-    labels: int = 40, follow_up: int = 1, strategy: str = "max_variance", cooldown: int = 3
+    labels: int = 40,
+    follow_up: int = 1,
+    strategy: str = "max_variance",
+    cooldown: int = 3,
+    forget: bool = True,
 ) -> DriftTriggered:
     """Drift-triggered retraining with labels chosen by an acquisition function."""
-    return DriftTriggered(labels, follow_up, strategy, "netal", cooldown)
+    return DriftTriggered(labels, follow_up, strategy, "netal", cooldown, forget)

@@ -52,6 +52,8 @@ class MapekPolicies:
     follow_up, cooldown
         Drift-triggered policies: periods of follow-up labeling after an alarm,
         and periods in which a new alarm is not answered.
+    forget
+        Drift-triggered policies: retrain on the labels since the alarm only.
     strategy
         The acquisition function of ``netal`` (a name of :data:`netal.strategies.STRATEGIES`).
     """
@@ -61,6 +63,7 @@ class MapekPolicies:
     every: int = 6
     follow_up: int = 1
     cooldown: int = 3
+    forget: bool = True
     strategy: str = "max_variance"
 
     def __post_init__(self) -> None:
@@ -76,10 +79,12 @@ class MapekPolicies:
         if name == "periodic":
             params = {"every": self.every, "labels": self.labels}
         elif name == "drift_random":
-            params = {"labels": self.labels, "follow_up": self.follow_up, "cooldown": self.cooldown}
+            params = {"labels": self.labels, "follow_up": self.follow_up,
+                      "cooldown": self.cooldown, "forget": self.forget}  # fmt: skip
         elif name == "netal":
             params = {"labels": self.labels, "follow_up": self.follow_up,
-                      "cooldown": self.cooldown, "strategy": self.strategy}  # fmt: skip
+                      "cooldown": self.cooldown, "strategy": self.strategy,
+                      "forget": self.forget}  # fmt: skip
         return factory(**params)
 
 

@@ -57,7 +57,8 @@ def test_bad_scenario_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[scenario\nname = 1\n", encoding="utf-8")
     _fails_cleanly(
-        ["--rows", "5", "--out", str(tmp_path / "x.csv"), "--scenario", str(bad)], "not valid TOML"
+        ["--rows", "5", "--out", str(tmp_path / "x.csv"), "--scenario", str(bad)],
+        "[file] not valid TOML",
     )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from netal.cli._common import fail_cleanly
@@ -43,7 +44,7 @@ _WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
 
 
 def _fail(message: str) -> None:
-    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    _err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 

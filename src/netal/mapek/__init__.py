@@ -15,6 +15,10 @@ stream
     :class:`NetworkStream`: time-ordered samples, their labels, known change points.
 analyze
     Drift on the error stream (river), on the inputs (frouros), and epistemic uncertainty.
+monitor
+    :class:`Monitor`: the pool grows with each period; spot checks through ask_for/tell.
+execute
+    :class:`Executor`: labels through ask/tell, training, validation before promotion.
 plan
     Policies: ``never``, ``periodic``, ``drift_random``, ``netal``; budgets enforced.
 loop
@@ -31,6 +35,7 @@ from netal.mapek.analyze import (
     AnalyzeConfig,
     Analyzer,
 )
+from netal.mapek.execute import Executor, Validation
 from netal.mapek.loop import (
     PERIOD_COLUMNS,
     ClosedLoop,
@@ -38,6 +43,7 @@ from netal.mapek.loop import (
     MapekConfig,
     run_closed_loop,
 )
+from netal.mapek.monitor import Monitor
 from netal.mapek.plan import POLICIES, Decision, PlanState, Policy, within_budget
 from netal.mapek.stream import CHANGE_COLUMNS, NetworkStream
 
@@ -54,10 +60,13 @@ __all__ = [
     "ClosedLoop",
     "ClosedLoopResult",
     "Decision",
+    "Executor",
     "MapekConfig",
+    "Monitor",
     "NetworkStream",
     "PlanState",
     "Policy",
+    "Validation",
     "run_closed_loop",
     "within_budget",
 ]

@@ -41,16 +41,16 @@ import pandas as pd
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
-from netal.loop import ActiveLearningLoop, Answer, Budget
+from netal.loop import ActiveLearningLoop, Budget, ReplayOracle
 from netal.loop.knowledge import Event, KnowledgeBase
 from netal.mapek.analyze import AnalyzeConfig, Analyzer, mean_epistemic_std
+from netal.mapek.execute import Executor
+from netal.mapek.monitor import Monitor
 from netal.mapek.plan import POLICIES, Decision, PlanState, Policy, within_budget
 from netal.mapek.stream import NetworkStream
 from netal.metrics import regression_errors
 from netal.models import BaggingCommittee, RecentWindow
-
-_SPOT_STREAM = 0x5907
-"""Spawn key of the spot checks' generator (apart from the engine's selection and training seeds)."""
+from netal.oracle import Oracle
 
 PERIOD_COLUMNS = (
     "period",
@@ -159,16 +159,6 @@ class ClosedLoopResult:
         return self.periods.loc[self.periods["alarm"], "time_s"].to_numpy(dtype=np.float64)
 
 
-class _StreamLabels:
-    """The oracle of a replay: the stream's own labels, one unit of cost each."""
-
-    def __init__(self, y: np.ndarray) -> None:
-        self.y = y
-
-    def answers(self, queries: list[Any]) -> list[Answer]:
-        return [Answer(q.query_id, float(self.y[q.sample_id])) for q in queries]
-
-
 @dataclass
 class _State:
     """What the loop carries from one period to the next (rebuilt from events on resume)."""
@@ -203,6 +193,10 @@ class ClosedLoop:
         ``seed -> learner`` (default: a :class:`~netal.models.BaggingCommittee`
         of ``config.n_members`` trees); it is wrapped in a
         :class:`~netal.models.RecentWindow`.
+    oracle
+        Answers the spot checks and acquisitions for stream row ids (any
+        :class:`~netal.oracle.Oracle`); default: the stream's own labels
+        (:class:`~netal.loop.ReplayOracle`, one unit per label).
     on_period
         Called with each finished period's row (a progress view).
     """
@@ -217,6 +211,7 @@ class ClosedLoop:
         knowledge_base: str | Path | KnowledgeBase | None = None,
         run_name: str | None = None,
         make_learner: Callable[[int], Any] | None = None,
+        oracle: Oracle | None = None,
         on_period: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.stream = stream
@@ -240,7 +235,7 @@ class ClosedLoop:
                 "warmup_periods",
                 f"give {self.n_warm} labeled samples, fewer than min_train {self.config.min_train}",
             )
-        self.oracle = _StreamLabels(stream.y)
+        self.oracle: Oracle = oracle if oracle is not None else ReplayOracle(stream.y)
         self.state = _State()
         self.analyzer = Analyzer(self.config.analyze, seed=self.seed)
         self.loop = ActiveLearningLoop(
@@ -258,6 +253,10 @@ class ClosedLoop:
             run_name=self.run_name,
             learner_name=f"mapek:{self._describe_learner()}",
             pool_grows=True,
+        )
+        self.monitor = Monitor(self.loop, self.oracle, self.config.spot_rate, self.seed)
+        self.executor = Executor(
+            self.loop, self.oracle, self.monitor, self.config.promote_tolerance
         )
 
     # ---------------------------------------------------------------- learner
@@ -315,19 +314,21 @@ class ClosedLoop:
     def _period(self, period: int) -> None:
         rows = self._rows(period)
         t = self._period_end(period)
-        self._monitor_pool(period, rows)
+        previous = self._rows(period - 1) if period > 0 else np.empty(0, dtype=np.int64)
+        self.monitor.admit(rows, self.stream.X, previous)
         deployed = self.loop.learner(self.state.deployed)
         X = self.stream.X[rows]
         mean = deployed.predict_dist(X).mean if len(rows) else np.empty(0)
         errors = regression_errors(self.stream.y[rows], mean) if len(rows) else {}
-        spot_ids = self._spot_check(period, rows)
+        spot_ids = self.monitor.spot_check(period, rows, self._labels_left())
+        spot_y = self.monitor.labels_of(spot_ids)
         events: list[Event] = []
         if self.state.candidate is not None:
-            events.extend(self._validate(period, t, spot_ids))
+            events.append(self._validate(period, t, spot_ids, spot_y))
             deployed = self.loop.learner(self.state.deployed)
         uncertainty = mean_epistemic_std(deployed, X)
         residuals = (
-            self.stream.y[spot_ids] - deployed.predict_dist(self.stream.X[spot_ids]).mean
+            spot_y - deployed.predict_dist(self.stream.X[spot_ids]).mean
             if len(spot_ids)
             else np.empty(0)
         )
@@ -336,12 +337,11 @@ class ClosedLoop:
             events.append(
                 Event(period, t, "alarm", alarm.name, alarm.value, {"source": alarm.source})
             )
-        decision = self._plan(period, analysis, len(rows), len(spot_ids))
+        decision = self._plan(period, analysis)
         events.append(
             Event(period, t, "decision", self.policy.name, decision.acquire, asdict(decision))
         )
         acquired = self._execute(period, t, decision, events)
-        spent = self.loop.spent_labels
         row = {
             "period": period,
             "time_s": t,
@@ -351,7 +351,7 @@ class ClosedLoop:
             "q95": errors.get("q95_abs_error", math.nan),
             "spot_mae": analysis.spot_error,
             "uncertainty": uncertainty,
-            "labels": int(spent),
+            "labels": self.loop.spent_labels,
             "spot_labels": len(spot_ids),
             "acquired": acquired,
             "deployed_version": self.state.deployed,
@@ -365,70 +365,25 @@ class ClosedLoop:
         if self.on_period is not None:
             self.on_period({k: v for k, v in row.items() if k != "residuals"})
 
-    def _monitor_pool(self, period: int, rows: np.ndarray) -> None:
-        """Add the period's samples to the pool once; retire the previous period's."""
-        pool_size = self.loop.n_samples
-        end = int(rows[-1]) + 1 if len(rows) else pool_size
-        if pool_size < end:
-            self.loop.add_candidates(self.stream.X[pool_size:end])
-        if period > 0:
-            previous = self._rows(period - 1)
-            previous = previous[~np.isin(previous, self.loop.labeled_ids)]
-            if len(previous):
-                self.loop.retire(previous)
-
-    def _spot_check(self, period: int, rows: np.ndarray) -> np.ndarray:
-        """Label a random share of the period (the same ids on a rerun); the ids checked."""
-        if not len(rows):
-            return np.empty(0, dtype=np.int64)
-        rng = np.random.default_rng(np.random.SeedSequence([self.seed, period, _SPOT_STREAM]))
-        n = min(len(rows), max(1, round(self.config.spot_rate * len(rows))))
-        ids = np.sort(rng.choice(rows, size=n, replace=False))
-        self._answer_pending()
-        labeled = set(self.loop.labeled_ids.tolist())
-        todo = np.array([i for i in ids if i not in labeled], dtype=np.int64)
-        left = self._labels_left()
-        if left is not None:
-            todo = todo[:left]
-        if len(todo):
-            queries = self.loop.ask_for(todo, strategy="spot_check")
-            self.loop.tell(self.oracle.answers(queries))
-        labeled = set(self.loop.labeled_ids.tolist())
-        return np.array([i for i in ids if i in labeled], dtype=np.int64)
-
-    def _answer_pending(self) -> None:
-        """Answer queries a killed run handed out (their labels were never told)."""
-        pending = self.loop.pending()
-        if pending:
-            self.loop.tell(self.oracle.answers(pending))
-
     def _labels_left(self) -> int | None:
         if self.config.label_budget is None:
             return None
-        spent = self.loop.spent_labels
-        return max(0, self.config.label_budget - int(spent))
+        return max(0, self.config.label_budget - self.loop.spent_labels)
 
-    def _validate(self, period: int, t: float, spot_ids: np.ndarray) -> list[Event]:
-        """Promote the candidate if it is not worse than the deployed model on fresh spot checks."""
+    def _validate(self, period: int, t: float, ids: np.ndarray, y: np.ndarray) -> Event:
+        """Judge the candidate on the period's fresh spot checks; promote it if not worse."""
         candidate = self.state.candidate
         assert candidate is not None
         self.state.candidate = None
-        if not len(spot_ids):
-            return [
-                Event(period, t, "reject", "no_validation_labels", None, {"version": candidate})
-            ]
-        y = self.stream.y[spot_ids]
-        X = self.stream.X[spot_ids]
-        new = float(np.mean(np.abs(y - self.loop.learner(candidate).predict_dist(X).mean)))
-        old = float(
-            np.mean(np.abs(y - self.loop.learner(self.state.deployed).predict_dist(X).mean))
-        )
-        details = {"version": candidate, "candidate_mae": new, "deployed_mae": old,
-                   "n_validation": len(spot_ids), "replaced": self.state.deployed}  # fmt: skip
-        if new <= old * (1.0 + self.config.promote_tolerance):
+        if not len(ids):
+            return Event(period, t, "reject", "no_validation_labels", None, {"version": candidate})
+        result = self.executor.validate(candidate, self.state.deployed, self.stream.X[ids], y)
+        details = asdict(result)
+        del details["promoted"]
+        if result.promoted:
             self._deploy(candidate)
-            return [Event(period, t, "promote", self.policy.name, new, details)]
-        return [Event(period, t, "reject", self.policy.name, new, details)]
+            return Event(period, t, "promote", self.policy.name, result.candidate_mae, details)
+        return Event(period, t, "reject", self.policy.name, result.candidate_mae, details)
 
     def _deploy(self, version: int) -> None:
         self.state.deployed = version
@@ -437,7 +392,7 @@ class ClosedLoop:
         window = self.loop.learner(version).window(len(X))
         self.analyzer.deploy(X[window])
 
-    def _plan(self, period: int, analysis: Any, n_rows: int, n_spot: int) -> Decision:
+    def _plan(self, period: int, analysis: Any) -> Decision:
         left = self._labels_left()
         available = self.loop.n_available
         state = PlanState(
@@ -452,20 +407,14 @@ class ClosedLoop:
         return within_budget(self.policy.decide(state), state)
 
     def _execute(self, period: int, t: float, decision: Decision, events: list[Event]) -> int:
-        """Buy the decided labels through ask/tell and train a candidate; labels bought."""
-        self._answer_pending()
-        before = len(self.loop.training_set()[1])
-        if decision.acquire > 0:
-            queries = self.loop.ask(decision.acquire)
-            if queries:
-                self.loop.tell(self.oracle.answers(queries))
-        acquired = len(self.loop.training_set()[1]) - before
+        """Buy the decided labels and train a candidate; the labels bought."""
+        before = len(self.loop.labeled_ids)
+        acquired = self.executor.acquire(decision.acquire)
         self._advance(decision)
         if decision.retrain:
             if decision.forget:
-                spot_now = self._spot_count(period)
-                self.state.skip = before - spot_now
-            version = self.loop.train()
+                self.state.skip = before - self._spot_count(period)
+            version = self.executor.train()
             if version != self.state.deployed:
                 self.state.candidate = version
                 self.state.retrains += 1

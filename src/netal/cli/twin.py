@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -18,6 +17,8 @@ from netal.cli._common import fail_cleanly
 from netal.errors import InvalidInputError, NetalError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from netal.twin.timeline import Timeline, TimelineData
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)

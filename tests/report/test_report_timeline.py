@@ -20,8 +20,33 @@ def _write_mapek_files(out: Path, rng: np.random.Generator) -> None:
                 time_s = 600.0 * (period + 3)
                 rows.append({"policy": policy, "seed": seed, "period": period, "time_s": time_s,
                              "rmse": 100 + 40 * (period >= 10) + rng.normal(0, 5)})  # fmt: skip
-            events.append({"policy": policy, "seed": seed, "time_s": 600.0 * 14, "kind": "alarm"})
-            events.append({"policy": policy, "seed": seed, "time_s": 600.0 * 15, "kind": "promote"})
+            events.append(
+                {
+                    "policy": policy,
+                    "seed": seed,
+                    "time_s": 600.0 * 14,
+                    "kind": "alarm",
+                    "value": 0.1,
+                }
+            )
+            events.append(
+                {
+                    "policy": policy,
+                    "seed": seed,
+                    "time_s": 600.0 * 14,
+                    "kind": "decision",
+                    "value": 40.0,
+                }
+            )
+            events.append(
+                {
+                    "policy": policy,
+                    "seed": seed,
+                    "time_s": 600.0 * 15,
+                    "kind": "promote",
+                    "value": 9.0,
+                }
+            )
     pd.DataFrame(rows).to_parquet(out / "periods.parquet")
     pd.DataFrame(events).to_parquet(out / "events.parquet")
     pd.DataFrame({"time_s": [600.0 * 13], "kind": ["cell_down"], "description": ["x"]}).to_parquet(
@@ -33,6 +58,7 @@ def test_the_report_draws_error_over_time(case_dir: Path, rng: np.random.Generat
     _write_mapek_files(case_dir, rng)
     html = build_report(case_dir).read_text()
     assert 'id="fig-error-over-time"' in html and "known change points" in html
+    assert "labels were bought" in html
     assert (case_dir / "figures" / "error-over-time.png").stat().st_size > 5000
 
 

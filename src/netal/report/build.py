@@ -181,7 +181,8 @@ def build_report(out_dir: str | os.PathLike[str]) -> Path:
         caption = (
             "Closed loop: the deployed model's RMSE per period over stream time, one panel per "
             "policy (mean over seeds, 95 % t band); dashed lines are the known change points, "
-            "red ticks the alarms and green dots the promotions of every seed."
+            "red triangles the alarms, blue ticks the periods in which labels were bought and "
+            "green dots the promotions of every seed."
         )
         sections.append(
             (

@@ -4,8 +4,8 @@ Reads what ``netal mapek run`` wrote: ``periods.parquet`` (one row per policy,
 seed and period: ``time_s``, ``rmse``...), ``changes.parquet`` (the known
 change points) and ``events.parquet`` (alarms, promotions...).  One panel per
 policy, sharing the time axis: the deployed model's RMSE per period (mean over
-seeds, 95 % t band), dashed lines at the change points, alarm ticks and
-promotion dots of every seed.
+seeds, 95 % t band), dashed lines at the change points, and the alarms,
+label purchases (acquisitions) and promotions of every seed.
 """
 
 from __future__ import annotations
@@ -88,10 +88,14 @@ def timeline_figure(
                 alpha=0.5, linestyle="none", label="alarm (any seed)")  # fmt: skip
         ax.plot(promotions, np.full(len(promotions), top * 0.96), "o", color="tab:green",
                 markersize=3, alpha=0.5, linestyle="none", label="promotion (any seed)")  # fmt: skip
+        bought = own[(own["kind"] == "decision") & (own.get("value", 0) > 0)]
+        hours = bought["time_s"].to_numpy(dtype=np.float64) / 3600.0
+        ax.plot(hours, np.full(len(hours), top * 0.90), "|", color="tab:blue", markersize=6,
+                alpha=0.5, linestyle="none", label="labels bought (any seed)")  # fmt: skip
         ax.set_ylabel("RMSE")
         ax.set_ylim(bottom=0, top=top * 1.08)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="x-small", loc="lower left", ncols=3)
+        ax.legend(fontsize="x-small", loc="lower left", ncols=4)
     axes[-1].set_xlabel("stream time (hours); dashed: known change points")
     FigureCanvasAgg(figure)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -151,3 +151,29 @@ def test_a_creation_killed_halfway_is_redone(tmp_path: Path, created: object) ->
     assert kb.runs().empty
     kb.open_run("a", {}, seed=0)
     assert _schema_differences(path) == []
+
+
+def test_a_hot_journal_left_by_a_killed_creation_is_rolled_back(tmp_path: Path) -> None:
+    """A kill during a knowledge base's first write leaves a rollback journal SQLite must replay.
+
+    The first write to a new file goes through a rollback journal (WAL starts after it); the
+    read-only integrity check cannot replay it (SQLITE_READONLY_ROLLBACK), a read-write open can.
+    """
+    live, path = tmp_path / "live.sqlite", tmp_path / "kb.sqlite"
+    writer = sqlite3.connect(live, isolation_level=None)
+    writer.execute("PRAGMA cache_size=1")  # spill to the file mid-transaction: a journal on disk
+    writer.execute("CREATE TABLE runs (x BLOB)")
+    writer.execute("BEGIN IMMEDIATE")
+    for _ in range(50):
+        writer.execute("INSERT INTO runs VALUES (randomblob(5000))")
+    shutil.copy(live, path)  # the files as a SIGKILL leaves them: no lock held, journal hot
+    shutil.copy(tmp_path / "live.sqlite-journal", tmp_path / "kb.sqlite-journal")
+    writer.execute("ROLLBACK")
+    writer.close()
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        sqlite3.connect(f"file:{path}?mode=ro", uri=True).execute("PRAGMA quick_check")
+    kb = KnowledgeBase(path)
+    assert current_revision(kb.engine) == head_revision()
+    assert kb.runs().empty
+    kb.close()
+    assert not (tmp_path / "kb.sqlite-journal").exists()

@@ -72,6 +72,15 @@ from netal.loop.knowledge.records import (
 )
 
 
+def _quick_check(uri: str) -> list[tuple[str]]:
+    """``PRAGMA quick_check`` of the SQLite file at ``uri`` (an existing file, never created)."""
+    connection = sqlite3.connect(uri, uri=True, timeout=60)
+    try:
+        return connection.execute("PRAGMA quick_check").fetchall()
+    finally:
+        connection.close()
+
+
 class KnowledgeBase(
     LabelWriter, QueryLifecycle, CandidateStore, EventLog, ProgressReader, TableReader
 ):
@@ -112,11 +121,14 @@ class KnowledgeBase(
         if not path.is_file():
             raise KnowledgeBaseError(f"{where}: is not a file; pass a knowledge-base file path")
         try:
-            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
             try:
-                result = connection.execute("PRAGMA quick_check").fetchall()
-            finally:
-                connection.close()
+                result = _quick_check(f"file:{path}?mode=ro")
+            except sqlite3.OperationalError as exc:
+                if not getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY"):
+                    raise
+                # A process killed mid-write left a hot journal (or a WAL to recover): SQLite
+                # repairs it on a read-write open, as the engine's own connection would next.
+                result = _quick_check(f"file:{path}?mode=rw")
         except sqlite3.DatabaseError as exc:
             raise KnowledgeBaseError(
                 f"{where}: not a usable SQLite knowledge base ({exc}); "

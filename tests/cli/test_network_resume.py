@@ -38,10 +38,11 @@ def _args(name: str, out: Path) -> list[str]:
 
 
 def _finished_seeds(out: Path) -> dict[int, Path]:
-    """Seed -> its cell's directory, for every seed stored in OUT/cells."""
+    """Seed -> its cell's directory, for every seed stored in OUT/cells (not a write in progress)."""
     return {
         json.loads(path.read_text())["seed"]: path.parent
         for path in (out / "cells").glob("*/cell.json")
+        if not path.parent.name.startswith(".")  # pathlib's * matches .tmp-<hex> too
     }
 
 

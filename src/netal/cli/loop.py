@@ -14,14 +14,15 @@ import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import typer
 
 from netal.cli._common import fail_cleanly
 from netal.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
@@ -64,6 +65,10 @@ def _stamp(epoch: float | None) -> str:
 
 
 def _query_table(queries: list[Any], prepared: Any) -> pd.DataFrame:
+    # imported when the command runs, not at the top, to keep `netal --help` fast (third-party)
+    import numpy as np
+    import pandas as pd
+
     frame = pd.DataFrame(
         {
             "query_id": [q.query_id for q in queries],
@@ -127,6 +132,10 @@ def ask(
 
 
 def _read_answers(path: Path) -> pd.DataFrame:
+    # imported when the command runs, not at the top, to keep `netal --help` fast (third-party)
+    import numpy as np
+    import pandas as pd
+
     """``query_id,label[,cost]`` rows; errors name the file, line and column."""
     if not path.is_file():
         raise ConfigError(str(path), "file", "answers file not found")
@@ -176,7 +185,7 @@ def tell(
     with fail_cleanly(debug):
         table = _read_answers(answers)
         _, _, loop = _open(config, out)
-        costs = table["cost"] if "cost" in table.columns else pd.Series(np.nan, index=table.index)
+        costs = table["cost"] if "cost" in table.columns else [math.nan] * len(table)
         result = loop.tell(
             [
                 Answer(int(q), float(label), None if math.isnan(cost) else float(cost))

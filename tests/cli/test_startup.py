@@ -13,5 +13,7 @@ def test_help_imports_no_heavy_library() -> None:
         "import sys; import netal.cli.main; "
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "", f"imported at start-up: {result.stdout.strip()}"

@@ -101,7 +101,9 @@ def test_an_answer_recorded_twice_is_refused_and_nothing_of_the_batch_is_written
     again = [
         TellRecord(q, s, np.array(2.0), 1.0, True) for q, s in zip(ids[1:], (6, 7), strict=True)
     ]
-    with pytest.raises(KnowledgeBaseError, match="already answered in :memory:; nothing was recorded"):
+    with pytest.raises(
+        KnowledgeBaseError, match="already answered in :memory:; nothing was recorded"
+    ):
         kb.record_answers(run_id, 1, again, start_position=2, spent_labels=4, spent_cost=4.0)
     statuses = kb.queries("a", status="all")["status"].tolist()
     assert statuses == ["answered", "answered", "pending"]

@@ -123,3 +123,27 @@ def test_ask_for_respects_the_budget() -> None:
     with pytest.raises(BudgetError, match="do not fit the remaining budget"):
         loop.ask_for([10, 11, 12])
     assert len(loop.ask_for([10, 11])) == 2
+
+
+def test_a_forced_retraining_makes_a_version_that_survives_a_restart(tmp_path: Path) -> None:
+    X, y = linear_data(40, d=3, seed=1)
+    path = tmp_path / "kb.sqlite"
+    loop = _loop(X, y, knowledge_base=path, retrain_every="manual")
+    assert loop.train() == 0
+    assert loop.train() == 0  # nothing new: no new version
+    assert loop.train(force=True) == 1  # same labels, a new version
+    queries = loop.ask(2)
+    loop.tell([Answer(q.query_id, float(y[q.sample_id])) for q in queries])
+    assert loop.train() == 2
+    first = loop.learner(1).predict(X[:5])
+    loop.knowledge_base.close()
+    again = _loop(X, y, knowledge_base=path, retrain_every="manual")
+    assert again.model_version == 2
+    np.testing.assert_array_equal(again.learner(1).predict(X[:5]), first)
+    queries = again.ask(2)
+    assert queries and all(q.iteration == 3 for q in queries)
+    again.tell([Answer(q.query_id, float(y[q.sample_id])) for q in queries])
+    assert again.train() == 3
+    iterations = KnowledgeBase(path).iterations("run")
+    assert iterations["status"].tolist() == ["complete"] * 4
+    assert iterations["n_labeled"].tolist() == [6, 6, 8, 10]

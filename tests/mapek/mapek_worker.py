@@ -7,7 +7,7 @@ import sys
 
 from mapek_helpers import step_stream
 
-from netal.mapek import MapekConfig, run_closed_loop
+from netal.mapek import POLICIES, MapekConfig, run_closed_loop
 
 if __name__ == "__main__":
     config = MapekConfig(label_budget=800, n_members=5)
@@ -15,6 +15,8 @@ if __name__ == "__main__":
     def report(row: dict) -> None:
         print(json.dumps({"period": row["period"]}), flush=True)
 
+    forget = {"true": True, "false": False}.get(sys.argv[2], sys.argv[2])
+    policy = POLICIES.create("netal", forget=forget)
     run_closed_loop(
-        step_stream(), "netal", config, seed=2, knowledge_base=sys.argv[1], on_period=report
+        step_stream(), policy, config, seed=2, knowledge_base=sys.argv[1], on_period=report
     )

@@ -15,7 +15,7 @@ from mapek_helpers import CHANGE_AT_S, step_stream
 
 from netal.errors import InvalidInputError
 from netal.loop.knowledge import KnowledgeBase
-from netal.mapek import MapekConfig, NetworkStream, run_closed_loop
+from netal.mapek import POLICIES, MapekConfig, NetworkStream, run_closed_loop
 
 WORKER = Path(__file__).resolve().parent / "mapek_worker.py"
 CONFIG = MapekConfig(label_budget=800, n_members=5)
@@ -52,6 +52,24 @@ def test_budgets_hold_and_labels_are_counted(results):
     assert results["never"].periods["retrains"].max() == 0
 
 
+def test_a_hedged_alarm_trains_two_candidates_and_the_validation_picks_one():
+    policy = POLICIES.create("netal", forget="auto")
+    result = run_closed_loop(step_stream(), policy, CONFIG, seed=0)
+    retrains = result.events[result.events["kind"] == "retrain"]
+    hedge = retrains[retrains["details"].map(lambda d: d["forget"])]
+    assert len(hedge)
+    period = int(hedge["period"].iloc[0])
+    pair = retrains[retrains["period"] == period]
+    assert len(pair) == 2 and [d["forget"] for d in pair["details"]] == [True, False]
+    judged = result.events[
+        result.events["kind"].isin(["promote", "reject"]) & (result.events["period"] == period + 1)
+    ]
+    alternatives = judged["details"].iloc[0]["alternatives"]
+    assert set(alternatives) == {str(int(v)) for v in pair["value"]}
+    best = min(alternatives, key=alternatives.get)
+    assert judged["details"].iloc[0]["version"] == int(best)
+
+
 def test_a_promoted_model_is_never_worse_on_its_validation_labels(results):
     for result in results.values():
         for event in result.events[result.events["kind"] == "promote"].to_dict("records"):
@@ -85,21 +103,25 @@ def test_rerun_of_a_finished_run_recomputes_nothing(tmp_path):
 
 
 @pytest.mark.slow
-def test_sigkill_mid_stream_resumes_to_the_uninterrupted_result(tmp_path):
+@pytest.mark.parametrize(("forget", "periods"), [("true", 35), ("auto", 30)])
+def test_sigkill_mid_stream_resumes_to_the_uninterrupted_result(tmp_path, forget, periods):
     path = tmp_path / "kb.sqlite"
     process = subprocess.Popen(
-        [sys.executable, str(WORKER), str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, str(WORKER), str(path), forget],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
-        for _ in range(35):  # past the change, mid-adaptation
+        for _ in range(periods):  # past the change; "auto": right after its two candidates
             line = process.stdout.readline().decode()
             assert line, process.stderr.read().decode()
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
-    assert json.loads(line)["period"] == 34
-    resumed = run_closed_loop(step_stream(), "netal", CONFIG, seed=2, knowledge_base=path)
-    reference = run_closed_loop(step_stream(), "netal", CONFIG, seed=2)
+    assert json.loads(line)["period"] == periods - 1
+    policy = POLICIES.create("netal", forget={"true": True}.get(forget, forget))
+    resumed = run_closed_loop(step_stream(), policy, CONFIG, seed=2, knowledge_base=path)
+    reference = run_closed_loop(step_stream(), policy, CONFIG, seed=2)
     pd.testing.assert_frame_equal(resumed.periods, reference.periods)
     columns = ["period", "kind", "name", "value"]
     pd.testing.assert_frame_equal(resumed.events[columns], reference.events[columns])

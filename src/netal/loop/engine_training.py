@@ -33,9 +33,15 @@ class Training(EngineState):
             return True
         return False
 
-    def train(self) -> int:
-        """Train and evaluate a model version on every label so far (if any is new)."""
-        if len(self.labeled_ids) == self.n_trained:
+    def train(self, force: bool = False) -> int:
+        """Train and evaluate a model version on every label so far (if any is new, or ``force``).
+
+        ``force`` trains a new version even without new labels (e.g. the same
+        labels seen through another training window); it needs a version to
+        exist already.
+        """
+        retrained = force and len(self.labeled_ids) == self.n_trained
+        if len(self.labeled_ids) == self.n_trained and not (retrained and self.checkpoint):
             return self.last_complete
         loop = self.loop
         iteration = self.last_complete + 1
@@ -56,8 +62,15 @@ class Training(EngineState):
         self.batches_in_round = 0
         metrics = self._evaluate(iteration, ids)
         self.kb.record_iteration(
-            self.run_id, iteration, metrics, checkpoint=self.checkpoint, train_seconds=train_seconds
+            self.run_id,
+            iteration,
+            metrics,
+            checkpoint=self.checkpoint,
+            train_seconds=train_seconds,
+            retrained=(len(ids), self.spent_labels, self.spent_cost) if retrained else None,
         )
+        if retrained:
+            self.last_labeled = iteration  # as the stored iteration row says on resume
         for name, value in metrics.items():
             self.history.setdefault(name, []).append(value)
         return iteration

@@ -128,15 +128,17 @@ class AskTell:
         """Return pending queries whose lease ran out to the pool now; their ids."""
         return self._opened().expire()
 
-    def train(self) -> int:
-        """Train a model version on every label so far now (if there are new ones).
+    def train(self, *, force: bool = False) -> int:
+        """Train a model version on every label so far now (if there are new ones, or ``force``).
 
         Returns the latest model version (iteration).  A loop given its
         initial labels records them and trains version 0 on the first call.
+        ``force`` trains a new version on the same labels (e.g. after the
+        learner factory's training window changed); it needs version 0.
         """
         engine = self._opened()
         engine.start_given_labels()
-        return engine.train()
+        return engine.train(force=bool(force))
 
     def add_candidates(self, X_new: Any, costs: Any = None) -> np.ndarray:
         """Add samples to the pool (acquired observations, synthesized queries); their ids.

@@ -63,9 +63,13 @@ class Executor:
             self.loop.tell(answers_from(self.oracle, self.loop.ask(n)))
         return len(self.loop.labeled_ids) - before
 
-    def train(self) -> int:
-        """Train a model version on the labels so far (the learner's window decides which); its number."""
-        return self.loop.train()
+    def train(self, *, force: bool = False) -> int:
+        """Train a model version on the labels so far (the learner's window decides which); its number.
+
+        ``force`` trains a version even without new labels (the same labels
+        through another window).
+        """
+        return self.loop.train(force=force)
 
     def validate(self, candidate: int, deployed: int, X: np.ndarray, y: np.ndarray) -> Validation:
         """Judge ``candidate`` against ``deployed`` on ``(X, y)``, labels neither was trained on."""

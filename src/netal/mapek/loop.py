@@ -164,7 +164,8 @@ class _State:
     """What the loop carries from one period to the next (rebuilt from events on resume)."""
 
     deployed: int = 0
-    candidate: int | None = None
+    candidates: list[int] = field(default_factory=list)
+    skips: dict[int, int] = field(default_factory=dict)
     skip: int = 0
     periods_since_retrain: int = 0
     periods_since_alarm: int | None = None
@@ -323,7 +324,7 @@ class ClosedLoop:
         spot_ids = self.monitor.spot_check(period, rows, self._labels_left())
         spot_y = self.monitor.labels_of(spot_ids)
         events: list[Event] = []
-        if self.state.candidate is not None:
+        if self.state.candidates:
             events.append(self._validate(period, t, spot_ids, spot_y))
             deployed = self.loop.learner(self.state.deployed)
         uncertainty = mean_epistemic_std(deployed, X)
@@ -371,19 +372,36 @@ class ClosedLoop:
         return max(0, self.config.label_budget - self.loop.spent_labels)
 
     def _validate(self, period: int, t: float, ids: np.ndarray, y: np.ndarray) -> Event:
-        """Judge the candidate on the period's fresh spot checks; promote it if not worse."""
-        candidate = self.state.candidate
-        assert candidate is not None
-        self.state.candidate = None
+        """Judge the candidates on the period's fresh spot checks; promote the best if not worse.
+
+        One candidate usually; two after a hedged alarm (trained on the labels
+        since the alarm, and on the usual window), whose winner also decides
+        the training window from then on.
+        """
+        candidates, self.state.candidates = self.state.candidates, []
+        hedged = len(candidates) > 1
         if not len(ids):
-            return Event(period, t, "reject", "no_validation_labels", None, {"version": candidate})
-        result = self.executor.validate(candidate, self.state.deployed, self.stream.X[ids], y)
-        details = asdict(result)
+            return Event(period, t, "reject", "no_validation_labels", None,
+                         {"version": candidates[-1], "skip_after": self.state.skip})  # fmt: skip
+        results = [
+            self.executor.validate(v, self.state.deployed, self.stream.X[ids], y)
+            for v in candidates
+        ]
+        best = min(results, key=lambda r: r.candidate_mae)
+        details: dict[str, Any] = asdict(best)
         del details["promoted"]
-        if result.promoted:
-            self._deploy(candidate)
-            return Event(period, t, "promote", self.policy.name, result.candidate_mae, details)
-        return Event(period, t, "reject", self.policy.name, result.candidate_mae, details)
+        if hedged:
+            details["alternatives"] = {str(r.version): r.candidate_mae for r in results}
+        if best.promoted:
+            self._deploy(best.version)
+            if hedged:
+                self.state.skip = self.state.skips[best.version]
+            details["skip_after"] = self.state.skip
+            return Event(period, t, "promote", self.policy.name, best.candidate_mae, details)
+        if hedged:
+            self.state.skip = self.state.skips.get(self.state.deployed, self.state.skip)
+        details["skip_after"] = self.state.skip
+        return Event(period, t, "reject", self.policy.name, best.candidate_mae, details)
 
     def _deploy(self, version: int) -> None:
         self.state.deployed = version
@@ -407,20 +425,27 @@ class ClosedLoop:
         return within_budget(self.policy.decide(state), state)
 
     def _execute(self, period: int, t: float, decision: Decision, events: list[Event]) -> int:
-        """Buy the decided labels and train a candidate; the labels bought."""
+        """Buy the decided labels and train the candidate(s); the labels bought."""
         before = len(self.loop.labeled_ids)
         acquired = self.executor.acquire(decision.acquire)
         self._advance(decision)
-        if decision.retrain:
-            if decision.forget:
-                self.state.skip = before - self._spot_count(period)
-            version = self.executor.train()
-            if version != self.state.deployed:
-                self.state.candidate = version
-                self.state.retrains += 1
-                events.append(Event(period, t, "retrain", self.policy.name, float(version),
-                                    {"version": version, "skip": self.state.skip,
-                                     "forget": decision.forget}))  # fmt: skip
+        if not decision.retrain:
+            return acquired
+        windows = [self.state.skip]
+        if decision.forget:
+            cutoff = before - self._spot_count(period)
+            windows = [cutoff, self.state.skip] if decision.hedge else [cutoff]
+        for index, skip in enumerate(windows):
+            self.state.skip = skip
+            version = self.executor.train(force=index > 0)
+            if version == self.state.deployed:
+                continue
+            self.state.candidates.append(version)
+            self.state.skips[version] = skip
+            self.state.retrains += 1
+            events.append(Event(period, t, "retrain", self.policy.name, float(version),
+                                {"version": version, "skip": skip,
+                                 "forget": decision.forget and index == 0}))  # fmt: skip
         return acquired
 
     def _spot_count(self, period: int) -> int:
@@ -455,15 +480,17 @@ class ClosedLoop:
 
     def _replay_event(self, event: dict[str, Any]) -> None:
         kind, details = event["kind"], event["details"]
-        if kind == "promote":
-            self.state.candidate = None
-            self._deploy(int(details["version"]))
-        elif kind == "reject":
-            self.state.candidate = None
+        if kind in ("promote", "reject"):
+            self.state.candidates = []
+            if kind == "promote":
+                self._deploy(int(details["version"]))
+            self.state.skip = int(details.get("skip_after", self.state.skip))
         elif kind == "decision":
             self._advance(Decision(**details))
         elif kind == "retrain":
-            self.state.candidate = int(details["version"])
+            version = int(details["version"])
+            self.state.candidates.append(version)
+            self.state.skips[version] = int(details["skip"])
             self.state.skip = int(details["skip"])
             self.state.retrains += 1
         elif kind == "period":

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from netal._validation import check_positive_int
+from netal.errors import InvalidInputError
 from netal.mapek.analyze import Analysis
 from netal.registry import Registry
 from netal.strategies import STRATEGIES
@@ -77,12 +78,16 @@ class Decision:
         Train only on labels from this period on (the data before a change is stale).
     reason
         Why, in words (stored in the knowledge base).
+    hedge
+        With ``forget``: train a second candidate that keeps the old labels too,
+        and let the validation on fresh labels choose between them.
     """
 
     acquire: int = 0
     retrain: bool = False
     forget: bool = False
     reason: str = "nothing to do"
+    hedge: bool = False
 
 
 def within_budget(decision: Decision, state: PlanState) -> Decision:
@@ -90,7 +95,9 @@ def within_budget(decision: Decision, state: PlanState) -> Decision:
     limit = max(0, min(state.labels_left, state.period_cap, state.available))
     if decision.acquire <= limit:
         return decision
-    return Decision(limit, decision.retrain, decision.forget, decision.reason + " (clipped)")
+    return Decision(
+        limit, decision.retrain, decision.forget, decision.reason + " (clipped)", decision.hedge
+    )
 
 
 class Policy(Protocol):
@@ -145,7 +152,8 @@ class DriftTriggered:
     on an alarm sees only the labels from the alarm on (right for a change
     that touches every input; a local change, e.g. one cell going down, leaves
     the rest of the old labels valid, and ``forget=False`` keeps the usual
-    window of recent labels).
+    window of recent labels); ``forget="auto"`` trains both candidates and
+    lets the validation on the next period's fresh labels choose.
     """
 
     labels: int = 40
@@ -153,9 +161,11 @@ class DriftTriggered:
     strategy: str = "random"
     name: str = "drift_random"
     cooldown: int = 3
-    forget: bool = True
+    forget: bool | str = True
 
     def __post_init__(self) -> None:
+        if self.forget not in (True, False, "auto"):
+            raise InvalidInputError("forget", f"must be true, false or 'auto', got {self.forget!r}")
         check_positive_int(self.labels, "labels")
         check_positive_int(self.follow_up, "follow_up", minimum=0)
         check_positive_int(self.cooldown, "cooldown", minimum=0)
@@ -172,7 +182,9 @@ class DriftTriggered:
             return Decision(reason=f"cooling down ({since + 1} of {self.cooldown} periods)")
         if state.analysis.drift:
             names = ", ".join(sorted({a.name for a in state.analysis.alarms}))
-            return within_budget(Decision(self.labels, True, self.forget, f"alarm: {names}"), state)
+            auto = self.forget == "auto"
+            decision = Decision(self.labels, True, bool(self.forget), f"alarm: {names}", auto)
+            return within_budget(decision, state)
         return Decision(reason="no alarm")
 
 
@@ -184,7 +196,7 @@ POLICIES.register("periodic")(Periodic)
 
 @POLICIES.register("drift_random")
 def drift_random(
-    labels: int = 40, follow_up: int = 1, cooldown: int = 3, forget: bool = True
+    labels: int = 40, follow_up: int = 1, cooldown: int = 3, forget: bool | str = True
 ) -> DriftTriggered:
     """Drift-triggered retraining with random labels."""
     return DriftTriggered(labels, follow_up, "random", "drift_random", cooldown, forget)
@@ -196,7 +208,7 @@ def netal_policy(
     follow_up: int = 1,
     strategy: str = "max_variance",
     cooldown: int = 3,
-    forget: bool = True,
+    forget: bool | str = True,
 ) -> DriftTriggered:
     """Drift-triggered retraining with labels chosen by an acquisition function."""
     return DriftTriggered(labels, follow_up, strategy, "netal", cooldown, forget)

@@ -53,7 +53,9 @@ class MapekPolicies:
         Drift-triggered policies: periods of follow-up labeling after an alarm,
         and periods in which a new alarm is not answered.
     forget
-        Drift-triggered policies: retrain on the labels since the alarm only.
+        Drift-triggered policies: retrain on the labels since the alarm only
+        (``true``), keep the window of recent labels (``false``), or train both
+        and let the validation choose (``"auto"``).
     strategy
         The acquisition function of ``netal`` (a name of :data:`netal.strategies.STRATEGIES`).
     """
@@ -63,7 +65,7 @@ class MapekPolicies:
     every: int = 6
     follow_up: int = 1
     cooldown: int = 3
-    forget: bool = True
+    forget: bool | str = True
     strategy: str = "max_variance"
 
     def __post_init__(self) -> None:

@@ -119,9 +119,36 @@ class LabelWriter(RunStore):
         *,
         checkpoint: tuple[str, bytes] | None,
         train_seconds: float,
+        retrained: tuple[int, int, float] | None = None,
     ) -> None:
-        """Commit the metrics and checkpoint of ``iteration`` and mark it complete."""
+        """Commit the metrics and checkpoint of ``iteration`` and mark it complete.
+
+        ``retrained = (n_labeled, spent_labels, spent_cost)`` records a version
+        trained again on labels an earlier version already had (no labels of
+        its own): its iteration row is created here, complete.
+        """
         with self.engine.begin() as connection:
+            if retrained is not None:
+                n_labeled, spent_labels, spent_cost = retrained
+                stamp = now()
+                connection.execute(
+                    insert(IterationRecord),
+                    [
+                        {
+                            "run_id": run_id,
+                            "iteration": iteration,
+                            "status": "labeled",
+                            "n_labeled": int(n_labeled),
+                            "spent_labels": int(spent_labels),
+                            "spent_cost": float(spent_cost),
+                            "select_seconds": None,
+                            "oracle_seconds": None,
+                            "train_seconds": None,
+                            "labeled_at": stamp,
+                            "completed_at": None,
+                        }
+                    ],
+                )
             if metrics:
                 connection.execute(
                     insert(MetricRecord),

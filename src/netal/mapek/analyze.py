@@ -280,13 +280,20 @@ class AnalyzeConfig:
             )
 
 
+def epistemic_std(dist: Any) -> float:
+    """Mean over rows of a predictive distribution's epistemic standard deviation (NaN for no rows)."""
+    var = np.asarray(dist.epistemic_var, dtype=np.float64)
+    if len(var) == 0:
+        return float("nan")
+    var = var.reshape(len(var), -1).mean(axis=1)
+    return float(np.sqrt(np.maximum(var, 0.0)).mean())
+
+
 def mean_epistemic_std(learner: Any, X: np.ndarray) -> float:
     """Mean over rows of the learner's epistemic standard deviation."""
     if len(X) == 0:
         return float("nan")
-    dist = learner.predict_dist(X)
-    var = np.asarray(dist.epistemic_var, dtype=np.float64).reshape(len(X), -1).mean(axis=1)
-    return float(np.sqrt(np.maximum(var, 0.0)).mean())
+    return epistemic_std(learner.predict_dist(X))
 
 
 class Analyzer:

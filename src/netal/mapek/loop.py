@@ -43,7 +43,7 @@ from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
 from netal.loop import ActiveLearningLoop, Budget, ReplayOracle
 from netal.loop.knowledge import Event, KnowledgeBase
-from netal.mapek.analyze import AnalyzeConfig, Analyzer, mean_epistemic_std
+from netal.mapek.analyze import AnalyzeConfig, Analyzer, epistemic_std
 from netal.mapek.execute import Executor
 from netal.mapek.monitor import Monitor
 from netal.mapek.plan import POLICIES, Decision, PlanState, Policy, within_budget
@@ -255,6 +255,7 @@ class ClosedLoop:
             learner_name=f"mapek:{self._describe_learner()}",
             pool_grows=True,
         )
+        self._deployed: tuple[int, Any] | None = None
         self.monitor = Monitor(self.loop, self.oracle, self.config.spot_rate, self.seed)
         self.executor = Executor(
             self.loop, self.oracle, self.monitor, self.config.promote_tolerance
@@ -317,22 +318,18 @@ class ClosedLoop:
         t = self._period_end(period)
         previous = self._rows(period - 1) if period > 0 else np.empty(0, dtype=np.int64)
         self.monitor.admit(rows, self.stream.X, previous)
-        deployed = self.loop.learner(self.state.deployed)
         X = self.stream.X[rows]
-        mean = deployed.predict_dist(X).mean if len(rows) else np.empty(0)
+        serving = self.state.deployed
+        mean, uncertainty = self._predict(X)
         errors = regression_errors(self.stream.y[rows], mean) if len(rows) else {}
         spot_ids = self.monitor.spot_check(period, rows, self._labels_left())
         spot_y = self.monitor.labels_of(spot_ids)
         events: list[Event] = []
         if self.state.candidates:
             events.append(self._validate(period, t, spot_ids, spot_y))
-            deployed = self.loop.learner(self.state.deployed)
-        uncertainty = mean_epistemic_std(deployed, X)
-        residuals = (
-            spot_y - deployed.predict_dist(self.stream.X[spot_ids]).mean
-            if len(spot_ids)
-            else np.empty(0)
-        )
+        if self.state.deployed != serving:  # promoted: the analysis watches the new model
+            mean, uncertainty = self._predict(X)
+        residuals = spot_y - mean[np.searchsorted(rows, spot_ids)]
         analysis = self.analyzer.analyze(residuals, X, uncertainty)
         for alarm in analysis.alarms:
             events.append(
@@ -365,6 +362,19 @@ class ClosedLoop:
         self.loop.knowledge_base.record_events(self.run_name, events)
         if self.on_period is not None:
             self.on_period({k: v for k, v in row.items() if k != "residuals"})
+
+    def _deployed_model(self) -> Any:
+        """The deployed model version's learner (restored once per version, not per period)."""
+        if self._deployed is None or self._deployed[0] != self.state.deployed:
+            self._deployed = (self.state.deployed, self.loop.learner(self.state.deployed))
+        return self._deployed[1]
+
+    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, float]:
+        """The deployed model's predictions on ``X`` and its mean epistemic std there."""
+        if not len(X):
+            return np.empty(0), math.nan
+        dist = self._deployed_model().predict_dist(X)
+        return dist.mean, epistemic_std(dist)
 
     def _labels_left(self) -> int | None:
         if self.config.label_budget is None:

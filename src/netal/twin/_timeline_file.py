@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,21 +56,12 @@ DEFAULT_BUILDING_HEIGHT_M = 20.0
 DEFAULT_BEAMWIDTH_DEG = 60.0
 
 
-@dataclass(frozen=True)
-class TimelineFile:
-    """The validated content of a timeline file."""
+def read_timeline_file(path: Path) -> dict[str, Any]:
+    """Read and fully validate the timeline file ``path`` (see ``docs/twin.md``).
 
-    path: str
-    scenario: Scenario
-    description: str
-    duration_s: float
-    period_s: float
-    samples_per_period: int
-    events: tuple[Event, ...]
-
-
-def read_timeline_file(path: Path) -> TimelineFile:
-    """Read and fully validate the timeline file ``path`` (see ``docs/twin.md``)."""
+    Returns the fields of :class:`netal.twin.timeline.Timeline` (path, scenario,
+    description, duration_s, period_s, samples_per_period, events).
+    """
     text, data = load_toml(path)
     r = _Reader(str(path), text, data)
     for key in data:
@@ -82,15 +72,15 @@ def read_timeline_file(path: Path) -> TimelineFile:
     duration, period, samples = _timing(r, table)
     scenario = _scenario(r, table, path)
     events = _events(r, scenario, duration)
-    return TimelineFile(
-        path=str(path),
-        scenario=scenario,
-        description=_optional(r, table, "description", str, "timeline", 0, ""),
-        duration_s=duration,
-        period_s=period,
-        samples_per_period=samples,
-        events=events,
-    )
+    return {
+        "path": str(path),
+        "scenario": scenario,
+        "description": _optional(r, table, "description", str, "timeline", 0, ""),
+        "duration_s": duration,
+        "period_s": period,
+        "samples_per_period": samples,
+        "events": events,
+    }
 
 
 # ------------------------------------------------------------------ [timeline]

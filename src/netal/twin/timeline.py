@@ -217,16 +217,7 @@ def load_timeline(path: str | Path | None = None) -> Timeline:
         file, the key (``events[2].tower``) and, when it can be found, the line.
     """
     path = Path(path) if path is not None else default_timeline_path()
-    spec = read_timeline_file(path)
-    return Timeline(
-        path=spec.path,
-        scenario=spec.scenario,
-        description=spec.description,
-        duration_s=spec.duration_s,
-        period_s=spec.period_s,
-        samples_per_period=spec.samples_per_period,
-        events=spec.events,
-    )
+    return Timeline(**read_timeline_file(path))
 
 
 def _static_world(scenario: Scenario, state: TwinState) -> World:

@@ -19,6 +19,7 @@ import pandas as pd
 from netal.experiments.casestudy.config import CaseStudyConfig
 from netal.experiments.casestudy.outputs import side_tables
 from netal.experiments.casestudy.prepare import Prepared, prepare
+from netal.experiments.tabular.run import records_of
 from netal.harness.grid import Cell
 from netal.harness.store import CellOutput
 from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
@@ -107,27 +108,13 @@ def run_casestudy_cell(cell: Cell) -> CellOutput:
 
 
 def _records(result: Any, elapsed: float, prepared: Prepared) -> pd.DataFrame:
-    metrics = result.metrics.reset_index()
-    if "iteration" not in metrics.columns:
-        metrics = metrics.rename(columns={metrics.columns[0]: "iteration"})
-    n = len(metrics)
-    return pd.DataFrame(
-        {
-            "iteration": metrics["iteration"].to_numpy(dtype=np.int64),
-            "n_labels": metrics["n_labeled"].to_numpy(dtype=np.int64),
-            "cost": metrics["spent_cost"].to_numpy(dtype=np.float64),
-            "rmse": metrics["test_rmse"].to_numpy(dtype=np.float64),
-            "mae": metrics["test_mae"].to_numpy(dtype=np.float64),
-            "q95": metrics["test_q95_abs_error"].to_numpy(dtype=np.float64),
-            "wall_time_s": np.full(n, elapsed),
-            "test_mean_epistemic_var": metrics.get(
-                "test_mean_epistemic_var", pd.Series(np.nan, index=metrics.index)
-            ).to_numpy(dtype=np.float64),
-            "leak_share_test_windows": np.full(
-                n, prepared.leakage.get("leaky_window_share", np.nan)
-            ),
-        }
-    )
+    """The loop's learning curve plus the case study's epistemic variance and leak share."""
+    records = records_of(result, elapsed)
+    metrics = result.metrics
+    epistemic = metrics.get("test_mean_epistemic_var", pd.Series(np.nan, index=metrics.index))
+    records["test_mean_epistemic_var"] = epistemic.to_numpy(dtype=np.float64)
+    records["leak_share_test_windows"] = prepared.leakage.get("leaky_window_share", np.nan)
+    return records
 
 
 def casestudy_cells(

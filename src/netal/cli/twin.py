@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,6 +43,20 @@ _WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
     ".parquet": lambda df, path: df.to_parquet(path, index=False),
     ".pq": lambda df, path: df.to_parquet(path, index=False),
 }
+
+
+@contextlib.contextmanager
+def _spinner(description: str) -> Iterator[Callable[[str], None]]:
+    """A transient spinner with the elapsed time on stderr; yields a function that changes its text."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=_err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+        yield lambda text: progress.update(task, description=text)
 
 
 def _fail(message: str) -> None:
@@ -82,18 +97,9 @@ def generate(
         # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
         from netal.twin import generate as twin_generate
 
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=_err,
-            transient=True,
-        ) as progress:
-            task = progress.add_task(
-                f"simulating {rows:,} seconds of walking and driving runs", total=None
-            )
+        with _spinner(f"simulating {rows:,} seconds of walking and driving runs") as say:
             frame = twin_generate(rows=rows, seed=seed, scenario=scenario)
-            progress.update(task, description=f"writing {out}")
+            say(f"writing {out}")
             writer(frame, out)
     except NetalError as exc:
         _fail(str(exc))
@@ -160,18 +166,9 @@ def timeline_cmd(
         from netal.twin.timeline import load_timeline
 
         timeline = load_timeline(file)
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=_err,
-            transient=True,
-        ) as progress:
-            progress.add_task(
-                f"simulating {timeline.duration_s / 3600:g} h of the twin, "
-                f"{timeline.n_rows:,} rows",
-                total=None,
-            )
+        with _spinner(
+            f"simulating {timeline.duration_s / 3600:g} h of the twin, {timeline.n_rows:,} rows"
+        ):
             data = timeline.simulate(seed)
         # the change descriptions hold commas: pandas quotes them where pyarrow's fast CSV would not
         changes_writer = _write_quoted_csv if out.suffix.lower() == ".csv" else writer

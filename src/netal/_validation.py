@@ -29,6 +29,7 @@ def as_float_array(
     allow_empty
         Whether zero rows are acceptable.
     """
+    _refuse_sparse_or_complex(value, parameter)
     try:
         array = np.asarray(value, dtype=np.float64 if _is_64(value) else None)
     except (TypeError, ValueError) as exc:
@@ -48,6 +49,18 @@ def as_float_array(
         raise InvalidInputError(parameter, "is empty")
     check_finite(array, parameter)
     return array
+
+
+def _refuse_sparse_or_complex(value: Any, parameter: str) -> None:
+    """Raise a named error for a SciPy sparse matrix or complex numbers (both unsupported)."""
+    if type(value).__module__.startswith("scipy.sparse"):
+        raise InvalidInputError(
+            parameter, "is a sparse matrix; sparse input is not supported, pass value.toarray()"
+        )
+    if getattr(getattr(value, "dtype", None), "kind", None) == "c":
+        raise InvalidInputError(
+            parameter, f"has dtype {value.dtype}: Complex data not supported, pass real numbers"
+        )
 
 
 def _is_64(value: Any) -> bool:

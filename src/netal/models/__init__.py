@@ -3,6 +3,11 @@
 Every learner follows the protocols of :mod:`netal.models.base`: ``fit``,
 ``predict(X, return_std=False)``, ``predict_dist``, ``partial_fit``,
 ``get_state``/``set_state`` and, for the neural networks, ``embed``.
+Every learner is also a scikit-learn regressor (``RegressorMixin``,
+``BaseEstimator``): ``score`` (R^2 of the mean), ``get_params``/``set_params``,
+``clone``, ``n_features_in_`` after ``fit``, and the scikit-learn
+``NotFittedError`` before it.  A classification learner would derive
+``ClassifierMixin`` instead (none is registered yet).
 :data:`LEARNERS` maps configuration names to the classes:
 
 =======================  ===============================================

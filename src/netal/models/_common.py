@@ -5,24 +5,66 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
 from netal._validation import as_float_array, check_same_length
 from netal.errors import InvalidInputError, NotFittedError, ShapeMismatchError
 from netal.models.base import PredictiveDistribution
 
 
+class LearnerNotFittedError(NotFittedError, SklearnNotFittedError):
+    """A learner asked to predict before ``fit``: netal's and scikit-learn's ``NotFittedError``."""
+
+
+def check_inputs_array(X: Any, parameter: str, ndim: int) -> np.ndarray:
+    """``X`` as a finite float array with ``ndim`` dimensions and at least one feature.
+
+    The messages follow scikit-learn's where a caller may look for them: a
+    one-dimensional ``X`` says how to reshape it, zero features say so.
+    """
+    X_arr = as_float_array(X, parameter)
+    if X_arr.ndim != ndim:
+        hint = ""
+        if X_arr.ndim == ndim - 1:
+            hint = (
+                "; Reshape your data: X.reshape(-1, 1) if it holds a single feature, "
+                "X.reshape(1, -1) if it holds a single sample"
+            )
+        raise ShapeMismatchError(
+            parameter, f"must have {ndim} dimensions, got shape {X_arr.shape}{hint}"
+        )
+    if X_arr.shape[-1] == 0:
+        raise InvalidInputError(
+            parameter,
+            f"has 0 feature(s) (shape={X_arr.shape}) while a minimum of 1 is required.",
+        )
+    return X_arr
+
+
 def check_training_data(X: Any, y: Any, *, x_ndim: int) -> tuple[np.ndarray, np.ndarray]:
     """Validate a training set: finite, ``X`` with ``x_ndim`` dimensions, ``y`` 1-D or 2-D."""
-    X_arr = as_float_array(X, "X", ndim=x_ndim)
+    if y is None:
+        raise InvalidInputError(
+            "y", "is None: this learner requires y to be passed, but the target y is None"
+        )
+    X_arr = check_inputs_array(X, "X", x_ndim)
     y_arr = as_float_array(y, "y", ndim=(1, 2))
     check_same_length(X_arr, y_arr, "X", "y")
     return X_arr, y_arr
 
 
-def check_inputs(X: Any, *, sample_shape: tuple[int, ...], parameter: str = "X") -> np.ndarray:
+def check_inputs(
+    X: Any, *, sample_shape: tuple[int, ...], parameter: str = "X", learner: str = "the learner"
+) -> np.ndarray:
     """Validate inputs for prediction against the sample shape seen in ``fit``."""
-    X_arr = as_float_array(X, parameter, ndim=len(sample_shape) + 1)
+    X_arr = check_inputs_array(X, parameter, len(sample_shape) + 1)
+    if X_arr.shape[-1] != sample_shape[-1]:
+        raise ShapeMismatchError(
+            parameter,
+            f"X has {X_arr.shape[-1]} features, but {learner} is expecting "
+            f"{sample_shape[-1]} features as input",
+        )
     if X_arr.shape[1:] != tuple(sample_shape):
         raise ShapeMismatchError(
             parameter,
@@ -32,9 +74,9 @@ def check_inputs(X: Any, *, sample_shape: tuple[int, ...], parameter: str = "X")
 
 
 def check_fitted(learner: Any, attribute: str) -> None:
-    """Raise :class:`NotFittedError` unless ``learner`` has ``attribute`` set."""
+    """Raise :class:`NotFittedError` (also scikit-learn's) unless ``learner`` has ``attribute`` set."""
     if getattr(learner, attribute, None) is None:
-        raise NotFittedError(
+        raise LearnerNotFittedError(
             f"this {type(learner).__name__} is not fitted yet; call fit(X, y) first"
         )
 
@@ -102,12 +144,21 @@ def distribution_from_samples(
     )
 
 
-class PredictMixin(BaseEstimator):
+class PredictMixin(RegressorMixin, BaseEstimator):
     """``predict(X, return_std=False)`` on top of ``predict_dist``.
 
-    Derives from scikit-learn's ``BaseEstimator``, so every learner has
-    ``get_params``/``set_params`` and works with ``sklearn.base.clone``.
+    Derives from scikit-learn's ``RegressorMixin`` and ``BaseEstimator`` (in
+    that order, as scikit-learn requires), so every learner is a regressor to
+    scikit-learn (``sklearn.base.is_regressor``, ``score`` = R^2 of the mean,
+    ``cross_val_score`` without a scorer), has ``get_params``/``set_params``
+    and works with ``sklearn.base.clone``.
     """
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags: a regressor that also takes ``(n, h)`` targets (multi-output)."""
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def predict_dist(self, X: Any) -> PredictiveDistribution:  # pragma: no cover - abstract
         raise NotImplementedError

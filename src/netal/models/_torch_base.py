@@ -116,6 +116,7 @@ class TorchRegressor(PredictMixin):
         self._y_scaler = Standardizer(enabled=self._standardize_target()).fit(y2)
         self._target_ndim = y_arr.ndim
         self._sample_shape = tuple(X_arr.shape[1:])
+        self.n_features_in_ = int(self._sample_shape[-1])
         self._n_outputs = y2.shape[1]
         with torch_seeded(derive_seed(self._seed, _INIT_TAG)):
             self.net_ = self._build_net(X_arr.shape[-1], self._n_outputs)
@@ -132,7 +133,7 @@ class TorchRegressor(PredictMixin):
         if getattr(self, "net_", None) is None:
             return self.fit(X, y, validation_data=validation_data)
         X_arr, y_arr = check_training_data(X, y, x_ndim=self._x_ndim)
-        check_inputs(X_arr, sample_shape=self._sample_shape)
+        check_inputs(X_arr, sample_shape=self._sample_shape, learner=type(self).__name__)
         y2 = as_2d_target(y_arr)
         if y2.shape[1] != self._n_outputs:
             raise ShapeMismatchError(
@@ -249,7 +250,7 @@ class TorchRegressor(PredictMixin):
         original units and keep its shape.
         """
         check_fitted(self, "net_")
-        X_arr = check_inputs(X, sample_shape=self._sample_shape)
+        X_arr = check_inputs(X, sample_shape=self._sample_shape, learner=type(self).__name__)
         xs = torch.from_numpy(self._x_scaler.transform(X_arr))
         self.net_.eval()
         samples, mean, epistemic, aleatoric = self._predict_moments(
@@ -268,7 +269,7 @@ class TorchRegressor(PredictMixin):
     def embed(self, X: Any) -> np.ndarray:
         """Last-hidden-layer features with dropout off, float32 ``(n, d)``."""
         check_fitted(self, "net_")
-        X_arr = check_inputs(X, sample_shape=self._sample_shape)
+        X_arr = check_inputs(X, sample_shape=self._sample_shape, learner=type(self).__name__)
         xs = torch.from_numpy(self._x_scaler.transform(X_arr))
         self.net_.eval()
         parts = []
@@ -316,6 +317,7 @@ class TorchRegressor(PredictMixin):
                 f"not {type(self).__name__} with {self._architecture()}",
             )
         self._sample_shape = tuple(payload["sample_shape"])
+        self.n_features_in_ = int(self._sample_shape[-1])
         self._n_outputs = payload["n_outputs"]
         self._target_ndim = payload["target_ndim"]
         self._seed = payload["seed"]

@@ -129,6 +129,7 @@ class BaggingCommittee(PredictMixin):
         self._n_fits = 0
         self._target_ndim = y_arr.ndim
         self._sample_shape = tuple(X_arr.shape[1:])
+        self.n_features_in_ = int(self._sample_shape[-1])
         y2 = as_2d_target(y_arr)
         self._n_outputs = y2.shape[1]
         self._x_scaler = Standardizer().fit(X_arr)
@@ -144,7 +145,7 @@ class BaggingCommittee(PredictMixin):
         if getattr(self, "members_", None) is None:
             return self.fit(X, y)
         X_arr, y_arr = check_training_data(X, y, x_ndim=2)
-        check_inputs(X_arr, sample_shape=self._sample_shape)
+        check_inputs(X_arr, sample_shape=self._sample_shape, learner=type(self).__name__)
         y2 = as_2d_target(y_arr)
         if y2.shape[1] != self._n_outputs:
             raise ShapeMismatchError(
@@ -179,7 +180,7 @@ class BaggingCommittee(PredictMixin):
     def predict_dist(self, X: Any) -> PredictiveDistribution:
         """Committee mean, member variance (epistemic), zero aleatoric variance, member predictions."""
         check_fitted(self, "members_")
-        X_arr = check_inputs(X, sample_shape=self._sample_shape)
+        X_arr = check_inputs(X, sample_shape=self._sample_shape, learner=type(self).__name__)
         xs = self._x_scaler.transform(X_arr)
         outputs = np.stack(
             [
@@ -224,6 +225,7 @@ class BaggingCommittee(PredictMixin):
         self._n_fits = payload["n_fits"]
         self._target_ndim = payload["target_ndim"]
         self._sample_shape = tuple(payload["sample_shape"])
+        self.n_features_in_ = int(self._sample_shape[-1])
         self._x_scaler = Standardizer.from_state(payload["x_scaler"])
         self._y_scaler = Standardizer.from_state(payload["y_scaler"])
         self._n_outputs = payload["n_outputs"]

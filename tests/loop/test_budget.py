@@ -125,3 +125,21 @@ def test_budget_is_never_exceeded_and_spent_until_nothing_fits(
             len(unlabeled) == 0 or cost_array[unlabeled].min() > cost_budget - spent
         )
         assert no_label_left or nothing_affordable
+
+
+def test_the_initial_labels_are_not_counted_and_the_repr_says_so() -> None:
+    assert "initial labeled set is not counted" in repr(Budget(labels=8))
+    assert repr(Budget(labels=8)).startswith("Budget(labels=8, cost=None;")
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    costs = np.full(40, 2.0)
+    result = ActiveLearningLoop(
+        X,
+        ReplayOracle(X[:, 0], costs=costs),
+        make_pickled,
+        "random",
+        initial_ids=np.arange(5),
+        batch_size=3,
+        budget=Budget(labels=8, cost=100.0),
+    ).run()
+    assert result.spent_labels == 8 and result.spent_cost == 16.0  # the 5 initial ones are free
+    assert len(result.labeled_ids) == 5 + 8

@@ -3,7 +3,8 @@
 What the loop does with a :class:`Budget` (the exact rules):
 
 * Only labels bought by queries count.  The initial labeled set is free, even
-  when the oracle labels it at iteration 0.
+  when the oracle labels it at iteration 0: ``Budget(labels=200)`` with 50
+  initial labels ends with up to 250 labeled samples.
 * Before each selection the loop computes what is left:
   ``remaining_labels = labels - spent_labels`` and
   ``remaining_cost = cost - spent_cost`` (infinite when unset).
@@ -35,17 +36,22 @@ import numpy as np
 from netal.errors import BudgetError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Budget:
-    """A label budget, a cost budget, or both.
+    """A label budget, a cost budget, or both, for the labels bought by queries.
+
+    The initial labeled set does not count: neither its labels nor their
+    cost are taken from the budget.  ``Budget(labels=200)`` with 50 initial
+    labels lets the loop query 200 more samples, 250 labeled in all.
 
     Parameters
     ----------
     labels
-        Maximum number of queried labels (``None``: unlimited).
+        Maximum number of labels bought by queries, the initial labeled set
+        not included (``None``: unlimited).
     cost
-        Maximum total labeling cost, in the oracle's cost unit (``None``:
-        unlimited).
+        Maximum total cost of the queried labels, in the oracle's cost unit,
+        the initial labeled set not included (``None``: unlimited).
 
     Raises
     ------
@@ -66,6 +72,13 @@ class Budget:
                 )
         if self.cost is not None and (not math.isfinite(self.cost) or self.cost <= 0):
             raise BudgetError("budget.cost", f"must be finite and > 0, got {self.cost!r}")
+
+    def __repr__(self) -> str:
+        """E.g. ``Budget(labels=200, cost=None; queried labels only, the initial labeled set is not counted)``."""
+        return (
+            f"Budget(labels={self.labels!r}, cost={self.cost!r}; "
+            "queried labels only, the initial labeled set is not counted)"
+        )
 
     @property
     def unlimited(self) -> bool:

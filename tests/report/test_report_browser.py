@@ -6,52 +6,19 @@ Needs the Debian packages ``chromium`` and ``chromium-driver``; the test FAILS
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _chrome import start_chrome
 from matplotlib.image import imread
 
 from netal.report import build_report
 
-CHROME_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,2400",
-)
-
-
-def _binary(*names: str) -> str:
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail(
-        f"none of {names} found on PATH: install the Debian packages with "
-        "`apt-get install -y chromium chromium-driver` (the browser test must not be skipped)"
-    )
-
 
 @pytest.fixture
 def browser(tmp_path: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = _binary("chromium", "chromium-browser")
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chrome-profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=_binary("chromedriver"))
-    driver = webdriver.Chrome(options=options, service=service)
+    driver = start_chrome(tmp_path / "chrome-profile")
     try:
         yield driver
     finally:

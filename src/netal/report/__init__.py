@@ -23,15 +23,22 @@ Inputs
               "cost":   [31.0, 36.2, 41.9],     # optional: [] or one per iteration
               "rmse":   [[..], [..], [..]],     # per seed: RMSE per iteration (may stop early)
               "mean":   [..],                   # mean RMSE per iteration
-              "ci_low": [..], "ci_high": [..]   # 95 % band; null where undefined
-            },
+              "ci_low": [..], "ci_high": [..]   # 95 % band; null where undefined (< 2 seeds),
+            },                                  #   ci_low clipped at zero
             "uncertainty": {...}
           },
-          "tables": {"Title": "| a | b |\\n| --- | --- |\\n| 1 | 2 |\\n"}   # optional
+          "tables": {"Title": "| a | b |\\n| --- | --- |\\n| 1 | 2 |\\n"},  # optional
+          "units": {"rmse": "Mbit/s", "cost": "agent s"},  # optional: where the study knows them
+          "conclusions": {"baseline": "random", "arms": [...]},  # optional: verdicts, see below
+          "run": {"netal": "0.1.0", "git_commit": ..., "command": ..., "date": ...,
+                  "platform": ..., "python": ..., "libraries": {...}}  # optional: run identity
         }
 
     :func:`summary_from_results` builds it from a results table and
-    :func:`write_summary` writes it.
+    :func:`write_summary` writes it, adding the run identity of the writing
+    process (:mod:`netal.report.identity`) when ``run`` is absent, and
+    writes ``summary.md`` next to it: the same facts, seeds note, run
+    identity, conclusions and tables in Markdown.
 
 ``queries.parquet`` (optional)
     One row per queried sample with columns ``arm`` (str), ``seed``,
@@ -54,9 +61,30 @@ Inputs
     tables of :mod:`netal.harness.stats` (scores with standard errors,
     labels and cost to reach random's final RMSE, paired tests vs random).
 
-Element ids in the page: ``fig-learning-curves-<dataset>``,
-``fig-query-map-<arm>``, ``fig-uncertainty-map``, ``tables`` and
-``table-<title>`` (slugs: lowercase letters, digits and dashes).
+What every page shows
+---------------------
+* the facts: experiment, dataset, protocol, **seeds as "N seeds: list"**
+  (``1 seed: 0``, ``10 seeds: 0–9``), arms and units;
+* a note on whether the seeds allow a conclusion, under the rule of
+  :mod:`netal.report.conclusions` (at least 5 paired seeds and a 95 % CI of
+  the paired difference in mean log RMSE that excludes zero), and the
+  verdict per arm against the baseline;
+* learning curves with units on the axes, a 95 % t band only where two or
+  more seeds ran, clipped at zero, and a caption that says which;
+* tables in one number format (:mod:`netal.report.numbers`: thousands
+  separators, four significant digits, no scientific notation) with units
+  in the headers; the "to reach the baseline" tables leave the baseline out;
+* the run identity (netal version, git commit, command line, date,
+  platform, Python and library versions); a summary written before netal
+  recorded it shows the identity of the process that built the report,
+  labelled as such.
+
+Element ids in the page: ``seeds-note``, ``conclusions``,
+``fig-learning-curves-<dataset>``, ``fig-query-map-<arm>``,
+``fig-uncertainty-map``, ``tables``, ``table-<title>`` (slugs: lowercase
+letters, digits and dashes) and ``run-identity``.  Figures with confidence
+bands carry ``data-band-min``: the lowest band value drawn (``none`` when
+no band is drawn).
 """
 
 from netal.report.build import build_report

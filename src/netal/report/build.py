@@ -10,8 +10,10 @@ import pandas as pd
 from netal.atomic import write_text
 from netal.errors import DataError
 from netal.harness.store import RECORDS, CellStore
-from netal.report import figures
-from netal.report.html import FigureBlock, markdown_to_html, render_page, slug
+from netal.report import document, figures
+from netal.report.conclusions import plural, seed_list, verdict_rows
+from netal.report.html import FigureBlock, PageHead, markdown_to_html, render_page, slug
+from netal.report.identity import identity_rows, run_identity
 from netal.report.inputs import (
     Summary,
     load_queries,
@@ -20,8 +22,10 @@ from netal.report.inputs import (
     load_uncertainty,
     parse_summary,
 )
+from netal.report.numbers import with_unit
 from netal.report.summary import arm_columns, summary_from_results
 from netal.report.timeline import load_timeline, timeline_figure
+from netal.report.timeline import lowest_band_value as timeline_lowest_band
 
 SUMMARY_FILE = "summary.json"
 QUERIES_FILE = "queries.parquet"
@@ -48,25 +52,40 @@ def _bench_summaries(store_dir: Path) -> list[Summary]:
     return summaries
 
 
+def curve_caption(summary: Summary) -> str:
+    """The learning-curve caption: what is plotted, in which units, and what the band is (if any)."""
+    units = summary.units
+    with_cost = all(len(a.cost) for a in summary.arms.values())
+    text = (
+        f"Learning curves on {summary.dataset}: {with_unit('test RMSE', units.get('rmse'))} "
+        "against the number of labeled samples"
+        + (
+            f" and against {with_unit('the cumulative labeling cost', units.get('cost'))}"
+            if with_cost
+            else ""
+        )
+    )
+    seeds = summary.seeds
+    if len(seeds) == 1:
+        return f"{text}; one seed ({seeds[0]}), so no confidence band (a band needs two seeds or more)."
+    return (
+        f"{text}; mean over {plural(len(seeds), 'seed')} ({seed_list(seeds)}) with the 95 % t "
+        "confidence band of the mean where two or more seeds ran, clipped at zero (a band wider "
+        "than the plotted range is cut at its edge)."
+    )
+
+
+def _band_data(low: float | None) -> dict[str, str]:
+    return {"band-min": "none" if low is None else repr(low)}
+
+
 def _curve_blocks(summaries: list[Summary], fig_dir: Path) -> list[FigureBlock]:
     blocks = []
     for summary in summaries:
         name = f"learning-curves-{slug(summary.dataset)}"
         png = figures.learning_curve_figure(summary, fig_dir / f"{name}.png")
-        seeds = len(summary.seeds)
-        blocks.append(
-            FigureBlock(
-                f"fig-{name}",
-                png,
-                f"Learning curves on {summary.dataset}: test RMSE vs labels"
-                + (
-                    " and vs cumulative cost"
-                    if all(len(a.cost) for a in summary.arms.values())
-                    else ""
-                )
-                + f"; mean over {seeds} seeds with 95 % t confidence band.",
-            )
-        )
+        data = _band_data(figures.lowest_band_value(summary))
+        blocks.append(FigureBlock(f"fig-{name}", png, curve_caption(summary), data))
     return blocks
 
 
@@ -117,6 +136,46 @@ def _route_blocks(
     return blocks
 
 
+def _timeline_section(
+    periods: pd.DataFrame,
+    changes: pd.DataFrame,
+    events: pd.DataFrame,
+    unit: str | None,
+    fig_dir: Path,
+) -> tuple[str, str, list[FigureBlock]]:
+    png = timeline_figure(periods, changes, events, fig_dir / "error-over-time.png", unit)
+    n_seeds = int(periods["seed"].nunique())
+    band = (
+        "one seed, so no band"
+        if n_seeds == 1
+        else f"mean over {plural(n_seeds, 'seed')}, 95 % t band clipped at zero"
+    )
+    caption = (
+        f"Closed loop: the deployed model's {with_unit('RMSE', unit)} per period over stream time "
+        f"(hours), one panel per policy ({band}); dashed lines are the known change points, "
+        "red triangles the alarms, blue ticks the periods in which labels were bought and "
+        "green dots the promotions of every seed."
+    )
+    data = _band_data(timeline_lowest_band(periods))
+    return (
+        "error-over-time",
+        "Error over time",
+        [FigureBlock("fig-error-over-time", png, caption, data)],
+    )
+
+
+def _page_head(summaries: list[Summary]) -> PageHead:
+    heading, identity = document.identity_of(summaries, run_identity())
+    verdicts, _ = document.verdicts_of(summaries)
+    return PageHead(
+        meta=document.facts(summaries),
+        note=document.note(summaries),
+        identity_heading=heading,
+        identity=identity_rows(identity),
+        conclusions=verdict_rows(verdicts),
+    )
+
+
 def build_report(out_dir: str | os.PathLike[str]) -> Path:
     """Draw the figures of ``out_dir`` and write ``out_dir/report.html``.
 
@@ -138,74 +197,53 @@ def build_report(out_dir: str | os.PathLike[str]) -> Path:
     out = Path(out_dir)
     if not out.is_dir():
         raise DataError(str(out), "report directory does not exist")
-    summary_path = out / SUMMARY_FILE
-    if summary_path.exists():
-        summaries = [load_summary(summary_path)]
-        source = str(summary_path)
-    elif (out / STORE_DIR).is_dir():
-        summaries = _bench_summaries(out / STORE_DIR)
-        source = str(out / STORE_DIR)
-    else:
-        raise DataError(str(summary_path), f"file not found (and no results store {STORE_DIR}/)")
-    queries_path, uncertainty_path = out / QUERIES_FILE, out / UNCERTAINTY_FILE
-    queries = load_queries(queries_path) if queries_path.exists() else None
-    uncertainty = load_uncertainty(uncertainty_path) if uncertainty_path.exists() else None
-
+    summaries, source = _load_summaries(out)
     tables = []
     for summary in summaries:
         prefix = f"{summary.dataset}: " if len(summaries) > 1 else ""
         for title, markdown in summary.tables.items():
             tables.append((prefix + title, markdown_to_html(markdown, source, title)))
-    fig_dir = out / FIGURES_DIR
-    sections = [("learning-curves", "Learning curves", _curve_blocks(summaries, fig_dir))]
-    if queries is not None:
-        sections.append(
-            (
-                "query-maps",
-                "Queried samples per iteration",
-                _query_blocks(queries, uncertainty, fig_dir),
-            )
-        )
-    routes_path = out / ROUTES_FILE
-    if routes_path.exists():
-        sections.append(
-            (
-                "agent-routes",
-                "Agent routes",
-                _route_blocks(load_routes(routes_path), queries, fig_dir),
-            )
-        )
-    timeline = load_timeline(out)
-    if timeline is not None:
-        png = timeline_figure(*timeline, fig_dir / "error-over-time.png")
-        caption = (
-            "Closed loop: the deployed model's RMSE per period over stream time, one panel per "
-            "policy (mean over seeds, 95 % t band); dashed lines are the known change points, "
-            "red triangles the alarms, blue ticks the periods in which labels were bought and "
-            "green dots the promotions of every seed."
-        )
-        sections.append(
-            (
-                "error-over-time",
-                "Error over time",
-                [FigureBlock("fig-error-over-time", png, caption)],
-            )
-        )
-    if uncertainty is not None:
-        png = figures.uncertainty_figure(uncertainty, fig_dir / "uncertainty-map.png")
-        caption = "Pool points over the route coloured by the learner's epistemic variance."
-        sections.append(
-            ("uncertainty", "Uncertainty", [FigureBlock("fig-uncertainty-map", png, caption)])
-        )
-    first = summaries[0]
-    meta = {
-        "experiment": first.experiment,
-        "dataset": ", ".join(s.dataset for s in summaries),
-        "protocol": first.protocol,
-        "seeds": ", ".join(str(s) for s in sorted({s for x in summaries for s in x.seeds})),
-        "arms": ", ".join(dict.fromkeys(a for s in summaries for a in s.arms)),
-    }
-    page = render_page(f"netal report: {first.experiment}", meta, sections, tables)
+    sections = _figure_sections(out, summaries, out / FIGURES_DIR)
+    title = f"netal report: {summaries[0].experiment}"
+    page = render_page(title, _page_head(summaries), sections, tables)
     target = out / REPORT_FILE
     write_text(target, page)
     return target
+
+
+def _load_summaries(out: Path) -> tuple[list[Summary], str]:
+    """The summaries of ``out`` (one from ``summary.json``, or one per dataset of a bench) and their source."""
+    summary_path = out / SUMMARY_FILE
+    if summary_path.exists():
+        return [load_summary(summary_path)], str(summary_path)
+    if (out / STORE_DIR).is_dir():
+        return _bench_summaries(out / STORE_DIR), str(out / STORE_DIR)
+    raise DataError(str(summary_path), f"file not found (and no results store {STORE_DIR}/)")
+
+
+def _figure_sections(
+    out: Path, summaries: list[Summary], fig_dir: Path
+) -> list[tuple[str, str, list[FigureBlock]]]:
+    """Learning curves, then whichever of query maps, routes, timeline and uncertainty ``out`` has."""
+    queries_path, uncertainty_path = out / QUERIES_FILE, out / UNCERTAINTY_FILE
+    queries = load_queries(queries_path) if queries_path.exists() else None
+    uncertainty = load_uncertainty(uncertainty_path) if uncertainty_path.exists() else None
+    units = {k: v for summary in summaries for k, v in summary.units.items()}
+    sections = [("learning-curves", "Learning curves", _curve_blocks(summaries, fig_dir))]
+    if queries is not None:
+        blocks = _query_blocks(queries, uncertainty, fig_dir)
+        sections.append(("query-maps", "Queried samples per iteration", blocks))
+    if (out / ROUTES_FILE).exists():
+        blocks = _route_blocks(load_routes(out / ROUTES_FILE), queries, fig_dir)
+        sections.append(("agent-routes", "Agent routes", blocks))
+    timeline = load_timeline(out)
+    if timeline is not None:
+        sections.append(_timeline_section(*timeline, units.get("rmse"), fig_dir))
+    if uncertainty is not None:
+        png = figures.uncertainty_figure(
+            uncertainty, fig_dir / "uncertainty-map.png", units.get("rmse")
+        )
+        caption = "Pool points over the route coloured by the learner's epistemic variance."
+        block = FigureBlock("fig-uncertainty-map", png, caption)
+        sections.append(("uncertainty", "Uncertainty", [block]))
+    return sections

@@ -21,7 +21,9 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from netal.report.inputs import Summary
+from netal.report.conclusions import plural
+from netal.report.inputs import Arm, Summary
+from netal.report.numbers import with_unit
 
 DPI = 100
 _MARKERS = ("o", "^", "s", "D", "v", "P", "X")
@@ -29,10 +31,38 @@ _MODE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"
 
 
 def _save(figure: Figure, path: Path) -> Path:
+    """Save as PNG; ``bbox_inches="tight"`` keeps legends placed outside the axes in the picture."""
     FigureCanvasAgg(figure)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI)
+    figure.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.1)
     return path
+
+
+def seeds_per_iteration(arm: Arm) -> np.ndarray:
+    """How many seeds have a value at each iteration (a seed may stop early)."""
+    lengths = np.array([len(curve) for curve in arm.rmse])
+    return np.array([(lengths > i).sum() for i in range(len(arm.labels))])
+
+
+def drawn_band(arm: Arm) -> tuple[np.ndarray, np.ndarray]:
+    """The confidence band as drawn: only where at least two seeds ran, lower end clipped at zero.
+
+    An RMSE is never negative, so a t band reaching below zero (two or three
+    seeds give wide ones) is cut at zero; where fewer than two seeds ran there
+    is no band (``NaN``).
+    """
+    ok = (seeds_per_iteration(arm) >= 2) & np.isfinite(arm.ci_low) & np.isfinite(arm.ci_high)
+    low = np.where(ok, np.maximum(arm.ci_low, 0.0), np.nan)
+    high = np.where(ok, arm.ci_high, np.nan)
+    return low, high
+
+
+def lowest_band_value(summary: Summary) -> float | None:
+    """The lowest value of any band drawn in the learning curves of ``summary`` (None: no band)."""
+    lows = [drawn_band(arm)[0] for arm in summary.arms.values()]
+    values = np.concatenate(lows) if lows else np.array([])
+    values = values[np.isfinite(values)]
+    return float(values.min()) if values.size else None
 
 
 def _band(ax: Axes, x: np.ndarray, low: np.ndarray, high: np.ndarray, color: str) -> None:
@@ -41,24 +71,53 @@ def _band(ax: Axes, x: np.ndarray, low: np.ndarray, high: np.ndarray, color: str
         ax.fill_between(x, low, high, where=ok, color=color, alpha=0.2, linewidth=0)
 
 
+def curve_limits(summary: Summary) -> tuple[float, float]:
+    """y-limits that show every seed's curve and the means, never below zero.
+
+    Bands are not taken into account: with few seeds a t band is far wider
+    than the curves and would flatten them; it is cut at the plot's edge.
+    """
+    values = [arm.mean for arm in summary.arms.values()]
+    values += [curve for arm in summary.arms.values() for curve in arm.rmse]
+    finite = np.concatenate(values)
+    finite = finite[np.isfinite(finite)]
+    low, high = float(finite.min()), float(finite.max())
+    pad = 0.08 * (high - low) if high > low else 0.05 * max(abs(high), 1.0)
+    return max(0.0, low - pad), high + pad
+
+
 def learning_curve_figure(summary: Summary, path: Path) -> Path:
-    """RMSE vs labels (and vs cost when every arm has costs): mean and 95 % CI band per arm."""
+    """RMSE vs labels (and vs cost when every arm has costs): mean per arm and its 95 % CI band.
+
+    Bands are drawn only where they exist (two or more seeds) and clipped at
+    zero (:func:`drawn_band`); axes carry the units of ``summary.units``;
+    the legend sits outside the axes, right of the plots.
+    """
     with_cost = all(len(arm.cost) for arm in summary.arms.values())
     n_axes = 2 if with_cost else 1
-    figure = Figure(figsize=(5.2 * n_axes, 3.8), layout="constrained")
+    figure = Figure(figsize=(5.2 * n_axes + 1.8, 3.8), layout="constrained")
     axes = figure.subplots(1, n_axes, squeeze=False)[0]
     colors = [f"C{i % 10}" for i in range(len(summary.arms))]
+    bottom, top = curve_limits(summary)
+    rmse_unit = summary.units.get("rmse")
     for ax, xname in zip(axes, ("labels", "cost"), strict=False):
         for color, (name, arm) in zip(colors, summary.arms.items(), strict=True):
             x = arm.labels if xname == "labels" else arm.cost
             ax.plot(x, arm.mean, marker="o", markersize=3, color=color, label=name)
-            _band(ax, x, arm.ci_low, arm.ci_high, color)
-        ax.set_xlabel("number of labels" if xname == "labels" else "cumulative labeling cost")
-        ax.set_ylabel("test RMSE")
+            _band(ax, x, *drawn_band(arm), color)
+        ax.set_xlabel(
+            "number of labeled samples"
+            if xname == "labels"
+            else with_unit("cumulative labeling cost", summary.units.get("cost"))
+        )
+        ax.set_ylabel(with_unit("test RMSE", rmse_unit))
+        ax.set_ylim(bottom, top)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize="small")
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside right upper", fontsize="small")
     figure.suptitle(
-        f"{summary.experiment}: {summary.dataset} ({summary.protocol}, {len(summary.seeds)} seeds)",
+        f"{summary.experiment}: {summary.dataset} ({summary.protocol}, "
+        f"{plural(len(summary.seeds), 'seed')})",
         fontsize="medium",
     )
     return _save(figure, path)
@@ -125,9 +184,9 @@ def query_map_figure(
                 zorder=3,
             )
         ax.set_title(f"iteration {iteration}: {len(new)} new, {len(old)} earlier", fontsize="small")
-        ax.set_xlabel("longitude")
+        ax.set_xlabel("longitude (°)")
         _geo_axes(ax, all_lat)
-    axes[0].set_ylabel("latitude")
+    axes[0].set_ylabel("latitude (°)")
     handles, labels = axes[-1].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize="small")
     figure.suptitle(title, fontsize="medium")
@@ -178,16 +237,16 @@ def agent_route_figure(
                 x[part], y[part], s=22, linewidths=0.8, zorder=3,
                 label=f"{kind} ({int(part.sum())})", **style,
             )  # fmt: skip
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
     _geo_axes(ax, y)
     ax.legend(fontsize="small", loc="best")
     ax.set_title(title, fontsize="medium")
     return _save(figure, path)
 
 
-def uncertainty_figure(points: pd.DataFrame, path: Path) -> Path:
-    """Pool points over the route coloured by the learner's epistemic variance."""
+def uncertainty_figure(points: pd.DataFrame, path: Path, unit: str | None = None) -> Path:
+    """Pool points over the route coloured by the learner's epistemic variance (``unit``: the target's)."""
     figure = Figure(figsize=(6.0, 4.6), layout="constrained")
     ax = figure.subplots()
     order = np.argsort(points["epistemic_var"].to_numpy(), kind="stable")
@@ -195,9 +254,10 @@ def uncertainty_figure(points: pd.DataFrame, path: Path) -> Path:
     mappable = ax.scatter(
         shown["longitude"], shown["latitude"], c=shown["epistemic_var"], s=6, cmap="viridis"
     )
-    figure.colorbar(mappable, ax=ax, label="epistemic variance", shrink=0.75)
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
+    label = with_unit("epistemic variance", f"({unit})²" if unit else None)
+    figure.colorbar(mappable, ax=ax, label=label, shrink=0.75)
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
     _geo_axes(ax, points["latitude"].to_numpy())
     ax.set_title("Epistemic uncertainty over the pool", fontsize="medium")
     return _save(figure, path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from netal.errors import DataError
@@ -29,16 +29,46 @@ th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: right; }
 th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
 tbody tr:nth-child(even) { background: #fafafa; }
+p.note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .5rem .8rem; }
 """
 
 
 @dataclass(frozen=True)
 class FigureBlock:
-    """A figure of the page: an element id, a PNG file and its caption."""
+    """A figure of the page: an element id, a PNG file, its caption and ``data-*`` facts.
+
+    ``data`` holds machine-readable facts about what was drawn (e.g.
+    ``{"band-min": "0"}``, the lowest value of any confidence band), written
+    as ``data-<key>`` attributes of the ``<figure>`` element.
+    """
 
     id: str
     png: Path
     caption: str
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PageHead:
+    """What the page shows above its figures.
+
+    Attributes
+    ----------
+    meta
+        Key-value facts (experiment, protocol, seeds, units...).
+    note
+        The note on whether the seeds allow a conclusion.
+    identity_heading, identity
+        Heading and ``(label, text)`` rows of the run identity.
+    conclusions
+        ``(arm, verdict)`` rows; empty when there is no baseline.
+    """
+
+    meta: dict[str, str]
+    note: str
+    identity_heading: str
+    identity: list[tuple[str, str]]
+    conclusions: list[tuple[str, str]] = field(default_factory=list)
 
 
 def slug(text: str) -> str:
@@ -111,9 +141,42 @@ def data_uri(png: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
 
 
+def _definitions(rows: list[tuple[str, str]] | dict[str, str]) -> list[str]:
+    items = rows.items() if isinstance(rows, dict) else rows
+    return [
+        '<dl class="meta">',
+        *(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in items),
+        "</dl>",
+    ]
+
+
+def _head_parts(head: PageHead) -> list[str]:
+    parts = _definitions(head.meta)
+    parts.append(f'<p class="note" id="seeds-note">{html.escape(head.note)}</p>')
+    if head.conclusions:
+        parts.append('<section id="conclusions"><h2>Conclusions</h2><ul>')
+        parts += [
+            f"<li><strong>{html.escape(arm)}</strong>: {html.escape(text)}</li>"
+            for arm, text in head.conclusions
+        ]
+        parts.append("</ul></section>")
+    return parts
+
+
+def _figure(block: FigureBlock, number: int) -> str:
+    data = "".join(
+        f' data-{slug(key)}="{html.escape(value, quote=True)}"' for key, value in block.data.items()
+    )
+    return (
+        f'<figure id="{block.id}"{data}><img src="{data_uri(block.png)}" '
+        f'alt="{html.escape(block.caption)}">'
+        f"<figcaption>Figure {number}. {html.escape(block.caption)}</figcaption></figure>"
+    )
+
+
 def render_page(
     title: str,
-    meta: dict[str, str],
+    head: PageHead,
     sections: list[tuple[str, str, list[FigureBlock]]],
     tables: list[tuple[str, str]],
 ) -> str:
@@ -123,8 +186,8 @@ def render_page(
     ----------
     title
         Page title and heading.
-    meta
-        Key-value facts shown under the heading (experiment, protocol, seeds...).
+    head
+        The facts, seeds note, conclusions and run identity (:class:`PageHead`).
     sections
         ``(id, heading, figures)`` groups of figures.
     tables
@@ -138,20 +201,14 @@ def render_page(
         f"<title>{html.escape(title)}</title>",
         f"<style>{CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        '<dl class="meta">',
-        *(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in meta.items()),
-        "</dl>",
+        *_head_parts(head),
     ]
     number = 0
     for section_id, heading, figures in sections:
         parts.append(f'<section id="{section_id}"><h2>{html.escape(heading)}</h2>')
         for block in figures:
             number += 1
-            parts.append(
-                f'<figure id="{block.id}"><img src="{data_uri(block.png)}" '
-                f'alt="{html.escape(block.caption)}">'
-                f"<figcaption>Figure {number}. {html.escape(block.caption)}</figcaption></figure>"
-            )
+            parts.append(_figure(block, number))
         parts.append("</section>")
     if tables:
         parts.append('<section id="tables"><h2>Tables</h2>')
@@ -161,5 +218,7 @@ def render_page(
                 f"<h3>{html.escape(table_title)}</h3>{table_html}</div>"
             )
         parts.append("</section>")
+    parts.append(f'<section id="run-identity"><h2>{html.escape(head.identity_heading)}</h2>')
+    parts += [*_definitions(head.identity), "</section>"]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -34,7 +34,8 @@ class Arm:
     rmse
         One array per seed of its RMSE per iteration (a seed may stop early).
     mean, ci_low, ci_high
-        Mean RMSE per iteration and its 95 % band (``NaN`` where undefined).
+        Mean RMSE per iteration and its 95 % band (``NaN`` where undefined:
+        fewer than two seeds).
     """
 
     labels: np.ndarray
@@ -47,7 +48,19 @@ class Arm:
 
 @dataclass(frozen=True)
 class Summary:
-    """The content of ``summary.json`` (validated)."""
+    """The content of ``summary.json`` (validated).
+
+    Attributes
+    ----------
+    units
+        Unit per quantity (``"rmse"``, ``"cost"``) where the study knew it.
+    run
+        The run identity (:func:`netal.report.identity.run_identity`), or
+        ``None`` in summaries written before netal recorded one.
+    conclusions
+        The verdicts of :mod:`netal.report.conclusions` (``baseline``,
+        ``arms``: one dict per arm), or ``None`` in older summaries.
+    """
 
     experiment: str
     dataset: str
@@ -55,6 +68,9 @@ class Summary:
     seeds: tuple[int, ...]
     arms: dict[str, Arm]
     tables: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    run: dict[str, Any] | None = None
+    conclusions: dict[str, Any] | None = None
 
 
 class _Checker:
@@ -133,7 +149,37 @@ def parse_summary(data: Any, path: str | Path = "summary.json") -> Summary:
         seeds=tuple(seeds),
         arms={name: _parse_arm(check, f"arms.{name}", arm) for name, arm in arms.items()},
         tables=dict(tables),
+        units=_parse_units(check, data.get("units", {})),
+        run=_optional_object(check, data, "run"),
+        conclusions=_parse_conclusions(check, data.get("conclusions")),
     )
+
+
+def _parse_units(check: _Checker, units: Any) -> dict[str, str]:
+    if not isinstance(units, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in units.items()
+    ):
+        raise check.fail("units", "must be an object {quantity: unit string}")
+    return dict(units)
+
+
+def _optional_object(check: _Checker, data: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise check.fail(key, f"must be an object, got {type(value).__name__}")
+    return value
+
+
+def _parse_conclusions(check: _Checker, value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("arms"), list):
+        raise check.fail("conclusions", "must be an object with a list 'arms'")
+    for i, arm in enumerate(value["arms"]):
+        keys = ("arm", "n_pairs", "mean_diff", "ci_low", "ci_high", "verdict")
+        if not isinstance(arm, dict) or any(k not in arm for k in keys):
+            raise check.fail(f"conclusions.arms[{i}]", f"must be an object with keys {list(keys)}")
+    return value
 
 
 def _parse_arm(check: _Checker, key: str, arm: Any) -> Arm:

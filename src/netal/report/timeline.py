@@ -20,6 +20,7 @@ from scipy import stats
 
 from netal.errors import DataError
 from netal.report.inputs import _check_numeric, _read_parquet, _text_columns
+from netal.report.numbers import with_unit
 
 PERIODS_FILE = "periods.parquet"
 CHANGES_FILE = "changes.parquet"
@@ -60,13 +61,30 @@ def _mean_band(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     half = stats.t.ppf(0.975, np.maximum(count - 1, 1)) * sem
     half = np.where(count > 1, half, np.nan)
     x = mean.index.to_numpy(dtype=np.float64) / 3600.0
-    return x, mean.to_numpy(), mean.to_numpy() - half, mean.to_numpy() + half
+    low = np.maximum(mean.to_numpy() - half, 0.0)  # an RMSE is never negative; NaN stays NaN
+    return x, mean.to_numpy(), low, mean.to_numpy() + half
+
+
+def lowest_band_value(periods: pd.DataFrame) -> float | None:
+    """The lowest value of any band drawn by :func:`timeline_figure` (None: no band, one seed)."""
+    lows = [_mean_band(part)[2] for _, part in periods.groupby("policy", sort=False)]
+    values = np.concatenate(lows) if lows else np.array([])
+    values = values[np.isfinite(values)]
+    return float(values.min()) if values.size else None
 
 
 def timeline_figure(
-    periods: pd.DataFrame, changes: pd.DataFrame, events: pd.DataFrame, path: Path
+    periods: pd.DataFrame,
+    changes: pd.DataFrame,
+    events: pd.DataFrame,
+    path: Path,
+    unit: str | None = None,
 ) -> Path:
-    """Draw the error-over-time panels (one per policy) and save them as PNG."""
+    """Draw the error-over-time panels (one per policy) and save them as PNG.
+
+    The band (95 % t interval over seeds) is drawn only where two or more
+    seeds have a value and is clipped at zero; ``unit`` is the RMSE's.
+    """
     policies = list(dict.fromkeys(periods["policy"]))
     figure = Figure(figsize=(10, 1.9 * len(policies) + 0.8), layout="constrained")
     axes = figure.subplots(len(policies), 1, sharex=True, squeeze=False)[:, 0]
@@ -92,12 +110,12 @@ def timeline_figure(
         hours = bought["time_s"].to_numpy(dtype=np.float64) / 3600.0
         ax.plot(hours, np.full(len(hours), top * 0.90), "|", color="tab:blue", markersize=6,
                 alpha=0.5, linestyle="none", label="labels bought (any seed)")  # fmt: skip
-        ax.set_ylabel("RMSE")
+        ax.set_ylabel(with_unit("RMSE", unit))
         ax.set_ylim(bottom=0, top=top * 1.08)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="x-small", loc="lower left", ncols=4)
+        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes[-1].set_xlabel("stream time (hours); dashed: known change points")
     FigureCanvasAgg(figure)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI)
+    figure.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.1)
     return path

@@ -33,8 +33,11 @@ from netal.harness.study import StudyRun
 from netal.mapek import POLICIES, MapekConfig, NetworkStream, run_closed_loop
 from netal.mapek.scoring import detection_score, error_summary
 from netal.report import build_report, summary_from_results, write_summary
+from netal.report.numbers import format_interval, format_number, markdown_table
 
 TWIN = "twin"
+TWIN_RMSE_UNIT = "Mbit/s"
+"""The twin stream's target is throughput in Mbit/s (:mod:`netal.experiments.mapek.twin`)."""
 
 
 @dataclass(frozen=True)
@@ -258,9 +261,7 @@ def t_interval(values: Any, level: float = 0.95) -> tuple[float, float, float]:
 def paired_difference(a: Any, b: Any) -> str:
     """``mean [low, high]`` of the paired differences ``a - b`` (95 % t interval)."""
     mean, low, high = t_interval(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
-    if math.isnan(mean):
-        return "n/a"
-    return f"{mean:.3g}" if math.isnan(low) else f"{mean:.3g} [{low:.3g}, {high:.3g}]"
+    return format_interval(mean, low, high)
 
 
 def _table(scores: pd.DataFrame, policies: tuple[str, ...]) -> pd.DataFrame:
@@ -275,10 +276,7 @@ def _table(scores: pd.DataFrame, policies: tuple[str, ...]) -> pd.DataFrame:
             if not len(values):
                 row[column] = "n/a"
                 continue
-            mean, low, high = t_interval(values)
-            row[column] = (
-                f"{mean:.3g}" if len(values) < 2 else f"{mean:.3g} [{low:.3g}, {high:.3g}]"
-            )
+            row[column] = format_interval(*t_interval(values))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -300,8 +298,8 @@ def _paired(scores: pd.DataFrame, baseline: str, policies: tuple[str, ...]) -> p
         retrain_share = part.loc[seeds, "retrains"].sum() / max(
             base.loc[seeds, "retrains"].sum(), 1
         )
-        row["labels share"] = f"{label_share:.2f}"
-        row["retrains share"] = f"{retrain_share:.2f}"
+        row["labels share"] = format_number(label_share)
+        row["retrains share"] = format_number(retrain_share)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -340,6 +338,7 @@ def write_mapek_outputs(study: MapekStudy, run: StudyRun) -> MapekOutcome:
         protocol=f"closed loop, period {study.config.period_s:g} s, spot rate "
         f"{study.config.spot_rate:g}, label budget {study.config.label_budget}",
         baseline=baseline,
+        units={"rmse": TWIN_RMSE_UNIT} if study.source == TWIN else None,
     )
     summary["tables"] = {**tables, **summary["tables"]}
     for arm in summary["arms"].values():
@@ -377,14 +376,5 @@ def _records(periods: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def _markdown(frame: pd.DataFrame) -> str:
-    columns = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell_text(v) for v in row) + " |")
-    return "\n".join(lines)
-
-
-def _cell_text(value: Any) -> str:
-    if isinstance(value, float):
-        return "n/a" if math.isnan(value) else f"{value:.3g}"
-    return str(value)
+    """A table in the report's number format (:func:`netal.report.numbers.markdown_table`)."""
+    return markdown_table(frame)

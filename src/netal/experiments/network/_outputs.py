@@ -16,9 +16,11 @@ import pandas as pd
 
 from netal.atomic import write_parquet
 from netal.harness.grid import Cell
-from netal.harness.stats import compare_at_cost, to_markdown
+from netal.harness.stats import compare_at_cost
 from netal.harness.store import CellOutput
 from netal.report import build_report, summary_from_results, write_summary
+from netal.report.numbers import markdown_table as report_table
+from netal.report.numbers import with_unit
 from netal.schemas import QUERY_COLUMNS
 
 Progress = Callable[[str, int], None]
@@ -50,13 +52,29 @@ def arm_ticker(on_result: Progress | None, arms: Sequence[str]) -> Callable[...,
     return on_seed
 
 
-def cost_table(results: pd.DataFrame, levels: list[float], column: str, baseline: str) -> str:
+AGENT_SECONDS = "agent s"
+"""The cost unit of the network studies on the twin: seconds of a measurement agent's time."""
+
+TWIN_UNITS: dict[str, str] = {"rmse": "Mbit/s", "cost": AGENT_SECONDS}
+"""Units of the twin studies' curves: throughput RMSE in Mbit/s, cost in agent seconds."""
+
+
+def cost_table(
+    results: pd.DataFrame, levels: list[float], column: str, baseline: str, unit: str | None = None
+) -> str:
+    """``column`` of every arm at equal agent time (:func:`compare_at_cost`), with units in the headers."""
     table = compare_at_cost(results, levels, column, baseline=baseline)
-    return markdown_table(table.drop(columns="dataset"))
+    headers = {
+        "cost_level": with_unit("cost level", AGENT_SECONDS),
+        **{name: with_unit(name, unit) for name in ("mean", "ci_low", "ci_high", "mean_diff")},
+        **{name: with_unit(name, unit) for name in ("diff_ci_low", "diff_ci_high")},
+    }
+    return markdown_table(table.drop(columns="dataset"), headers)
 
 
-def markdown_table(frame: pd.DataFrame) -> str:
-    return to_markdown(frame)
+def markdown_table(frame: pd.DataFrame, headers: dict[str, str] | None = None) -> str:
+    """``frame`` in the report's number format (:func:`netal.report.numbers.markdown_table`)."""
+    return report_table(frame, headers)
 
 
 def write_outputs(
@@ -71,10 +89,17 @@ def write_outputs(
     queries: pd.DataFrame | None,
     extra: dict[str, Any],
     side_files: dict[str, pd.DataFrame] | None = None,
+    units: dict[str, str] | None = None,
 ) -> NetworkOutcome:
+    """Write the study's files, ``summary.json`` (with ``units`` where known) and the report."""
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary_from_results(
-        results, experiment=experiment, dataset=dataset, protocol=protocol, baseline=baseline
+        results,
+        experiment=experiment,
+        dataset=dataset,
+        protocol=protocol,
+        baseline=baseline,
+        units=units,
     )
     summary["tables"] = {**summary["tables"], **tables}
     summary.update(extra)

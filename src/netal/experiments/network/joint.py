@@ -20,6 +20,7 @@ from netal.acquisition.joint import (
     run_joint_acquisition,
 )
 from netal.experiments.network._outputs import (
+    TWIN_UNITS,
     NetworkOutcome,
     Progress,
     arm_ticker,
@@ -152,7 +153,9 @@ class JointStudy(SeedStudy):
                 final.reset_index().round(2)
             ),
             "RMSE at equal agent time (mean and 95 % t CI over seeds; "
-            "paired difference vs random)": cost_table(results, levels, "rmse", "random"),
+            "paired difference vs random)": cost_table(
+                results, levels, "rmse", "random", TWIN_UNITS["rmse"]
+            ),
         }
         return write_outputs(
             run.out_dir,
@@ -169,6 +172,7 @@ class JointStudy(SeedStudy):
                 "x_axis": "cost = agent seconds",
             },
             side_files={"routes.parquet": routes[list(ROUTE_COLUMNS)]},
+            units=TWIN_UNITS,
         )
 
 

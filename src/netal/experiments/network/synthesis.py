@@ -14,6 +14,7 @@ import pandas as pd
 
 from netal._validation import check_positive_int
 from netal.experiments.network._outputs import (
+    TWIN_UNITS,
     NetworkOutcome,
     Progress,
     arm_ticker,
@@ -451,6 +452,7 @@ class SynthesisStudy(SeedStudy):
             tables=tables,
             queries=queries if len(queries) else None,
             extra=extra,
+            units=TWIN_UNITS,
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,10 @@ class PreparedTabular:
         Per candidate: latitude, longitude, mobility mode (None without coordinates).
     split
         The split method used.
+    units
+        Units of the run's curves where the dataset documents them:
+        ``"rmse"`` (the target's unit), ``"cost"`` (the cost column's unit,
+        or ``"labels"`` when every label costs one).
     """
 
     X: np.ndarray
@@ -61,6 +65,7 @@ class PreparedTabular:
     feature_names: list[str]
     places: pd.DataFrame | None
     split: str
+    units: dict[str, str] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=4)
@@ -83,6 +88,20 @@ def _subsample(rows: np.ndarray, cap: int | None, seed: int, tag: int) -> np.nda
         return rows
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(tag,)))
     return np.sort(rng.choice(rows, size=cap, replace=False))
+
+
+def _short_unit(unit: str | None) -> str | None:
+    """``"kbit/s"`` from ``"kbit/s (downlink, current second)"``; None stays None."""
+    return unit.split(" (")[0].strip() or None if unit else None
+
+
+def curve_units(dataset: Dataset, spec: RunSpec) -> dict[str, str]:
+    """The units of a run's RMSE and cost, where the dataset documents them."""
+    cost = (
+        "labels" if spec.cost_column is None else _short_unit(dataset.units.get(spec.cost_column))
+    )
+    units = {"rmse": _short_unit(dataset.units.get(dataset.target)), "cost": cost}
+    return {k: v for k, v in units.items() if v}
 
 
 def _costs(dataset: Dataset, spec: RunSpec) -> np.ndarray:
@@ -154,6 +173,7 @@ def prepare_tabular(spec: RunSpec) -> PreparedTabular:
         feature_names=names,
         places=sample_places(dataset, rows),
         split=method,
+        units=curve_units(dataset, spec),
     )
 
 

@@ -191,7 +191,11 @@ def write_run_outputs(
     out = Path(out_dir)
     frame = run_results_frame(spec, result)
     summary = summary_from_results(
-        frame, experiment="run", dataset=spec.dataset, protocol=f"{prepared.split} split"
+        frame,
+        experiment="run",
+        dataset=spec.dataset,
+        protocol=f"{prepared.split} split",
+        units=prepared.units,
     )
     summary["config"] = {
         k: (list(v) if isinstance(v, tuple) else v)

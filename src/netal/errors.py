@@ -136,6 +136,26 @@ class KnowledgeBaseError(NetalError, RuntimeError):
     """The knowledge base is inconsistent with the run asked for."""
 
 
+class BusyError(NetalError, RuntimeError):
+    """A file or folder is in use by another netal process (it holds its lock).
+
+    Parameters
+    ----------
+    path
+        The output folder or knowledge base concerned.
+    holder
+        Who holds it, as its lock file says (``"pid 4242: netal run a.toml"``).
+    hint
+        What to do instead.
+    """
+
+    def __init__(self, path: str, holder: str, hint: str) -> None:
+        self.path = str(path)
+        self.holder = holder
+        self.hint = hint
+        super().__init__(f"{self.path}: in use by another netal process ({holder}); {hint}")
+
+
 class UnknownQueryError(InvalidInputError):
     """An answer names a query id that the run never handed out."""
 

@@ -58,14 +58,28 @@ class Restorer:
     _refitted: dict[tuple[int, int], Any] = field(default_factory=dict)
 
     def restore(self, kind: str, state: bytes, iteration: int, seed: int) -> Any:
-        """The learner of ``iteration``; ``seed`` seeds a state restore's fresh learner."""
+        """The learner of ``iteration``; ``seed`` seeds a state restore's fresh learner.
+
+        Raises
+        ------
+        KnowledgeBaseError
+            The checkpoint cannot be read back (damaged bytes, a pickle of
+            netal 0.1, an unknown kind), in one line.
+        """
         if kind == STATE:
             learner = self.make_learner(seed)
-            learner.set_state(state)
+            try:
+                learner.set_state(state)
+            except Exception as exc:
+                raise _unreadable(iteration, exc) from None
             return learner
         if kind == REFIT:
-            note = json.loads(state.decode())
-            return self._refit(iteration, int(note["n_labeled"]), int(note["train_seed"]))
+            try:
+                note = json.loads(state.decode())
+                n_labeled, train_seed = int(note["n_labeled"]), int(note["train_seed"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise _unreadable(iteration, exc) from None
+            return self._refit(iteration, n_labeled, train_seed)
         if kind == LEGACY_PICKLE:
             raise KnowledgeBaseError(
                 f"the checkpoint of iteration {iteration} is a pickle written by netal 0.1; "
@@ -82,3 +96,12 @@ class Restorer:
             learner.fit(X, y)
             self._refitted = {key: learner}  # keep only the latest version in memory
         return copy.deepcopy(self._refitted[key])
+
+
+def _unreadable(iteration: int, exc: Exception) -> KnowledgeBaseError:
+    """The error for a checkpoint whose bytes do not restore (the knowledge base is damaged)."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return KnowledgeBaseError(
+        f"the checkpoint of iteration {iteration} cannot be restored ({reason}); the knowledge "
+        "base is damaged: restore a backup, or delete it or move it away to start over"
+    )

@@ -10,6 +10,7 @@ from netal.loop.knowledge.store import (
     RunProgress,
     TellRecord,
     canonical_json,
+    check_knowledge_base,
 )
 from netal.loop.knowledge.tables import QUERY_STATUSES
 
@@ -24,6 +25,7 @@ __all__ = [
     "RunProgress",
     "TellRecord",
     "canonical_json",
+    "check_knowledge_base",
     "current_revision",
     "head_revision",
 ]

@@ -84,12 +84,7 @@ def ensure_current(engine: Engine, path: Path | None) -> None:
     if revision is None:
         _create(engine, config, head)
         return
-    known = {script.revision for script in _scripts().walk_revisions()}
-    if revision not in known:
-        raise KnowledgeBaseError(
-            f"{where}: knowledge-base schema revision {revision!r} is newer than this netal "
-            f"knows (head {head!r}); open it with the netal version that wrote it"
-        )
+    check_revision(revision, where)
     if path is not None:
         _backup(path, path.with_name(f"{path.name}.schema-{revision}.bak"))
     with engine.begin() as connection:
@@ -97,6 +92,27 @@ def ensure_current(engine: Engine, path: Path | None) -> None:
         if revision == LEGACY_REVISION and not _has_version_table(connection):
             command.stamp(config, LEGACY_REVISION)
         command.upgrade(config, head)
+
+
+def check_revision(revision: str | None, where: str) -> None:
+    """Refuse a schema revision this netal does not know (a file written by a newer netal).
+
+    ``None`` (a new or empty database) and every known revision pass; older
+    ones are migrated when the file is opened.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        Naming ``where``, the revision and what to do.
+    """
+    if revision is None:
+        return
+    known = {script.revision for script in _scripts().walk_revisions()}
+    if revision not in known:
+        raise KnowledgeBaseError(
+            f"{where}: knowledge-base schema revision {revision!r} is newer than this netal "
+            f"knows (head {head_revision()!r}); open it with the netal version that wrote it"
+        )
 
 
 def _has_version_table(connection: object) -> bool:

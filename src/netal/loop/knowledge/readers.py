@@ -45,10 +45,13 @@ class TableReader(RunStore):
 
     @staticmethod
     def _checkpoint(session: Session, run_id: int, iteration: int | None) -> tuple[str, bytes]:
-        query = select(CheckpointRecord).where(CheckpointRecord.run_id == run_id)
+        # only the two columns used: a damaged row elsewhere (its time stamp) stays unread
+        query = select(CheckpointRecord.kind, CheckpointRecord.state).where(
+            CheckpointRecord.run_id == run_id
+        )
         if iteration is not None:
             query = query.where(CheckpointRecord.iteration == iteration)
-        record = session.scalars(query.order_by(CheckpointRecord.iteration.desc())).first()
+        record = session.execute(query.order_by(CheckpointRecord.iteration.desc())).first()
         if record is None:
             raise KnowledgeBaseError(f"no checkpoint for run id {run_id}, iteration {iteration}")
         return record.kind, record.state

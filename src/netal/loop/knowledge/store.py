@@ -59,7 +59,7 @@ from netal.loop.knowledge.candidates import CandidateStore
 from netal.loop.knowledge.events import EventLog
 from netal.loop.knowledge.labels import LabelWriter
 from netal.loop.knowledge.lifecycle import QueryLifecycle
-from netal.loop.knowledge.migrate import ensure_current
+from netal.loop.knowledge.migrate import check_revision, ensure_current
 from netal.loop.knowledge.progress import ProgressReader
 from netal.loop.knowledge.readers import TableReader
 from netal.loop.knowledge.records import (
@@ -72,13 +72,59 @@ from netal.loop.knowledge.records import (
 )
 
 
-def _quick_check(uri: str) -> list[tuple[str]]:
-    """``PRAGMA quick_check`` of the SQLite file at ``uri`` (an existing file, never created)."""
+def _quick_check(uri: str) -> tuple[list[tuple[str]], str | None]:
+    """``PRAGMA quick_check`` of the SQLite file at ``uri`` and its schema revision.
+
+    The file must exist; it is never created.  The revision is ``None`` when
+    no Alembic revision is stamped.
+    """
     connection = sqlite3.connect(uri, uri=True, timeout=60)
     try:
-        return connection.execute("PRAGMA quick_check").fetchall()
+        result = connection.execute("PRAGMA quick_check").fetchall()
+        stamped = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        row = stamped and connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        return result, None if not row else str(row[0])
     finally:
         connection.close()
+
+
+def _check_creatable(path: Path) -> None:
+    """A new knowledge base at ``path`` needs a folder: refuse a file where a folder must be."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise KnowledgeBaseError(
+                    f"{path}: cannot create the knowledge base, {parent} is a file; "
+                    "point it elsewhere"
+                )
+            return
+
+
+def check_knowledge_base(path: str | Path) -> None:
+    """Check a knowledge-base file before any work, without creating or changing it.
+
+    An existing file must be a SQLite database that passes ``PRAGMA
+    quick_check`` and carries a schema revision this netal knows; a missing
+    one must be creatable (no file where its folder should be).  Commands
+    call this before loading data, so a damaged file costs nothing.
+
+    Parameters
+    ----------
+    path
+        The knowledge-base file.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        One line naming the file, what is wrong and what to do.
+    """
+    path = Path(path)
+    if path.exists():
+        KnowledgeBase._check_file(path)
+    else:
+        _check_creatable(path)
 
 
 class KnowledgeBase(
@@ -122,24 +168,25 @@ class KnowledgeBase(
             raise KnowledgeBaseError(f"{where}: is not a file; pass a knowledge-base file path")
         try:
             try:
-                result = _quick_check(f"file:{path}?mode=ro")
+                result, revision = _quick_check(f"file:{path}?mode=ro")
             except sqlite3.OperationalError as exc:
                 if not getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY"):
                     raise
                 # A process killed mid-write left a hot journal (or a WAL to recover): SQLite
                 # repairs it on a read-write open, as the engine's own connection would next.
-                result = _quick_check(f"file:{path}?mode=rw")
+                result, revision = _quick_check(f"file:{path}?mode=rw")
         except sqlite3.DatabaseError as exc:
             raise KnowledgeBaseError(
                 f"{where}: not a usable SQLite knowledge base ({exc}); "
-                "move it away or pass another file"
+                "delete it or move it away, or point the command at another file"
             ) from None
         problems = [row[0] for row in result if row[0] != "ok"]
         if problems:
             raise KnowledgeBaseError(
                 f"{where}: the knowledge base is damaged (SQLite quick_check: {problems[0]}); "
-                "restore a backup or move it away"
+                "restore a backup, or delete it or move it away to start over"
             )
+        check_revision(revision, where)
 
     @staticmethod
     def _make_engine(path: Path | None) -> Engine:
@@ -188,4 +235,5 @@ __all__ = [
     "RunProgress",
     "TellRecord",
     "canonical_json",
+    "check_knowledge_base",
 ]

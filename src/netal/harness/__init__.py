@@ -37,7 +37,9 @@ study
     :class:`Study` (``fingerprint``, ``cells``, ``run_cell``, ``finish``),
     :class:`SeedStudy` (one cell per seed: write ``run_seed``),
     :func:`run_study` (cells on any executor, each stored atomically, resume,
-    then the study's summaries and report), :class:`StudyRun`, :func:`concat_tables`.
+    then the study's summaries and report, holding the output folder's lock),
+    :class:`StudyRun`, :func:`concat_tables`, :func:`check_out_dir`,
+    :func:`cell_knowledge_base`.
 executors
     :class:`SerialExecutor`, :class:`LocalExecutor`, :class:`DaskExecutor`,
     :func:`make_executor`.
@@ -66,6 +68,8 @@ if TYPE_CHECKING:
         SeedStudy,
         Study,
         StudyRun,
+        cell_knowledge_base,
+        check_out_dir,
         check_seeds,
         concat_tables,
         run_study,
@@ -90,6 +94,8 @@ _EXPORTS = {
     "SeedStudy": "study",
     "Study": "study",
     "StudyRun": "study",
+    "cell_knowledge_base": "study",
+    "check_out_dir": "study",
     "check_seeds": "study",
     "concat_tables": "study",
     "run_study": "study",
@@ -117,6 +123,8 @@ __all__ = [
     "Study",
     "StudyRun",
     "cell_frame",
+    "cell_knowledge_base",
+    "check_out_dir",
     "check_records",
     "check_seeds",
     "concat_tables",

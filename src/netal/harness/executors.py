@@ -7,10 +7,15 @@ order, and the backend is a context manager that releases its workers.
 * :class:`SerialExecutor` -- this process, in order (debugging, tests);
 * :class:`LocalExecutor` -- ``jobs`` local worker processes
   (:class:`concurrent.futures.ProcessPoolExecutor`, *spawn* start method, one
-  BLAS/OpenMP thread per worker so ``jobs`` workers use ``jobs`` cores);
-* :class:`DaskExecutor` -- a Dask cluster given by its scheduler address, or a
+  BLAS/OpenMP thread per worker so ``jobs`` workers use ``jobs`` cores); the
+  workers die with the process that started them, even when it is killed
+  with ``kill -9`` (:func:`die_with_parent`), so none is left holding a
+  knowledge base;
+* :class:`DaskExecutor` -- a Dask cluster given by its scheduler address
+  (reached within :data:`CONNECT_TIMEOUT_S` or refused in one line), or a
   private :class:`dask.distributed.LocalCluster` on 127.0.0.1
-  (``n_workers`` processes, one thread each) when no address is given.
+  (``n_workers`` processes, one thread each, which Dask ends with their
+  parent) when no address is given.
 
 ``fn`` must be picklable (a module-level function).  A cell's result depends
 only on the cell (its seed), never on the backend or on which worker ran it.
@@ -19,15 +24,20 @@ Use :func:`make_executor` to build one by name (the CLI's ``--executor``).
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 
 from netal._validation import check_positive_int
-from netal.errors import UnknownNameError
+from netal.errors import NetalError, UnknownNameError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -88,14 +98,72 @@ class SerialExecutor(_Closing):
             yield item, result
 
 
-def _limit_threads(n_threads: int) -> None:
-    """Worker initializer: cap BLAS/OpenMP threads before numpy/torch are imported."""
+PARENT_POLL_S = 0.5
+"""How often a worker checks that its parent is alive where no parent-death signal exists."""
+
+CONNECT_TIMEOUT_S = 5.0
+"""Seconds to reach a Dask scheduler before giving up with one line."""
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _parent_death_signal(signum: int) -> bool:
+    """Ask Linux to send ``signum`` to this process when its parent ends; False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int, interval: float) -> None:
+    """Poll until the parent is gone (this process was re-parented), then end this process."""
+    while os.getppid() == parent_pid:
+        time.sleep(interval)
+    os._exit(1)
+
+
+def die_with_parent(parent_pid: int, interval: float = PARENT_POLL_S) -> None:
+    """End this process as soon as process ``parent_pid`` (its parent) ends, however it ends.
+
+    On Linux the kernel sends SIGKILL when the parent dies
+    (``prctl(PR_SET_PDEATHSIG)``: immediate); everywhere a daemon thread also
+    polls ``os.getppid()`` every ``interval`` seconds.  Work in flight is lost
+    as on a ``kill -9``, which netal's stores and knowledge bases survive.
+
+    The signal follows the *thread* that started this process, so start
+    workers from a thread that outlives them (the executors do: the thread
+    that calls ``map_unordered``).
+
+    Parameters
+    ----------
+    parent_pid
+        The pid of the process that started this one.
+    interval
+        Seconds between two polls of the fallback thread.
+    """
+    _parent_death_signal(signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent ended before the signal was armed
+        os._exit(1)
+    threading.Thread(
+        target=_watch_parent, args=(parent_pid, interval), name="netal-parent-watch", daemon=True
+    ).start()
+
+
+def _init_worker(n_threads: int, parent_pid: int) -> None:
+    """Worker initializer: cap BLAS/OpenMP threads before numpy/torch are imported; die with the parent."""
     for name in _THREAD_VARIABLES:
         os.environ[name] = str(n_threads)
+    die_with_parent(parent_pid)
 
 
 class LocalExecutor(_Closing):
     """``jobs`` local worker processes started with the *spawn* method.
+
+    The workers end with this process, even when it is killed with ``kill -9``
+    (:func:`die_with_parent`).
 
     Parameters
     ----------
@@ -115,8 +183,8 @@ class LocalExecutor(_Closing):
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_limit_threads,
-                initargs=(self.threads_per_worker,),
+                initializer=_init_worker,
+                initargs=(self.threads_per_worker, os.getpid()),
             )
         return self._pool
 
@@ -181,8 +249,14 @@ class DaskExecutor(_Closing):
                 )
                 self._client = Client(self._cluster)
             else:
-                self._client = Client(self.address)
+                self._client = _connect(Client, self.address)
         return self._client
+
+    def __enter__(self) -> Self:
+        """Connect to a given scheduler now, so an unreachable one fails before any work."""
+        if self.address is not None:
+            self._get_client()
+        return self
 
     def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         # dask is imported only when a Dask executor runs (third-party, heavy)
@@ -212,6 +286,18 @@ class DaskExecutor(_Closing):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+
+
+def _connect(client_class: Any, address: str) -> Any:
+    """A Dask client of the scheduler at ``address``, or one line if it is not reached in time."""
+    try:
+        return client_class(address, timeout=CONNECT_TIMEOUT_S)
+    except Exception as exc:  # refused, timed out, a bad address, or not a Dask scheduler at all
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise NetalError(
+            f"cannot connect to the Dask scheduler at {address!r} ({reason}); "
+            "start it (dask scheduler) or check the address"
+        ) from None
 
 
 def _serial(jobs: int, address: str | None) -> Executor:

@@ -7,9 +7,13 @@ per-iteration ``records`` being one of them) and turns the outputs of all its
 cells into summaries, tables and a report (:meth:`Study.finish`).
 :func:`run_study` does the rest, the same way for every study:
 
-1. checks the seeds, refuses an ``out_dir`` written with another
-   configuration (:meth:`Study.fingerprint`, kept in ``OUT/cells/study.json``)
-   or in a layout it cannot read, in one line and before any work;
+1. checks the seeds, takes the folder's lock (:func:`netal.locks.hold_folder`:
+   a second process on the same ``out_dir`` gets one line), refuses an
+   ``out_dir`` that is a file, was written with another configuration
+   (:meth:`Study.fingerprint`, kept in ``OUT/cells/study.json``) or in a
+   layout it cannot read, and checks the knowledge base of every cell still
+   to run (``OUT/kb/<key>.sqlite``, :func:`cell_knowledge_base`), all in one
+   line and before any work;
 2. runs the cells not yet in the :class:`~netal.harness.store.CellStore`
    ``OUT/cells/`` on an :mod:`~netal.harness.executors` backend, and stores
    each one atomically the moment it finishes (so a process killed at any
@@ -42,9 +46,13 @@ from netal.errors import DataError, InvalidInputError
 from netal.harness.executors import Executor, SerialExecutor
 from netal.harness.grid import Cell
 from netal.harness.store import CellOutput, CellStore
+from netal.locks import hold_folder
 
 CELLS_DIR = "cells"
 """The store's directory inside a study's output directory."""
+
+KB_DIR = "kb"
+"""Where a study's cells keep their knowledge bases inside its output directory."""
 
 ALL_ARMS = "all"
 """The ``strategy`` of a :class:`SeedStudy` cell: it runs every arm of its seed (its tables
@@ -192,6 +200,38 @@ def _check_cells(cells: Sequence[Cell]) -> None:
         raise InvalidInputError("cells", f"duplicate cells: {dupes}")
 
 
+def cell_knowledge_base(out_dir: str | os.PathLike[str], cell: Cell) -> Path:
+    """The knowledge base of ``cell`` in a study's output directory: ``OUT/kb/<key>.sqlite``."""
+    return Path(out_dir) / KB_DIR / f"{cell.key}.sqlite"
+
+
+def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """``out_dir`` as a path, refused in one line if it names an existing file (before any work).
+
+    Raises
+    ------
+    InvalidInputError
+        ``out_dir`` is a file (or something else that is not a folder).
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError("out", f"{out} is a file; give a directory for the outputs")
+    return out
+
+
+def _check_knowledge_bases(out: Path, cells: Sequence[Cell]) -> None:
+    """Check the knowledge base each unfinished cell will resume from (damage found now)."""
+    paths = [cell_knowledge_base(out, cell) for cell in cells]
+    paths = [path for path in paths if path.exists()]
+    if not paths:
+        return
+    # imported only when there is a file to check: netal.loop brings torch (seconds)
+    from netal.loop.knowledge import check_knowledge_base
+
+    for path in paths:
+        check_knowledge_base(path)
+
+
 def _refuse_seed_layout(out: Path) -> None:
     seeds = out / _SEED_LAYOUT_DIR
     if (seeds / "study.json").is_file():
@@ -248,9 +288,11 @@ def run_study(
     InvalidInputError
         Bad seeds, ``out_dir`` is a file, duplicate cells, or ``run_cell``
         returned something else than a :class:`CellOutput` of its cell.
+    BusyError
+        Another process runs a study in ``out_dir``.
     KnowledgeBaseError
         ``out_dir`` holds results of another configuration (the message names
-        what changed).
+        what changed), or the knowledge base of a cell to run is damaged.
     DataError
         ``out_dir`` holds results of a layout this study cannot read, or a
         stored file is damaged (the message names it).
@@ -259,11 +301,22 @@ def run_study(
         before it stay stored.
     """
     seeds = check_seeds(seeds)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InvalidInputError("out", f"{out} is a file; give a directory for the outputs")
+    out = check_out_dir(out_dir)
     cells = list(study.cells(seeds))
     _check_cells(cells)
+    with hold_folder(out):
+        return _run_locked(study, cells, out, executor, on_cell, on_skipped)
+
+
+def _run_locked(
+    study: Study,
+    cells: list[Cell],
+    out: Path,
+    executor: Executor | None,
+    on_cell: Callable[[Cell, CellOutput], None] | None,
+    on_skipped: Callable[[Cell], None] | None,
+) -> Any:
+    """:func:`run_study` once it holds ``out``'s lock."""
     _refuse_seed_layout(out)
     store = CellStore(out / CELLS_DIR)
     _refuse_legacy_cells(store, study)
@@ -276,6 +329,7 @@ def run_study(
             if cell.key in done:
                 on_skipped(cell)
     todo = [_CellTask(study, cell) for cell in cells if cell.key not in done]
+    _check_knowledge_bases(out, [task.cell for task in todo])
     ran: list[str] = []
     if todo:
         pool = executor if executor is not None else SerialExecutor()

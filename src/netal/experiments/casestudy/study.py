@@ -24,7 +24,7 @@ from netal.experiments.casestudy.outputs import gather_side_outputs
 from netal.experiments.casestudy.tables import paper_comparison_table
 from netal.harness.grid import Cell
 from netal.harness.store import RECORDS, CellOutput, cell_frame
-from netal.harness.study import StudyRun, run_study
+from netal.harness.study import StudyRun, check_out_dir, run_study
 from netal.report import build_report
 from netal.report.summary import summary_from_results, write_summary
 from netal.strategies import STRATEGIES
@@ -161,7 +161,7 @@ def run_casestudy(
         raise InvalidInputError("strategies", "give at least one strategy")
     for name in strategies:
         STRATEGIES.get(name)  # unknown names fail before any work
-    out = Path(out_dir)
+    out = check_out_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     study = CaseStudy(config, tuple(strategies), str(out.resolve()), report)
     return run_study(study, seeds, out, executor, on_cell=on_result)

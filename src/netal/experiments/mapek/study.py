@@ -29,7 +29,7 @@ from netal.experiments.mapek.replays import REPLAYS, replay_stream
 from netal.experiments.mapek.twin import twin_stream
 from netal.harness.grid import Cell
 from netal.harness.store import CellOutput
-from netal.harness.study import StudyRun
+from netal.harness.study import StudyRun, cell_knowledge_base
 from netal.mapek import POLICIES, MapekConfig, NetworkStream, run_closed_loop
 from netal.mapek.scoring import detection_score, error_summary
 from netal.report import build_report, summary_from_results, write_summary
@@ -173,8 +173,8 @@ class MapekStudy:
         stream = self.stream(cell.seed)
         kb = None
         if self.workdir is not None:
-            (Path(self.workdir) / "kb").mkdir(parents=True, exist_ok=True)
-            kb = Path(self.workdir) / "kb" / f"{cell.key}.sqlite"
+            kb = cell_knowledge_base(self.workdir, cell)
+            kb.parent.mkdir(parents=True, exist_ok=True)
         result = run_closed_loop(
             stream,
             self.arms.make(cell.strategy),

@@ -34,7 +34,7 @@ from netal.experiments.tabular.spec import (
 )
 from netal.harness.grid import Cell
 from netal.harness.store import RECORDS, CellOutput, cell_frame
-from netal.harness.study import StudyRun, run_study
+from netal.harness.study import StudyRun, check_out_dir, run_study
 from netal.report import build_report
 from netal.report.summary import arm_columns, comparison_tables
 from netal.strategies import STRATEGIES
@@ -397,7 +397,7 @@ def run_bench(
         Also draw the figures and write ``report.html``.
     """
     plan.check_data()
-    out = Path(out_dir)
+    out = check_out_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     kb_dir = (out / "kb").resolve()
     kb_dir.mkdir(exist_ok=True)

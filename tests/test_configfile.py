@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netal.configfile import coerce, defaults, load_toml, read_section
+from netal.configfile import check_call_params, coerce, defaults, load_toml, read_section
 from netal.errors import ConfigError, InvalidInputError
 from netal.registry import Registry
 
@@ -159,3 +159,32 @@ def test_coerce_converts_like_toml_users_expect():
 def test_defaults_lists_every_field_default():
     assert defaults(Knobs)["fleet"] == {"walking": 1}
     assert defaults(Seeds) == {"seeds": 2, "verbose": False}
+
+
+class _Learner:
+    def __init__(
+        self, hidden: tuple[int, ...] = (8,), dropout: float = 0.1, estimator: object = None
+    ) -> None:
+        self.hidden, self.dropout, self.estimator = hidden, dropout, estimator
+
+
+@pytest.mark.parametrize(
+    ("params", "key", "words"),
+    [
+        ({"hidden": "big"}, "hidden", "must be a list of integers, got 'big'"),
+        ({"hidden": [8, "wide"]}, "hidden", "must be an integer, got 'wide'"),
+        ({"dropout": "half"}, "dropout", "must be a number"),
+        ({"dropout": float("nan")}, "dropout", "must be a finite number"),
+    ],
+)
+def test_call_params_of_the_wrong_type_name_file_and_key(params, key, words):
+    with pytest.raises(ConfigError) as info:
+        check_call_params(_Learner, params, "run.toml", "learner.params")
+    message = str(info.value)
+    assert message.startswith(f"run.toml: [learner.params.{key}] ") and words in message
+
+
+def test_call_params_of_the_right_type_or_without_a_hint_pass():
+    check_call_params(
+        _Learner, {"hidden": (64, 64), "dropout": 0.2, "estimator": "any", "unknown": 1}, "f", "s"
+    )

@@ -192,6 +192,47 @@ def field_names(cls: type) -> list[str]:
     return [f.name for f in dataclasses.fields(cls) if f.init]
 
 
+def check_call_params(
+    factory: Callable[..., Any], params: Mapping[str, Any], path: str | Path, section: str
+) -> None:
+    """Check ``params`` against the type hints of ``factory``'s parameters, before any call.
+
+    For parameter tables passed straight to a learner or a strategy (``[learner.params]``):
+    a value of the wrong type (``hidden = "big"``) is refused when the file is read, not when
+    the object first uses it.  Parameters without a hint (or unknown to ``factory``) are left
+    to ``factory`` itself.
+
+    Parameters
+    ----------
+    factory
+        A class (its ``__init__`` is read) or a function.
+    params
+        Parameter name -> value.
+    path
+        The file the values came from (named in the error).
+    section
+        Their table, e.g. ``"learner.params"``: errors name ``[section.NAME]``.
+
+    Raises
+    ------
+    ConfigError
+        ``path: [section.NAME] must be ..., got ...``.
+    """
+    target = factory.__init__ if isinstance(factory, type) else factory
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:  # hints that do not resolve: nothing to check against
+        return
+    for key, value in params.items():
+        hint = hints.get(key)
+        if hint is None:
+            continue
+        try:
+            coerce(list(value) if isinstance(value, tuple) else value, hint)
+        except TypeError as exc:
+            raise ConfigError(str(path), f"{section}.{key}", str(exc)) from None
+
+
 # --------------------------------------------------------------- building
 
 

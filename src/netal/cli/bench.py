@@ -63,6 +63,7 @@ def bench(
     """
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.experiments.tabular import BenchPlan, run_bench
+    from netal.experiments.tabular.preflight import check_plan_params
 
     with fail_cleanly(debug):
         overrides = {
@@ -81,6 +82,7 @@ def bench(
             seeds=seeds,
             overrides={k: v for k, v in overrides.items() if v is not None},
         )
+        check_plan_params(plan, config)
         typer.echo(
             f"bench: {len(plan.datasets)} dataset(s) x {len(plan.strategies)} strategies x "
             f"{len(plan.seeds)} seeds = {plan.n_cells} cells -> {out}"

@@ -10,8 +10,10 @@ acts and exits, so people, scripts and agents can take turns.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,17 +47,24 @@ SHOWN_COLUMNS = (
 """What ``ask`` prints for a person; ``--save`` and ``--json`` carry every feature."""
 
 
-def _open(config: Path, out: Path | None) -> tuple[Any, Any, Any]:
-    """The run's spec, prepared data and (opened) loop."""
+@contextlib.contextmanager
+def _open(config: Path, out: Path | None) -> Iterator[tuple[Any, Any, Any]]:
+    """The run's spec, prepared data and (opened) loop, holding the run's folder and knowledge base.
+
+    The configuration's parameters and the knowledge base are checked before
+    the data is loaded; a second process on the same run waits for nothing:
+    it gets one line.
+    """
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.experiments.tabular import RunSpec, build_loop, prepare_tabular
+    from netal.experiments.tabular.preflight import check_spec_params, claim_run_outputs
 
     out_dir = out if out is not None else Path("runs") / config.stem
     spec = RunSpec.from_toml(config)
-    if spec.knowledge_base is None:
-        spec = spec.replace(knowledge_base=str(out_dir / "kb.sqlite"))
-    prepared = prepare_tabular(spec)
-    return spec, prepared, build_loop(spec, prepared).open()
+    check_spec_params(spec, config)
+    with claim_run_outputs(spec, out_dir) as spec:
+        prepared = prepare_tabular(spec)
+        yield spec, prepared, build_loop(spec, prepared).open()
 
 
 def _stamp(epoch: float | None) -> str:
@@ -108,8 +117,7 @@ def ask(
     printed, with the sample's features and place, so nobody else gets it.
     Answer them with `netal loop tell CONFIG ANSWERS.csv`.
     """
-    with fail_cleanly(debug):
-        _, prepared, loop = _open(config, out)
+    with fail_cleanly(debug), _open(config, out) as (_, prepared, loop):
         queries = loop.ask(n, lease=lease)
         table = _query_table(queries, prepared)
         if save is not None:
@@ -179,24 +187,29 @@ def tell(
     debug: bool = DEBUG,
 ) -> None:
     """Record answers to pending queries (all rows or none); retrain when the schedule says so."""
+    with fail_cleanly(debug):
+        table = _read_answers(answers)
+        with _open(config, out) as (_, _, loop):
+            _tell(loop, table)
+
+
+def _tell(loop: Any, table: pd.DataFrame) -> None:
+    """Record the answers of ``table`` in ``loop`` and say what happened."""
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.loop import Answer
 
-    with fail_cleanly(debug):
-        table = _read_answers(answers)
-        _, _, loop = _open(config, out)
-        costs = table["cost"] if "cost" in table.columns else [math.nan] * len(table)
-        result = loop.tell(
-            [
-                Answer(int(q), float(label), None if math.isnan(cost) else float(cost))
-                for q, label, cost in zip(table["query_id"], table["label"], costs, strict=True)
-            ]
-        )
-        typer.echo(
-            f"accepted {len(result.accepted)} answers ({len(result.late)} late); "
-            f"model version {result.model_version}; {len(loop.pending())} still pending"
-        )
-        _echo_latest_metrics(loop)
+    costs = table["cost"] if "cost" in table.columns else [math.nan] * len(table)
+    result = loop.tell(
+        [
+            Answer(int(q), float(label), None if math.isnan(cost) else float(cost))
+            for q, label, cost in zip(table["query_id"], table["label"], costs, strict=True)
+        ]
+    )
+    typer.echo(
+        f"accepted {len(result.accepted)} answers ({len(result.late)} late); "
+        f"model version {result.model_version}; {len(loop.pending())} still pending"
+    )
+    _echo_latest_metrics(loop)
 
 
 @app.command()
@@ -207,8 +220,7 @@ def refuse(
     debug: bool = DEBUG,
 ) -> None:
     """Give pending queries back to the pool (their samples can be asked again)."""
-    with fail_cleanly(debug):
-        _, _, loop = _open(config, out)
+    with fail_cleanly(debug), _open(config, out) as (_, _, loop):
         released = loop.refuse(query_ids)
         typer.echo(f"refused {released} queries; {len(loop.pending())} still pending")
 
@@ -216,8 +228,7 @@ def refuse(
 @app.command()
 def status(config: Path = CONFIG, out: Path = OUT, debug: bool = DEBUG) -> None:
     """Where the run stands: model version, labels and cost spent, pending queries, last metrics."""
-    with fail_cleanly(debug):
-        _, _, loop = _open(config, out)
+    with fail_cleanly(debug), _open(config, out) as (_, _, loop):
         loop.expire()
         result = loop.result()
         state = f"finished ({loop.stop_reason})" if loop.done else "running"

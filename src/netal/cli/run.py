@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -33,32 +34,40 @@ def run(
     Loads the data (the digital twin or a real dataset), splits it without leakage, then repeats: train the learner on the labeled rows, let the strategy pick a batch from the pool, reveal its labels. Writes OUT/kb.sqlite (the knowledge base: every query, label, metric and checkpoint), OUT/summary.json and OUT/report.html, and prints the learning curve. An interrupted run resumes from the knowledge base.
     """
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
-    from netal.experiments.tabular import RunSpec, prepare_tabular, write_run_outputs
-    from netal.report import build_report
+    from netal.experiments.tabular import RunSpec
+    from netal.experiments.tabular.preflight import check_spec_params, claim_run_outputs
 
     with fail_cleanly(debug):
         out_dir = out if out is not None else Path("runs") / config.stem
         spec = RunSpec.from_toml(config)
-        if spec.knowledge_base is None:
-            spec = spec.replace(knowledge_base=str(out_dir / "kb.sqlite"))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        typer.echo(
-            f"run: {spec.strategy} on {spec.dataset}, learner {spec.learner}, "
-            f"{spec.iterations} iterations x {spec.batch_size} labels, seed {spec.seed}"
-        )
-        prepared = prepare_tabular(spec)
-        typer.echo(
-            f"data: {len(prepared.X)} candidates ({len(prepared.initial_ids)} labeled), "
-            f"{len(prepared.X_test)} test rows, {prepared.split} split"
-        )
-        result = _run_with_progress(spec, prepared)
-        write_run_outputs(spec, result, prepared, out_dir)
-        report = build_report(out_dir)
-        _print_curve(result)
-        typer.echo(f"stopped: {result.stop_reason}")
-        typer.echo(f"knowledge base: {spec.knowledge_base}")
-        typer.echo(f"summary: {out_dir / 'summary.json'}")
-        typer.echo(f"report:  {report}")
+        check_spec_params(spec, config)
+        with claim_run_outputs(spec, out_dir) as spec:
+            _run(spec, out_dir)
+
+
+def _run(spec: Any, out_dir: Path) -> None:
+    """Load the data, run (or resume) the loop, write and print the outputs (folder and KB held)."""
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
+    from netal.experiments.tabular import prepare_tabular, write_run_outputs
+    from netal.report import build_report
+
+    typer.echo(
+        f"run: {spec.strategy} on {spec.dataset}, learner {spec.learner}, "
+        f"{spec.iterations} iterations x {spec.batch_size} labels, seed {spec.seed}"
+    )
+    prepared = prepare_tabular(spec)
+    typer.echo(
+        f"data: {len(prepared.X)} candidates ({len(prepared.initial_ids)} labeled), "
+        f"{len(prepared.X_test)} test rows, {prepared.split} split"
+    )
+    result = _run_with_progress(spec, prepared)
+    write_run_outputs(spec, result, prepared, out_dir)
+    report = build_report(out_dir)
+    _print_curve(result)
+    typer.echo(f"stopped: {result.stop_reason}")
+    typer.echo(f"knowledge base: {spec.knowledge_base}")
+    typer.echo(f"summary: {out_dir / 'summary.json'}")
+    typer.echo(f"report:  {report}")
 
 
 def _run_with_progress(spec: object, prepared: object) -> object:

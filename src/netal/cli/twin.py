@@ -87,13 +87,7 @@ def generate(
 ) -> None:
     """Generate ROWS samples in the Lumos5G-v1.0 schema and write them to OUT."""
     try:
-        writer = _WRITERS.get(out.suffix.lower())
-        if writer is None:
-            raise InvalidInputError(
-                "--out", f"unknown file type {out.suffix!r}; use one of {', '.join(_WRITERS)}"
-            )
-        if not out.parent.exists():
-            raise InvalidInputError("--out", f"directory {out.parent} does not exist")
+        writer = _writer_for(out)
         # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
         from netal.twin import generate as twin_generate
 
@@ -160,8 +154,8 @@ def timeline_cmd(
     for scoring drift detectors. See docs/twin.md, "Timelines".
     """
     with fail_cleanly(debug):
-        writer = _writer_for(out)
         changes_path = out.with_name(f"{out.stem}.changes{out.suffix}")
+        writer = _writer_for(out, changes_path)
         # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
         from netal.twin.timeline import load_timeline
 
@@ -189,15 +183,24 @@ def _write_quoted_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False)
 
 
-def _writer_for(out: Path) -> Callable[[pd.DataFrame, Path], None]:
-    """The writer of ``out``'s suffix; refuses an unknown suffix or a missing folder."""
+def _writer_for(out: Path, *also: Path) -> Callable[[pd.DataFrame, Path], None]:
+    """The writer of ``out``'s suffix, checked before any work.
+
+    Refuses an unknown suffix, a missing folder, and ``out`` (or a file in
+    ``also``, written next to it) being a folder.  An existing file is
+    replaced: the twin writes the same rows again for the same seed.
+    """
     writer = _WRITERS.get(out.suffix.lower())
     if writer is None:
         raise InvalidInputError(
             "--out", f"unknown file type {out.suffix!r}; use one of {', '.join(_WRITERS)}"
         )
-    if not out.parent.exists():
-        raise InvalidInputError("--out", f"directory {out.parent} does not exist")
+    if not out.parent.is_dir():
+        problem = "is a file" if out.parent.exists() else "does not exist"
+        raise InvalidInputError("--out", f"directory {out.parent} {problem}")
+    for path in (out, *also):
+        if path.exists() and not path.is_file():
+            raise InvalidInputError("--out", f"{path} is a folder; give a file name")
     return writer
 
 

@@ -363,9 +363,7 @@ def _unknown(known: tuple[str, ...]) -> str:
 def _check_keys(
     r: _Reader, table: dict[str, Any], known: tuple[str, ...], where: str, i: int
 ) -> None:
-    for key in table:
-        if key not in known:
-            raise r.error(f"{where}.{key}", _unknown(known), where.split("[")[0], i)
+    r.check_keys(table, known, where, i)
 
 
 def _is_finite_number(value: Any) -> bool:
@@ -373,12 +371,7 @@ def _is_finite_number(value: Any) -> bool:
 
 
 def _number(r: _Reader, t: dict[str, Any], key: str, where: str, i: int) -> float:
-    value = r.number(t, key, where, i)
-    if not math.isfinite(value):
-        raise r.error(
-            f"{where}.{key}", f"must be a finite number, got {value}", where.split("[")[0], i
-        )
-    return value
+    return r.number(t, key, where, i)  # finite, within the key's bounds
 
 
 def _positive(r: _Reader, t: dict[str, Any], key: str, where: str, i: int) -> float:

@@ -11,6 +11,7 @@ converts to WGS84 for output. The default scenario ships with the package
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -176,6 +177,113 @@ _MAY_BE_NEGATIVE = {
 }
 
 
+MAX_MAGNITUDE = 1e9
+"""Largest absolute value of any number in a scenario or timeline file (metres, seconds, dB...).
+
+Larger values are typos, and they overflow the physics (1e300 m squared is infinite)."""
+
+FREQUENCY_GHZ = (0.5, 100.0)
+"""Carrier frequencies the path-loss models hold for (3GPP TR 38.901: 0.5-100 GHz)."""
+
+DBM_RANGE = (-200.0, 100.0)
+"""Powers in dBm (EIRP, thresholds, interference): beyond this range they are typos."""
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "frequency_ghz": FREQUENCY_GHZ,
+    "origin_lat": (-85.0, 85.0),
+    "origin_lon": (-180.0, 180.0),
+    "beamwidth_deg": (0.0, 360.0),
+    "height_m": (0.0, 1000.0),
+    "ue_height_m": (0.0, 1000.0),
+    "width_m": (0.0, 1000.0),
+}
+"""Closed ranges of keys, wherever they appear (a lower bound in :data:`_POSITIVE` is open)."""
+
+_POSITIVE = {
+    "frequency_ghz",
+    "height_m",
+    "ue_height_m",
+    "width_m",
+    "bandwidth_mhz",
+    "beamwidth_deg",
+    "cycle_s",
+    "subcarrier_spacing_khz",
+    "sf_decorrelation_los_m",
+    "sf_decorrelation_nlos_m",
+    "lte_sf_decorrelation_m",
+    "blocker_mean_duration_s",
+    "walking_speed_mean",
+    "walking_speed_max",
+    "driving_cruise_min",
+    "driving_cruise_max",
+    "driving_speed_max",
+    "acceleration",
+    "deceleration",
+    "corner_speed",
+    "nr_carriers",
+    "nr_prb_per_carrier",
+    "slots_per_second",
+    "lte_prb",
+    "lte_carriers",
+    "tcp_time_constant_s",
+    "walking_speed",
+    "driving_speed",
+    "window_s",
+}
+"""Keys that must be > 0 (divisors, sizes, speeds, frequencies)."""
+
+_TOP_KEYS = (
+    "scenario map roads route buildings traffic_lights towers lte_anchor radio mobility "
+    "throughput oracle"
+).split()
+_TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "scenario": ("name", "origin_lat", "origin_lon", "world_seed"),
+    "map": ("bounds",),
+    "roads": ("name", "points", "width_m"),
+    "route": ("waypoints", "start_m", "max_request_offset_m"),
+    "buildings": ("id", "polygon", "height_m"),
+    "traffic_lights": ("position", "cycle_s", "red_s"),
+    "towers": ("id", "position", "height_m", "ssb_re_eirp_dbm", "sectors"),
+    "sectors": ("azimuth_deg", "beamwidth_deg"),
+    "lte_anchor": (
+        "position",
+        "height_m",
+        "frequency_ghz",
+        "re_eirp_dbm",
+        "bandwidth_mhz",
+        "interference_dbm_per_re",
+    ),
+}
+"""The keys each table of a scenario may hold (the parameter tables: ``_*_KEYS`` below)."""
+
+
+def number_problem(key: str, value: float) -> str | None:
+    """What is wrong with ``value`` for ``key`` (finite, magnitude, key range), or None.
+
+    Every number must be finite and at most :data:`MAX_MAGNITUDE` in absolute
+    value; keys in :data:`_RANGES` lie in their range, keys in :data:`_POSITIVE`
+    are > 0, shares lie in [0, 1] and powers in dBm in :data:`DBM_RANGE`.
+    """
+    if not math.isfinite(value):
+        return f"must be a finite number, got {value}"
+    if key in _POSITIVE and value <= 0:
+        return f"must be > 0, got {value:g}"
+    low, high = _limits(key)
+    if not low <= value <= high:
+        return f"must lie in [{low:g}, {high:g}], got {value:g}"
+    return None
+
+
+def _limits(key: str) -> tuple[float, float]:
+    if key in _RANGES:
+        return _RANGES[key]
+    if key in _SHARES:
+        return (0.0, 1.0)
+    if "dbm" in key:
+        return DBM_RANGE
+    return (-MAX_MAGNITUDE, MAX_MAGNITUDE)
+
+
 class _Reader:
     """Typed access to the parsed TOML with errors naming file, key and line."""
 
@@ -244,8 +352,33 @@ class _Reader:
             )
         return value
 
+    def check_keys(self, table: dict[str, Any], known: Any, where: str, index: int = 0) -> None:
+        """Refuse a key of ``table`` (at ``where``) that is not in ``known``, naming the known ones."""
+        for key in table:
+            if key not in known:
+                raise self.error(
+                    f"{where}.{key}" if where else key,
+                    f"unknown key; known: {', '.join(known)}",
+                    where.split("[")[0] if where else key,
+                    index,
+                )
+
     def number(self, table: dict[str, Any], key: str, where: str, index: int = 0) -> float:
-        return float(self.get(table, key, _NUMBER, where, index))
+        """A finite number within the key's bounds (:func:`number_problem`)."""
+        value = float(self.get(table, key, _NUMBER, where, index))
+        problem = number_problem(key, value)
+        if problem is not None:
+            raise self.error(f"{where}.{key}", problem, where.split("[")[0], index)
+        return value
+
+    def check_coordinates(self, values: np.ndarray, key: str, header: str, index: int) -> None:
+        """Coordinates (metres) must be finite and within :data:`MAX_MAGNITUDE`."""
+        if not np.isfinite(values).all():
+            raise self.error(key, "must hold finite numbers (no nan or inf)", header, index)
+        if np.abs(values).max(initial=0.0) > MAX_MAGNITUDE:
+            raise self.error(
+                key, f"coordinates must lie within +-{MAX_MAGNITUDE:g} m", header, index
+            )
 
     def points(
         self, table: dict[str, Any], key: str, where: str, index: int = 0, n_min: int = 1
@@ -264,15 +397,18 @@ class _Reader:
                 where.split("[")[0],
                 index,
             )
-        return np.asarray(value, dtype=np.float64)
+        points = np.asarray(value, dtype=np.float64)
+        self.check_coordinates(points, f"{where}.{key}", where.split("[")[0], index)
+        return points
 
     def point(self, table: dict[str, Any], key: str, where: str, index: int = 0) -> np.ndarray:
         if key not in table:
             raise self.error(f"{where}.{key}", "missing key", where.split("[")[0], index)
         return self.points({key: [table[key]]}, key, where, index)[0]
 
-    def params(self, name: str, keys: list[str]) -> dict[str, float]:
+    def params(self, name: str, keys: list[str], extra: tuple[str, ...] = ()) -> dict[str, float]:
         table = self.table(name)
+        self.check_keys(table, [*keys, *extra], name)
         out: dict[str, float] = {}
         for key in keys:
             value = self.number(table, key, name)
@@ -309,12 +445,28 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     return _build(_Reader(str(path), text, data))
 
 
+def _check_tables(r: _Reader) -> None:
+    """Refuse unknown tables and unknown keys in the fixed-key tables (before reading values)."""
+    r.check_keys(r.data, _TOP_KEYS, "")
+    for name, known in _TABLE_KEYS.items():
+        value = r.data.get(name)
+        tables = value if isinstance(value, list) else [value]
+        for index, table in enumerate(tables):
+            if isinstance(table, dict):
+                where = f"{name}[{index}]" if isinstance(value, list) else name
+                r.check_keys(table, known, where, index)
+
+
 def _build(r: _Reader) -> Scenario:
+    _check_tables(r)
     meta = r.table("scenario")
     bounds = np.asarray(r.get(r.table("map"), "bounds", list, "map"), dtype=object)
-    if bounds.shape != (4,) or not all(isinstance(b, _NUMBER) for b in bounds):
+    if bounds.shape != (4,) or not all(
+        isinstance(b, _NUMBER) and not isinstance(b, bool) for b in bounds
+    ):
         raise r.error("map.bounds", "must be [xmin, ymin, xmax, ymax]", "map")
     bounds = bounds.astype(np.float64)
+    r.check_coordinates(bounds, "map.bounds", "map", 0)
     if bounds[2] <= bounds[0] or bounds[3] <= bounds[1]:
         raise r.error("map.bounds", "xmax/ymax must exceed xmin/ymin", "map")
     roads = tuple(_road(r, t, i) for i, t in enumerate(r.tables("roads")))
@@ -342,7 +494,7 @@ def _build(r: _Reader) -> Scenario:
             )
         },
     )
-    throughput = r.params("throughput", _THROUGHPUT_KEYS)
+    throughput = r.params("throughput", _THROUGHPUT_KEYS, extra=("cqi_table",))
     table = r.get(r.table("throughput"), "cqi_table", str, "throughput")
     if table not in ("256qam", "64qam"):
         raise r.error(
@@ -434,6 +586,7 @@ def _tower(
             raise r.error(
                 f"{where}.sectors[{j}]", "must be a table {azimuth_deg, beamwidth_deg}", "towers", i
             )
+        r.check_keys(s, _TABLE_KEYS["sectors"], f"{where}.sectors[{j}]", i)
         sectors.append(
             Sector(
                 azimuth_deg=r.number(s, "azimuth_deg", f"towers[{i}].sectors[{j}]", i),

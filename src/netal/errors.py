@@ -122,6 +122,10 @@ class DataError(NetalError, ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+class DataWarning(UserWarning):
+    """A data table loads, but something in it probably is not what the user meant (a likely leak)."""
+
+
 class ConfigError(NetalError, ValueError):
     """A TOML configuration or scenario file has a bad key or value."""
 

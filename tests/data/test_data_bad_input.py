@@ -108,8 +108,10 @@ def test_header_only(tmp_path):
 
 
 def test_binary_garbage(tmp_path):
-    with pytest.raises(DataError, match="UTF-8"):
+    with pytest.raises(DataError, match="binary, not CSV text"):
         _load_csv(_write(tmp_path, b"a,y\n1,2\n\xff\xfe\x00\x01"), target="y")
+    with pytest.raises(DataError, match="UTF-8"):
+        _load_csv(_write(tmp_path, b"a,y\n1,2\n\xff\xfe,3\n"), target="y")
 
 
 def test_zip_without_csv(tmp_path):

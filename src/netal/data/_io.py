@@ -8,6 +8,7 @@ truncated or half-loaded silently.
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import re
@@ -224,6 +225,8 @@ def row_origin(labels: Sequence[str], sizes: np.ndarray, row: int) -> tuple[str,
 def _decode(raw: bytes, label: str) -> str:
     if not raw.strip():
         raise DataError(label, "file is empty")
+    if b"\x00" in raw[:65536]:
+        raise DataError(label, "is binary, not CSV text (a zip, Parquet or spreadsheet file?)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -295,10 +298,24 @@ def _check_columns(
     if missing or unexpected:
         parts = []
         if missing:
-            parts.append(f"missing column(s): {', '.join(missing)}")
+            parts.append(
+                f"missing column(s): {', '.join(missing)}{_did_you_mean(missing, columns)}"
+            )
         if unexpected:
             parts.append(f"unexpected column(s): {', '.join(unexpected)}")
         raise DataError(label, "; ".join(parts) + f" (found: {', '.join(columns)})", line=1)
+
+
+def _did_you_mean(missing: Sequence[str], columns: Sequence[str]) -> str:
+    """`` (did you mean 'X'?)`` for a missing name close to an existing column (case or a typo)."""
+    lowered = {c.lower(): c for c in columns}
+    for name in missing:
+        if name.lower() in lowered:
+            return f" (did you mean {lowered[name.lower()]!r}?)"
+        close = difflib.get_close_matches(name, columns, n=1, cutoff=0.8)
+        if close:
+            return f" (did you mean {close[0]!r}?)"
+    return ""
 
 
 def _first_non_numeric(frame: pd.DataFrame, numeric: Sequence[str]) -> tuple[int, str] | None:

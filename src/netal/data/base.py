@@ -60,6 +60,11 @@ class Dataset:
         Path of the file(s) read.
     notes
         What the loader did (masked sentinels, filters), for provenance.
+    warnings
+        What looks wrong but does not stop the load (likely leaks, features named
+        like a time, counter or id).
+    files
+        The files read (empty when the data did not come from files).
     """
 
     frame: pd.DataFrame
@@ -74,6 +79,8 @@ class Dataset:
     task: Task
     source: str
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         columns = set(self.frame.columns)
@@ -106,6 +113,29 @@ class Dataset:
             )
         return self.frame[self.group].to_numpy()
 
+    def provenance(self) -> dict[str, Any]:
+        """What a run used: source, files, rows, target, resolved features and units, notes, warnings.
+
+        Written into every study's ``summary.json`` (the features actually
+        used, not the options given).
+        """
+        return {
+            "name": self.name,
+            "source": self.source,
+            "files": list(self.files),
+            "rows": len(self.frame),
+            "task": self.task,
+            "target": self.target,
+            "features": list(self.features),
+            "categorical": list(self.categorical),
+            "group": self.group,
+            "time": self.time,
+            "coords": list(self.coords) if self.coords else None,
+            "units": dict(self.units),
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
+        }
+
     def describe(self) -> dict[str, Any]:
         """A JSON-serializable summary: rows, columns, target, groups, missing values per column."""
         frame = self.frame
@@ -131,6 +161,8 @@ class Dataset:
             "units": dict(self.units),
             "missing": {str(c): int(n) for c, n in frame.isna().sum().items()},
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "files": list(self.files),
         }
         if self.group is not None:
             sizes = frame[self.group].value_counts(dropna=False).sort_index()
@@ -195,7 +227,7 @@ DATASETS: Registry[DatasetLoader] = Registry("dataset")
 
 
 def load_dataset(
-    name: str, data_dir: str | os.PathLike[str] | None = None, **options: Any
+    name: str, data_dir: str | os.PathLike[str] | None = None, /, **options: Any
 ) -> Dataset:
     """Load a registered dataset by name.
 

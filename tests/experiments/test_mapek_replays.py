@@ -294,3 +294,25 @@ def test_context_changes_name_every_column_that_changed():
     assert changes["time_s"].tolist() == [20.0, 30.0]
     assert changes["kind"].tolist() == ["mobility+app", "app"]
     assert changes["description"].iloc[0].startswith("mobility: D -> S; app: N -> A (session y")
+
+
+def test_a_user_table_replays_by_session_then_time(tmp_path):
+    from netal.data import load_dataset
+    from netal.experiments.mapek.replays import table_replay
+
+    (tmp_path / "b.csv").write_text(
+        "t,x,mode,y\n2021-01-02 00:00:02,1,walk,1\n2021-01-02 00:00:01,2,walk,2\n"
+        "2021-01-02 00:00:03,3,car,3\n"
+    )
+    (tmp_path / "a.csv").write_text(
+        "t,x,mode,y\n2021-01-01 00:00:01,4,car,4\n2021-01-01 00:00:02,5,car,5\n"
+    )
+    table = load_dataset("csv", path=str(tmp_path), target="y", time="t", leak_threshold=1.0)
+    stream = table_replay(table, change_on=("mode",), step_s=1.0, gap_s=10.0)
+    # a.csv starts first; inside b.csv rows go by time
+    assert stream.y.tolist() == [4.0, 5.0, 2.0, 1.0, 3.0]
+    assert stream.times.tolist() == [0.0, 1.0, 12.0, 13.0, 14.0]
+    assert stream.changes["time_s"].tolist() == [12.0, 14.0]
+    assert set(stream.changes["kind"]) == {"mode"}
+    with pytest.raises(InvalidInputError, match="change_on"):
+        table_replay(table, change_on=("colour",))

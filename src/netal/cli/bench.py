@@ -8,6 +8,10 @@ from typing import Any
 import typer
 
 from netal.cli._common import fail_cleanly, grid_progress, open_executor
+from netal.cli._data import check_data, data_option, read_data_tables
+
+DATA_TABLES = data_option(repeatable=True)
+"""``--data``, repeatable: several tables of one's own."""
 
 
 def _names(text: str | None) -> list[str]:
@@ -19,8 +23,9 @@ def bench(
         None,
         "--datasets",
         "-d",
-        help="Comma-separated data sources: 'twin' and/or dataset names (ucc5g, umn-mmwave, ...). Default: twin.",
+        help="Comma-separated data sources: 'twin', dataset names (ucc5g, umn-mmwave, ...) and names of your own tables (--data, \\[tables.NAME]). Default: the --data tables, else twin.",
     ),
+    data: list[str] = DATA_TABLES,
     strategies: str = typer.Option(
         None,
         "--strategies",
@@ -81,7 +86,10 @@ def bench(
             strategies=_names(strategies) or None,
             seeds=seeds,
             overrides={k: v for k, v in overrides.items() if v is not None},
+            tables=read_data_tables(data),
         )
+        for name in plan.datasets:
+            check_data(name, plan.dataset_options(name), plan.base.data_dir)
         check_plan_params(plan, config)
         typer.echo(
             f"bench: {len(plan.datasets)} dataset(s) x {len(plan.strategies)} strategies x "

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from netal.cli._common import fail_cleanly, given_flags, grid_progress, open_executor, split_names
+from netal.cli._data import check_data, data_option, read_data_tables
 from netal.errors import InvalidInputError
 
 CONFIG_HELP = "TOML file with a \\[casestudy] table whose keys are the settings below (flags win); see examples/casestudy.toml."
@@ -26,8 +27,9 @@ def casestudy(
         None,
         "--dataset",
         "-d",
-        help="'twin' (embedded digital twin) or a dataset name (lumos5g, ucc5g, umn-mmwave). Default: twin.",
+        help="'twin' (embedded digital twin), a dataset name (lumos5g, ucc5g, umn-mmwave) or the name of a table of your own (--data, \\[tables.NAME]). Default: twin.",
     ),
+    data: str = data_option(),
     protocol: str = typer.Option(
         None,
         "--protocol",
@@ -153,7 +155,8 @@ def casestudy(
                 flags[cap] = None
         if "standardize_target" in flags:
             flags["standardize_target"] = _target_scaling(flags["standardize_target"])
-        study, arms = load_casestudy(config, flags, flags=FLAGS)
+        study, arms = load_casestudy(config, flags, read_data_tables(data), flags=FLAGS)
+        check_data(study.dataset, study.dataset_options, study.data_dir)
         names = arms.arms(study.protocol)
         seed_list = arms.seed_list()
         n_cells = len(seed_list) * len(names)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from netal.errors import NetalError
+from netal.cli._data import data_option, read_data_tables
+from netal.errors import InvalidInputError, NetalError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
@@ -71,7 +73,13 @@ def list_datasets(data_dir: DataDirOption = None) -> None:
 
 @app.command()
 def describe(
-    name: Annotated[str, typer.Argument(help="Dataset name (see `netal data list`).")],
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="Dataset name (see `netal data list`); omit with --data.", show_default=False
+        ),
+    ] = None,
+    data: str | None = data_option(),
     data_dir: DataDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     option: Annotated[
@@ -81,28 +89,52 @@ def describe(
         ),
     ] = None,
 ) -> None:
-    """Rows, columns, target, groups and missing values per column of a dataset."""
+    """Rows, columns, target, features, groups, notes and missing values per column of a dataset or your own table."""
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.data import load_dataset
+    from netal.errors import DataWarning
 
     try:
-        summary = load_dataset(name, data_dir, **_options(option)).describe()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            summary = _load(name, data, data_dir, _options(option), load_dataset).describe()
     except NetalError as exc:
         raise _fail(exc) from None
     except TypeError as exc:  # unknown loader option
         raise _fail(f"{name}: bad option ({exc})") from None
+    for warning in caught:
+        if issubclass(warning.category, DataWarning):
+            typer.echo(f"warning: {warning.message}", err=True)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
     _print_summary(summary)
 
 
+def _load(
+    name: str | None, data: str | None, data_dir: Path | None, options: dict[str, Any], load: Any
+) -> Any:
+    """The dataset ``name`` (with ``-o`` options), or the one table of ``--data``."""
+    if data is None:
+        if name is None:
+            raise InvalidInputError("NAME", "give a dataset name or --data")
+        return load(name, data_dir, **options)
+    if name is not None or options:
+        raise InvalidInputError("--data", "replaces NAME and -o; give one or the other")
+    tables = read_data_tables(data)
+    if len(tables) != 1:
+        raise InvalidInputError("--data", f"names {len(tables)} tables; describe one at a time")
+    table = next(iter(tables.values()))
+    return load("csv", data_dir, **table.options())
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     typer.echo(f"{summary['name']}  ({summary['task']})  {summary['source']}")
     typer.echo(f"rows: {summary['rows']:,}   columns: {summary['n_columns']}")
     stats = summary["target_summary"]
+    unit = summary["units"].get(summary["target"])
     typer.echo(
-        f"target: {summary['target']} [{summary['units'].get(summary['target'], '')}]  "
+        f"target: {summary['target']}{f' [{unit}]' if unit else ''}  "
         f"min {stats['min']}  median {stats['median']}  mean {stats['mean']}  max {stats['max']}"
     )
     typer.echo(f"features: {', '.join(summary['features'])}")
@@ -118,6 +150,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for column, count in summary["missing"].items():
         share = 100 * count / summary["rows"] if summary["rows"] else 0.0
         typer.echo(f"  {column:24s} {count:>9,}  ({share:5.1f} %)")
+    if summary.get("files") and len(summary["files"]) > 1:
+        typer.echo(f"files: {len(summary['files'])} ({summary['files'][0]} ...)")
     for note in summary["notes"]:
         typer.echo(f"note: {note}")
 

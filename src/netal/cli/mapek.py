@@ -13,11 +13,12 @@ from rich.live import Live
 from rich.table import Table
 
 from netal.cli._common import fail_cleanly, given_flags, grid_progress, open_executor, split_names
+from netal.cli._data import check_data, data_option, read_data_tables
 from netal.errors import InvalidInputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-FLAGS = {"policies": "--policies"}
+FLAGS = {"policies": "--policies", "change_on": "--change-on"}
 """Settings whose flag is not the field name with dashes."""
 
 
@@ -31,7 +32,7 @@ def run(
         None,
         "--dataset",
         "-d",
-        help="Replay a real dataset in time order instead of the twin: ucc5g, barcelona-lte, umn-mmwave.",
+        help="Replay a real dataset in time order instead of the twin: ucc5g, barcelona-lte, umn-mmwave, or a table of your own (--data, \\[tables.NAME]).",
     ),
     config: Path = typer.Option(
         None,
@@ -69,6 +70,12 @@ def run(
     max_rows: int = typer.Option(
         None, "--max-rows", min=100, help="Replays: cap on the stream's rows. Default: all."
     ),
+    data: str = data_option(),
+    change_on: str = typer.Option(
+        None,
+        "--change-on",
+        help="With --data: comma-separated columns whose change is a change point (scores detection), e.g. mode,cell_id.",
+    ),
     data_dir: Path = typer.Option(
         None, "--data-dir", help="Directory of real datasets (default $NETAL_DATA_DIR)."
     ),
@@ -103,9 +110,12 @@ def run(
             labels=labels,
             every=every,
             max_rows=max_rows,
+            change_on=split_names(change_on),
             data_dir=str(data_dir.resolve()) if data_dir else None,
         )
-        loop_config, arms, source = load_mapek(config, flags, flags=FLAGS)
+        loop_config, arms, source = load_mapek(config, flags, read_data_tables(data), flags=FLAGS)
+        if source.dataset_options:
+            check_data(source.dataset, source.dataset_options, source.data_dir)
         if out.exists() and not out.is_dir():
             raise InvalidInputError("--out", f"{out} is a file; give a directory")
         study = source.study(loop_config, arms, str(out.resolve()))

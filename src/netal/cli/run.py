@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from netal.cli._common import fail_cleanly
+from netal.cli._data import check_data, data_option, read_data_tables
 
 EXAMPLE = "examples/run-twin.toml"
 
@@ -27,6 +28,12 @@ def run(
         "-o",
         help="Output directory (default: runs/<config name>). Rerun the same command to resume.",
     ),
+    data: str = data_option(),
+    data_dir: Path = typer.Option(
+        None,
+        "--data-dir",
+        help="Directory of real datasets (default: the config's, else $NETAL_DATA_DIR).",
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Run one pool-based active-learning experiment described by CONFIG.toml.
@@ -39,7 +46,12 @@ def run(
 
     with fail_cleanly(debug):
         out_dir = out if out is not None else Path("runs") / config.stem
-        spec = RunSpec.from_toml(config)
+        tables = read_data_tables(data)
+        chosen = {"dataset": next(iter(tables))} if len(tables) == 1 else {}
+        if data_dir is not None:
+            chosen["data_dir"] = str(data_dir.resolve())
+        spec = RunSpec.from_toml(config, tables, **chosen)
+        check_data(spec.dataset, spec.dataset_options, spec.data_dir)
         check_spec_params(spec, config)
         with claim_run_outputs(spec, out_dir) as spec:
             _run(spec, out_dir)

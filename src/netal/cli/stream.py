@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from netal.cli._common import fail_cleanly, given_flags, jobs_option, seed_runner, split_names
+from netal.cli._data import check_data, data_option, read_data_tables
 from netal.cli.acquire import _print_outcome, _ticker
 
 
@@ -21,8 +22,9 @@ def stream(
         None,
         "--dataset",
         "-d",
-        help="'twin' or a dataset name (ucc5g, lumos5g, ...). Default: twin.",
+        help="'twin', a dataset name (ucc5g, lumos5g, ...) or the name of a table of your own (--data, \\[tables.NAME]). Default: twin.",
     ),
+    data: str = data_option(),
     budget_rate: float = typer.Option(
         None,
         "--budget-rate",
@@ -70,7 +72,8 @@ def stream(
             checkpoints=checkpoints,
             data_dir=str(data_dir.resolve()) if data_dir else None,
         )
-        settings = load_stream(config, flags)
+        settings = load_stream(config, flags, read_data_tables(data))
+        check_data(settings.dataset, settings.dataset_options, settings.data_dir)
         seed_list = settings.seed_list()
         arms = 1 + len([m for m in settings.managers if m != "fixed_rate"])
         with seed_runner(

@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,12 +41,13 @@ from typing import Any
 from netal._validation import check_positive_int
 from netal.acquisition.agents import MOBILITY_MODES
 from netal.acquisition.joint import JOINT_POLICIES, JointConfig
-from netal.configfile import read_section
-from netal.data import DATASETS
+from netal.configfile import read_section, read_toml
+from netal.data.table import TableSpec, tables_from_toml
 from netal.errors import InvalidInputError
 from netal.experiments.casestudy.config import CaseStudyConfig
 from netal.experiments.mapek import MapekPolicies, MapekStudy
 from netal.experiments.mapek.replays import REPLAYS
+from netal.experiments.sources import check_source
 from netal.mapek import MapekConfig
 from netal.strategies import STRATEGIES
 from netal.stream import BUDGET_MANAGERS
@@ -112,18 +114,56 @@ class CaseStudyArms(Replication):
 
 
 def load_casestudy(
-    path: ConfigPath = None, overrides: Mapping[str, Any] | None = None, **read: Any
+    path: ConfigPath = None,
+    overrides: Mapping[str, Any] | None = None,
+    tables: Mapping[str, TableSpec] | None = None,
+    **read: Any,
 ) -> tuple[CaseStudyConfig, CaseStudyArms]:
-    """``[casestudy]`` of ``path`` (optional) with ``overrides`` on top."""
+    """``[casestudy]`` of ``path`` (optional) with ``overrides`` on top.
+
+    ``dataset`` may name a ``[tables.NAME]`` section of the file or one of
+    ``tables`` (from ``--data``; a single one is selected by default).
+    """
     config, arms = read_section(
         path,
         "casestudy",
         (CaseStudyConfig, CaseStudyArms),
-        overrides,
+        select_table(path, "casestudy", overrides, tables),
         path_fields=("data_dir",),
-        **read,
+        other_sections=("tables",),
+        **_with_data_flag(read),
     )
     return config, arms
+
+
+def _with_data_flag(read: Mapping[str, Any]) -> dict[str, Any]:
+    """``read_section`` options with ``dataset_options`` reported as ``--data``."""
+    return {**read, "flags": {"dataset_options": "--data", **(read.get("flags") or {})}}
+
+
+def select_table(
+    path: ConfigPath,
+    section: str,
+    overrides: Mapping[str, Any] | None,
+    tables: Mapping[str, TableSpec] | None,
+) -> dict[str, Any]:
+    """``overrides`` plus the options of the user table the command's ``dataset`` names.
+
+    The tables are the file's ``[tables.NAME]`` sections and ``tables``
+    (``--data``); with one ``--data`` table and no ``dataset`` given, that
+    table is the dataset.
+    """
+    overrides = dict(overrides or {})
+    data = read_toml(path) if path is not None else {}
+    known = tables_from_toml(data, Path(path)) if path is not None else {}
+    known.update(tables or {})
+    table = data.get(section, {})
+    name = overrides.get("dataset", table.get("dataset") if isinstance(table, Mapping) else None)
+    if name is None and tables and len(tables) == 1:
+        name = overrides["dataset"] = next(iter(tables))
+    if isinstance(name, str) and name in known:
+        overrides["dataset_options"] = known[name].options()
+    return overrides
 
 
 # -------------------------------------------------------------------- acquire
@@ -180,6 +220,9 @@ class StreamSettings(Replication):
         ``"twin"`` or a dataset name (``ucc5g``, ``lumos5g``, ...).
     data_dir
         Directory of real datasets (default ``$NETAL_DATA_DIR``).
+    dataset_options
+        Loader options of ``dataset`` (a user table's, from ``[tables.NAME]``
+        or ``--data``).
     budget_rate
         Label rate ``B`` of every manager, in ``(0, 1]``.
     managers
@@ -194,6 +237,7 @@ class StreamSettings(Replication):
 
     dataset: str = "twin"
     data_dir: str | None = None
+    dataset_options: dict[str, Any] = field(default_factory=dict)
     budget_rate: float = 0.05
     managers: tuple[str, ...] = ("variable_uncertainty", "split")
     rows: int = 3000
@@ -205,8 +249,7 @@ class StreamSettings(Replication):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.dataset != "twin":
-            DATASETS.get(self.dataset)
+        check_source(self.dataset, self.dataset_options)
         check_rate(self.budget_rate, "budget_rate")
         _check_names(self.managers, "managers", BUDGET_MANAGERS, empty=False)
         for name in ("n_test", "n_initial", "checkpoints", "update_every", "n_members"):
@@ -218,6 +261,7 @@ class StreamSettings(Replication):
         return {
             "dataset": self.dataset,
             "data_dir": self.data_dir,
+            "dataset_options": dict(self.dataset_options),
             "budget_rate": self.budget_rate,
             "managers": list(self.managers),
             "seeds": self.seed_list(),
@@ -231,11 +275,20 @@ class StreamSettings(Replication):
 
 
 def load_stream(
-    path: ConfigPath = None, overrides: Mapping[str, Any] | None = None, **read: Any
+    path: ConfigPath = None,
+    overrides: Mapping[str, Any] | None = None,
+    tables: Mapping[str, TableSpec] | None = None,
+    **read: Any,
 ) -> StreamSettings:
-    """``[stream]`` of ``path`` (optional) with ``overrides`` on top."""
+    """``[stream]`` of ``path`` (optional) with ``overrides`` on top (tables: see :func:`select_table`)."""
     (settings,) = read_section(
-        path, "stream", (StreamSettings,), overrides, path_fields=("data_dir",), **read
+        path,
+        "stream",
+        (StreamSettings,),
+        select_table(path, "stream", overrides, tables),
+        path_fields=("data_dir",),
+        other_sections=("tables",),
+        **_with_data_flag(read),
     )
     return settings
 
@@ -352,6 +405,10 @@ class MapekSource(Replication):
         Replays: cap on the stream (its first rows in time order).
     tolerance_s
         How long after a change an alarm still detects it (default 3 periods).
+    dataset_options
+        A user table's loader options (from ``[tables.NAME]`` or ``--data``).
+    change_on
+        User tables: columns whose change is a change point (scored detection).
     seeds, first_seed
         Replication seeds (twin: a seed simulates its own stream).
     """
@@ -361,6 +418,8 @@ class MapekSource(Replication):
     data_dir: str | None = None
     max_rows: int | None = None
     tolerance_s: float | None = None
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    change_on: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -370,9 +429,17 @@ class MapekSource(Replication):
             math.isfinite(self.tolerance_s) and self.tolerance_s > 0
         ):
             raise InvalidInputError("tolerance_s", f"must be > 0, got {self.tolerance_s!r}")
-        if self.dataset != "twin" and self.dataset not in REPLAYS:
+        if self.dataset_options:
+            check_source(self.dataset, self.dataset_options)
+        elif self.dataset != "twin" and self.dataset not in REPLAYS:
             known = ", ".join(["twin", *sorted(REPLAYS)])
-            raise InvalidInputError("dataset", f"unknown stream {self.dataset!r}; known: {known}")
+            raise InvalidInputError(
+                "dataset",
+                f"unknown stream {self.dataset!r}; known: {known} or a table of your own "
+                "(--data, [tables.NAME])",
+            )
+        if self.change_on and not self.dataset_options:
+            raise InvalidInputError("change_on", "applies to a table of your own (--data) only")
         if self.timeline is not None and self.dataset != "twin":
             raise InvalidInputError("timeline", "applies to dataset 'twin' only")
 
@@ -386,20 +453,31 @@ class MapekSource(Replication):
             data_dir=self.data_dir,
             max_rows=self.max_rows,
             tolerance_s=self.tolerance_s,
+            dataset_options=(
+                json.dumps(self.dataset_options, sort_keys=True) if self.dataset_options else ""
+            ),
+            change_on=self.change_on,
             workdir=workdir,
         )
 
 
 def load_mapek(
-    path: ConfigPath = None, overrides: Mapping[str, Any] | None = None, **read: Any
+    path: ConfigPath = None,
+    overrides: Mapping[str, Any] | None = None,
+    tables: Mapping[str, TableSpec] | None = None,
+    **read: Any,
 ) -> tuple[MapekConfig, MapekPolicies, MapekSource]:
-    """``[mapek]`` (with its ``[mapek.analyze]`` sub-table) of ``path`` with ``overrides`` on top."""
+    """``[mapek]`` (with its ``[mapek.analyze]`` sub-table) of ``path`` with ``overrides`` on top.
+
+    ``dataset`` may name a user table (see :func:`select_table`).
+    """
     config, arms, source = read_section(
         path,
         "mapek",
         (MapekConfig, MapekPolicies, MapekSource),
-        overrides,
+        select_table(path, "mapek", overrides, tables),
         path_fields=("timeline", "data_dir"),
-        **read,
+        other_sections=("tables",),
+        **_with_data_flag(read),
     )
     return config, arms, source

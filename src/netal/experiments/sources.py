@@ -1,20 +1,26 @@
-"""Data sources of experiments: the digital twin or any registered dataset.
+"""Data sources of experiments: the digital twin, a registered dataset, or a user's table.
 
 ``"twin"`` generates Lumos5G-schema data with :func:`netal.twin.generate`
-(the embedded default, no file needed); every other name is looked up in
+(the embedded default, no file needed); a name with loader options that give
+a ``path`` is a user table (:class:`~netal.data.table.TableSpec`, read by the
+``csv`` loader under the user's name); every other name is looked up in
 :data:`netal.data.DATASETS`.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from netal.data import Dataset, load_dataset
+from netal.data import DATASETS, Dataset, load_dataset, resolve_data_dir
 from netal.data.lumos5g import lumos5g_dataset
+from netal.data.table import TableSpec, user_table
+from netal.errors import InvalidInputError
 from netal.twin import generate
 
 TWIN_DEFAULT_ROWS = 68_118
@@ -57,9 +63,92 @@ def load_source(
         Loader options (e.g. ``{"preprocessing": "paper"}``).
     """
     options = dict(options or {})
+    if user_table(options):
+        named = options if name == "csv" else {**options, "name": name}
+        return load_dataset("csv", data_dir, **named)
     if name in _SOURCES:
         return _SOURCES[name](rows=rows, twin_seed=twin_seed, **options)
     return load_dataset(name, data_dir, **options)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(
+    name: str, data_dir: str | None, rows: int | None, twin_seed: int, options: str
+) -> Dataset:
+    return load_source(
+        name, data_dir=data_dir, rows=rows, twin_seed=twin_seed, options=json.loads(options)
+    )
+
+
+def cached_source(
+    name: str,
+    *,
+    data_dir: str | None = None,
+    rows: int | None = None,
+    twin_seed: int = 0,
+    options: Mapping[str, Any] | None = None,
+) -> Dataset:
+    """:func:`load_source`, cached per process (the cells of one dataset share it; do not modify it)."""
+    key = json.dumps(dict(options or {}), sort_keys=True)
+    return _cached(name, data_dir, rows, twin_seed, key)
+
+
+def data_provenance(
+    name: str, options: Mapping[str, Any] | None = None, data_dir: str | None = None
+) -> dict[str, Any]:
+    """What ``summary.json`` records of a study's data.
+
+    The name and loader options; for a user table also what the loader
+    resolved (files, rows, features, units, notes, warnings), since nothing
+    else documents it.
+    """
+    options = dict(options or {})
+    record: dict[str, Any] = {"dataset": name, "options": options}
+    if user_table(options):
+        record.update(cached_source(name, data_dir=data_dir, options=options).provenance())
+    return record
+
+
+def check_source(name: str, options: Mapping[str, Any] | None = None) -> None:
+    """Raise unless ``name`` (with ``options``) names a data source; reads no file.
+
+    A user table's options are checked as a :class:`~netal.data.table.TableSpec`
+    and must carry ``name``'s own name.
+    """
+    options = dict(options or {})
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError("dataset", f"must be a non-empty name, got {name!r}")
+    if user_table(options):
+        spec = TableSpec(**options)
+        if spec.name != name and name != "csv":
+            raise InvalidInputError(
+                "dataset", f"{name!r} does not match its table's name {spec.name!r}"
+            )
+        return
+    if name not in _SOURCES and name not in DATASETS:
+        known = sorted([*_SOURCES, *DATASETS.names()])
+        raise InvalidInputError(
+            "dataset",
+            f"unknown dataset {name!r}; known: {', '.join(known)}, or a table of your own "
+            "(a [tables.NAME] section or --data)",
+        )
+
+
+def preflight_source(
+    name: str, options: Mapping[str, Any] | None = None, data_dir: str | None = None
+) -> Dataset | None:
+    """Check a source before any expensive work: load a user table, locate a dataset's files.
+
+    Returns the loaded user table (its ``warnings`` are for the user to see),
+    else None.
+    """
+    options = dict(options or {})
+    check_source(name, options)
+    if user_table(options):
+        return cached_source(name, data_dir=data_dir, options=options)
+    if name not in _SOURCES:
+        DATASETS.create(name).locate(resolve_data_dir(data_dir), **options)
+    return None
 
 
 def encode_features(

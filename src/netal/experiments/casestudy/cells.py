@@ -70,9 +70,8 @@ def run_casestudy_cell(cell: Cell) -> CellOutput:
         ``queries`` and ``uncertainty`` the report draws
         (:func:`~netal.experiments.casestudy.outputs.side_tables`).
     """
-    params = dict(cell.params)
-    workdir = params.pop("workdir", None)
-    config = CaseStudyConfig(dataset=cell.dataset, **params)
+    workdir = cell.param("workdir")
+    config = CaseStudyConfig.from_params(cell.dataset, cell.params)
     prepared = prepare(config, cell.seed)
     kb_path = None
     if workdir is not None:

@@ -8,13 +8,14 @@ scaled down in data size and epochs.
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from netal._validation import check_positive_int
-from netal.data import DATASETS
 from netal.errors import InvalidInputError
+from netal.experiments.sources import check_source
 from netal.harness.grid import Cell
 
 PROTOCOLS = ("paper", "rigorous")
@@ -85,6 +86,10 @@ class CaseStudyConfig:
         RMSE 647 vs 451 Mbit/s in one measured fit, mean predictor 713).
     data_dir
         Directory of real datasets (default ``$NETAL_DATA_DIR``).
+    dataset_options
+        Loader options of ``dataset``; for a user table, the fields of its
+        :class:`~netal.data.table.TableSpec` (set from ``[tables.NAME]`` or
+        ``--data``).
     """
 
     dataset: str = "twin"
@@ -111,6 +116,7 @@ class CaseStudyConfig:
     max_test: int | None = None
     standardize_target: bool | None = None
     data_dir: str | None = None
+    dataset_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:
@@ -138,10 +144,10 @@ class CaseStudyConfig:
                 "standardize_target",
                 f"must be true, false or absent, got {self.standardize_target!r}",
             )
-        if not isinstance(self.dataset, str) or not self.dataset:
-            raise InvalidInputError("dataset", f"must be a non-empty name, got {self.dataset!r}")
-        if self.dataset != "twin":
-            DATASETS.get(self.dataset)
+        check_source(self.dataset, self.dataset_options)
+
+    def __hash__(self) -> int:  # the options table is a dict: hash the canonical parameters
+        return hash(json.dumps(self.cell_params(), sort_keys=True, default=str))
 
     @property
     def target_standardized(self) -> bool:
@@ -159,8 +165,21 @@ class CaseStudyConfig:
         """The fields as cell parameters (the cell's dataset/strategy/seed come apart)."""
         params = asdict(self)
         params.pop("dataset")
+        options = params.pop("dataset_options")
+        if options:  # JSON (cell parameters are scalars); absent when empty, as before tables
+            params["dataset_options"] = json.dumps(options, sort_keys=True)
         return params
 
     @classmethod
     def from_cell(cls, cell: Cell) -> CaseStudyConfig:
-        return cls(dataset=cell.dataset, **dict(cell.params))
+        """Inverse of :meth:`cell_params`."""
+        return cls.from_params(cell.dataset, cell.params)
+
+    @classmethod
+    def from_params(cls, dataset: str, params: Any) -> CaseStudyConfig:
+        """The config of ``dataset`` and cell parameters (extra ones, e.g. ``workdir``, ignored)."""
+        params = dict(params)
+        params.pop("workdir", None)
+        if "dataset_options" in params:
+            params["dataset_options"] = json.loads(params["dataset_options"])
+        return cls(dataset=dataset, **params)

@@ -22,7 +22,7 @@ from netal.data.lumos5g import lumos5g_dataset
 from netal.data.windows import paper_split, paper_windows
 from netal.errors import InvalidInputError
 from netal.experiments.casestudy.config import CaseStudyConfig
-from netal.experiments.sources import encode_features, load_source, sample_places
+from netal.experiments.sources import cached_source, encode_features, sample_places
 from netal.harness.grid import initial_indices
 from netal.schemas import LUMOS5G_COLUMNS
 
@@ -87,20 +87,15 @@ def _paper_features(raw: Dataset) -> np.ndarray:
 
 
 def _raw_source(config: CaseStudyConfig) -> Dataset:
-    options = {"mask_sentinels": False} if config.protocol == "paper" else {}
-    if config.dataset not in ("twin", "lumos5g", "ucc5g"):
-        options = {}
-    return _cached_source(
-        config.dataset, config.data_dir, config.rows, config.twin_seed, tuple(options.items())
-    )
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_source(
-    name: str, data_dir: str | None, rows: int, twin_seed: int, options: tuple[tuple[str, Any], ...]
-) -> Dataset:
-    return load_source(
-        name, data_dir=data_dir, rows=rows, twin_seed=twin_seed, options=dict(options)
+    options = dict(config.dataset_options)
+    if config.protocol == "paper" and config.dataset in ("twin", "lumos5g", "ucc5g"):
+        options["mask_sentinels"] = False
+    return cached_source(
+        config.dataset,
+        data_dir=config.data_dir,
+        rows=config.rows,
+        twin_seed=config.twin_seed,
+        options=options,
     )
 
 

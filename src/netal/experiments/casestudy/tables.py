@@ -22,11 +22,18 @@ PAPER_REFERENCE: dict[str, tuple[float, float]] = {
 """The seed's Fig. 5: test RMSE (Mbit/s) before and after 10 iterations, per arm."""
 
 
-def paper_comparison_table(results: pd.DataFrame, level: float = 0.95) -> str:
-    """First and last test RMSE per arm (mean and t CI over seeds) next to the paper's Fig. 5."""
+def paper_comparison_table(
+    results: pd.DataFrame, level: float = 0.95, *, with_paper: bool = True
+) -> str:
+    """First and last test RMSE per arm (mean and t CI over seeds) next to the paper's Fig. 5.
+
+    ``with_paper=False`` leaves the paper's column out (data other than the
+    paper's Lumos5G schema: its numbers do not compare).
+    """
+    header = "| arm | seeds | RMSE at start | RMSE after last iteration | change |"
     lines = [
-        "| arm | seeds | RMSE at start | RMSE after last iteration | change | paper start -> end |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        header + (" paper start -> end |" if with_paper else ""),
+        "| --- | ---: | ---: | ---: | ---: |" + (" ---: |" if with_paper else ""),
     ]
     for strategy, group in results.groupby("strategy", sort=True):
         per_seed = group.sort_values("iteration").groupby("seed")["rmse"]
@@ -36,7 +43,7 @@ def paper_comparison_table(results: pd.DataFrame, level: float = 0.95) -> str:
         paper = f"{reference[0]:.0f} -> {reference[1]:.0f}" if reference else "n/a"
         lines.append(
             f"| {strategy} | {len(first)} | {_mean_ci(first, level, sps)} | {_mean_ci(last, level, sps)} "
-            f"| {_mean_ci(change, level, sps)} | {paper} |"
+            f"| {_mean_ci(change, level, sps)} |" + (f" {paper} |" if with_paper else "")
         )
     return "\n".join(lines) + "\n"
 

@@ -25,8 +25,9 @@ from scipy import stats
 
 from netal.atomic import write_parquet
 from netal.errors import InvalidInputError
-from netal.experiments.mapek.replays import REPLAYS, replay_stream
+from netal.experiments.mapek.replays import REPLAYS, replay_stream, table_replay
 from netal.experiments.mapek.twin import twin_stream
+from netal.experiments.sources import cached_source, check_source, data_provenance
 from netal.harness.grid import Cell
 from netal.harness.store import CellOutput
 from netal.harness.study import StudyRun, cell_knowledge_base
@@ -115,6 +116,12 @@ class MapekStudy:
         Replays: cap on the stream (its first rows in time order).
     tolerance_s
         How long after a change an alarm still detects it (default: 3 periods).
+    dataset_options
+        A user table's loader options as JSON (``source`` is then the table's
+        name, replayed by :func:`~netal.experiments.mapek.replays.table_replay`);
+        "" for the twin and the named replays.
+    change_on
+        User tables: the columns whose change is a change point.
     workdir
         Where each cell's knowledge base goes (``<workdir>/kb``); None: in memory.
     on_period
@@ -129,15 +136,22 @@ class MapekStudy:
     data_dir: str | None = None
     max_rows: int | None = None
     tolerance_s: float | None = None
+    dataset_options: str = ""
+    change_on: tuple[str, ...] = ()
     workdir: str | None = None
     on_period: Callable[[Cell, dict[str, Any]], None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if self.source != TWIN and self.source not in REPLAYS:
+        if self.dataset_options:
+            check_source(self.source, json.loads(self.dataset_options))
+        elif self.source != TWIN and self.source not in REPLAYS:
             raise InvalidInputError(
                 "dataset",
-                f"unknown stream {self.source!r}; known: twin, {', '.join(sorted(REPLAYS))}",
+                f"unknown stream {self.source!r}; known: twin, {', '.join(sorted(REPLAYS))} "
+                "or a table of your own (--data, [tables.NAME])",
             )
+        if self.change_on and not self.dataset_options:
+            raise InvalidInputError("change_on", "applies to a table of your own (--data) only")
 
     @property
     def tolerance(self) -> float:
@@ -154,6 +168,9 @@ class MapekStudy:
             "timeline": self.timeline,
             "max_rows": self.max_rows,
             "tolerance_s": self.tolerance,
+            # a user table's description; absent otherwise, as in fingerprints written before
+            **({"dataset_options": self.dataset_options} if self.dataset_options else {}),
+            **({"change_on": list(self.change_on)} if self.change_on else {}),
         }
 
     def cells(self, seeds: Any) -> list[Cell]:
@@ -164,6 +181,11 @@ class MapekStudy:
 
     def stream(self, seed: int) -> NetworkStream:
         """The stream of ``seed``."""
+        if self.dataset_options:
+            table = cached_source(
+                self.source, data_dir=self.data_dir, options=json.loads(self.dataset_options)
+            )
+            return table_replay(table, max_rows=self.max_rows, change_on=self.change_on)
         if self.source == TWIN:
             return twin_stream(self.timeline, seed)
         return replay_stream(self.source, self.data_dir, max_rows=self.max_rows)
@@ -352,6 +374,10 @@ def write_mapek_outputs(study: MapekStudy, run: StudyRun) -> MapekOutcome:
             "scores": json.loads(scores.to_json(orient="records")),
         }
     )
+    if study.dataset_options:
+        summary["data"] = data_provenance(
+            study.source, json.loads(study.dataset_options), study.data_dir
+        )
     write_summary(out, summary)
     build_report(out)
     return MapekOutcome(out, scores, summary, tables, len(run.ran), len(run.skipped))

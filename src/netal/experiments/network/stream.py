@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from netal._validation import check_positive_int
-from netal.data import DATASETS, load_dataset
 from netal.errors import InvalidInputError
 from netal.experiments.network._outputs import (
     NetworkOutcome,
@@ -22,6 +23,7 @@ from netal.experiments.network._outputs import (
     markdown_table,
     write_outputs,
 )
+from netal.experiments.sources import check_source, data_provenance, load_source
 from netal.harness.study import SeedStudy, StudyRun, check_seeds, concat_tables, run_study
 from netal.metrics import segment_q95
 from netal.models import BaggingCommittee
@@ -60,8 +62,11 @@ def _twin_stream(seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
     return _Stream(both.X[:rows], both.y[:rows], both.X[rows:], both.y[rows:], rows)
 
 
-def _dataset_stream(name: str, seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
-    data = stream_from_dataset(load_dataset(name, data_dir), fill_missing=0.0)
+def _dataset_stream(
+    name: str, seed: int, rows: int, n_test: int, data_dir: Any, options: str = ""
+) -> _Stream:
+    dataset = load_source(name, data_dir=data_dir, options=json.loads(options or "{}"))
+    data = stream_from_dataset(dataset, fill_missing=0.0)
     if rows + n_test > len(data.X):
         raise InvalidInputError(
             "rows",
@@ -79,17 +84,21 @@ def _dataset_stream(name: str, seed: int, rows: int, n_test: int, data_dir: Any)
     )
 
 
-def _load_stream(dataset: str, seed: int, rows: int, n_test: int, data_dir: Any) -> _Stream:
+def _load_stream(
+    dataset: str, seed: int, rows: int, n_test: int, data_dir: Any, options: str = ""
+) -> _Stream:
     if dataset == "twin":
         return _twin_stream(seed, rows, n_test, data_dir)
-    return _dataset_stream(dataset, seed, rows, n_test, data_dir)
+    return _dataset_stream(dataset, seed, rows, n_test, data_dir, options)
 
 
 def _stream_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     """Every arm on one seed's stream (module level: runs in worker processes)."""
     seed, cfg = item
     n_initial = cfg["n_initial"]
-    stream = _load_stream(cfg["dataset"], seed, cfg["rows"], cfg["n_test"], cfg["data_dir"])
+    stream = _load_stream(
+        cfg["dataset"], seed, cfg["rows"], cfg["n_test"], cfg["data_dir"], cfg["dataset_options"]
+    )
     every = max(1, (len(stream.X) - n_initial) // cfg["checkpoints"])
     records, rates = [], []
     for arm, manager in cfg["arms"].items():
@@ -155,6 +164,8 @@ class StreamStudy(SeedStudy):
     update_every: int
     n_members: int
     data_dir: str | None = None
+    dataset_options: str = ""
+    """Loader options of ``dataset`` as JSON (a user table's description); "" for none."""
 
     def settings(self) -> dict[str, Any]:
         """The keyword settings of one seed's run."""
@@ -163,6 +174,8 @@ class StreamStudy(SeedStudy):
     def fingerprint(self) -> dict[str, Any]:
         """Every setting but ``data_dir`` (where the data is, not what it is)."""
         kept = {k: v for k, v in self.settings().items() if k != "data_dir"}
+        if not kept["dataset_options"]:
+            del kept["dataset_options"]  # fingerprints written before user tables still match
         return {"study": "stream", **kept}
 
     def cell_dataset(self) -> str:
@@ -202,6 +215,9 @@ class StreamStudy(SeedStudy):
             tables=tables,
             queries=None,
             extra={
+                "data": data_provenance(
+                    self.dataset, json.loads(self.dataset_options or "{}"), self.data_dir
+                ),
                 "budget_rate": budget_rate,
                 "rows": self.rows,
                 "n_test": self.n_test,
@@ -215,6 +231,7 @@ def run_stream_experiment(
     *,
     dataset: str = "twin",
     data_dir: str | Path | None = None,
+    dataset_options: Mapping[str, Any] = MappingProxyType({}),
     budget_rate: float = 0.05,
     managers: Sequence[str] = ("variable_uncertainty", "split"),
     seeds: Sequence[int] = (0, 1, 2),
@@ -237,6 +254,9 @@ def run_stream_experiment(
         window of ``rows`` consecutive samples in time order starting at a
         seed-dependent place, tested on the ``n_test`` samples right after it;
         NaN features are imputed with 0 plus indicator columns.
+    dataset_options
+        Loader options of ``dataset`` (a user table: the fields of
+        :class:`~netal.data.table.TableSpec`; its time column orders the stream).
     budget_rate
         Label rate ``B`` of every manager (the ``random`` arm is ``fixed_rate``).
     managers
@@ -265,8 +285,7 @@ def run_stream_experiment(
     arms = {"random": "fixed_rate", **{m: m for m in managers if m != "fixed_rate"}}
     for name in arms.values():
         BUDGET_MANAGERS.get(name)
-    if dataset != "twin":
-        DATASETS.get(dataset)  # an unknown name fails here, before any worker loads data
+    check_source(dataset, dataset_options)  # before any worker loads data
     study = StreamStudy(
         dataset=dataset,
         rows=rows,
@@ -278,6 +297,9 @@ def run_stream_experiment(
         update_every=update_every,
         n_members=n_members,
         data_dir=None if data_dir is None else str(data_dir),
+        dataset_options=json.dumps(dict(dataset_options), sort_keys=True)
+        if dataset_options
+        else "",
     )
     tick = arm_ticker(on_result, list(arms))
     return run_study(study, seeds, out_dir, executor, on_cell=tick, on_skipped=tick)

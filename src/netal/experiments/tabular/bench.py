@@ -20,13 +20,15 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from netal.atomic import write_text
-from netal.data import DATASETS, resolve_data_dir
+from netal.data.table import TableSpec, tables_from_toml, user_table
 from netal.errors import ConfigError
+from netal.experiments.sources import data_provenance, preflight_source
 from netal.experiments.tabular.prepare import prepare_tabular_cached
 from netal.experiments.tabular.run import records_of, run_active_learning
 from netal.experiments.tabular.spec import (
     SOURCE_SPLIT_FIELDS,
     RunSpec,
+    attach_table,
     flatten_toml,
     read_toml,
     spec_from_fields,
@@ -149,6 +151,14 @@ class BenchPlan:
     seeds: tuple[int, ...]
     base: RunSpec
     strategy_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Loader options of each user table among ``datasets`` (name -> options)."""
+
+    def dataset_options(self, dataset: str) -> dict[str, Any]:
+        """The loader options of ``dataset``: its table's, else the base spec's ``[data] options``."""
+        if dataset in self.tables:
+            return self.tables[dataset]
+        return {} if user_table(self.base.dataset_options) else self.base.dataset_options
 
     @property
     def n_cells(self) -> int:
@@ -164,12 +174,15 @@ class BenchPlan:
         strategies: list[str] | None = None,
         seeds: int | None = None,
         overrides: Mapping[str, Any] | None = None,
+        tables: Mapping[str, TableSpec] | None = None,
     ) -> BenchPlan:
         """The plan from an optional bench TOML and command-line values (which win).
 
         The TOML has a ``[bench]`` table (``datasets``, ``strategies``,
         ``seeds`` (a count), ``first_seed``, ``[bench.strategy_params.<name>]``)
-        and any section of a run config except ``[strategy]``.
+        and any section of a run config except ``[strategy]``; ``[tables.NAME]``
+        sections and ``tables`` (from ``--data``) are user tables that
+        ``datasets`` may name.
         """
         path = Path(config) if config is not None else Path("<command line>")
         data = read_toml(path) if config is not None else {}
@@ -185,7 +198,10 @@ class BenchPlan:
             )
         fields = {**BENCH_DEFAULTS, **flatten_toml(data, path, (BENCH_SECTION_NAME,))}
         fields.update(overrides or {})
-        chosen_datasets = datasets or _str_list(table, "datasets", path) or ["twin"]
+        known_tables = {**tables_from_toml(data, path), **(tables or {})}
+        chosen_datasets = (
+            datasets or _str_list(table, "datasets", path) or list(tables or ()) or ["twin"]
+        )
         chosen = strategies or _str_list(table, "strategies", path) or STRATEGIES.names()
         n_seeds = seeds if seeds is not None else table.get("seeds", 10)
         first = table.get("first_seed", 0)
@@ -195,16 +211,20 @@ class BenchPlan:
         per_strategy = table.get("strategy_params", {})
         for name in chosen:
             STRATEGIES.get(name)
-        base = spec_from_fields(fields, path)
+        base = spec_from_fields(attach_table(fields, known_tables, path), path)
         for dataset in chosen_datasets:
             for name in chosen:
                 spec_from_fields(
-                    {
-                        **fields,
-                        "dataset": dataset,
-                        "strategy": name,
-                        "strategy_params": dict(per_strategy.get(name, {})),
-                    },
+                    attach_table(
+                        {
+                            **fields,
+                            "dataset": dataset,
+                            "strategy": name,
+                            "strategy_params": dict(per_strategy.get(name, {})),
+                        },
+                        known_tables,
+                        path,
+                    ),
                     path,
                 )
         return cls(
@@ -213,17 +233,17 @@ class BenchPlan:
             seeds=tuple(range(first, first + n_seeds)),
             base=base,
             strategy_params={k: dict(v) for k, v in per_strategy.items()},
+            tables={n: t.options() for n, t in known_tables.items() if n in chosen_datasets},
         )
 
     def check_data(self) -> None:
-        """Raise :class:`~netal.errors.DataError` now if a dataset's files are missing.
+        """Raise :class:`~netal.errors.DataError` now if a dataset's files are missing or bad.
 
-        Only locates the files (cheap); cells load them in their workers.
+        Locates a registered dataset's files (cheap; cells load them in their
+        workers) and reads and checks each user table.
         """
         for dataset in self.datasets:
-            if dataset != "twin":
-                loader = DATASETS.create(dataset)
-                loader.locate(resolve_data_dir(self.base.data_dir), **self.base.dataset_options)
+            preflight_source(dataset, self.dataset_options(dataset), self.base.data_dir)
 
     def cells(self, kb_dir: str | None = None, seeds: Sequence[int] | None = None) -> list[Cell]:
         """One cell per (dataset, seed, strategy), seeds outermost inside each dataset.
@@ -236,6 +256,7 @@ class BenchPlan:
                 for strategy in self.strategies:
                     spec = self.base.replace(
                         dataset=dataset,
+                        dataset_options=self.dataset_options(dataset),
                         strategy=strategy,
                         strategy_params=self.strategy_params.get(strategy, {}),
                     )
@@ -286,11 +307,11 @@ class BenchOutcome:
 def bench_tables(results: pd.DataFrame) -> dict[str, dict[str, str]]:
     """Per dataset: scores, labels/cost to reach random's final RMSE, paired tests vs random."""
     tables = {}
-    by = arm_columns(results)
     for dataset, part in results.groupby("dataset", sort=True):
         part = part.copy()
         part.attrs = dict(results.attrs)
-        tables[str(dataset)] = comparison_tables(part, by)
+        # the parameters that vary within the dataset (a table's options, the twin's rows do not)
+        tables[str(dataset)] = comparison_tables(part, arm_columns(part))
     return tables
 
 
@@ -306,7 +327,9 @@ def _markdown(tables: Mapping[str, Mapping[str, str]]) -> str:
 BENCH_GRID_AXES: tuple[str, ...] = ("dataset", "strategy", "seed", "strategy_params")
 """What a bench may add to in a rerun into the same directory (kept out of its fingerprint).
 
-``strategy_params`` go with the strategies: each strategy's own parameters.
+``strategy_params`` go with the strategies: each strategy's own parameters.  A
+user table's options go with its dataset: they are in each cell's parameters
+(and key), while the fingerprint holds the base ``[data] options``.
 """
 
 
@@ -356,11 +379,16 @@ class BenchStudy:
         return run_tabular_cell(cell)
 
     def finish(self, run: StudyRun) -> BenchOutcome:
-        """Per-dataset tables in ``summary.md`` and, if asked, ``report.html``."""
+        """Per-dataset tables in ``summary.md``, the data's provenance in ``data.json`` and, if asked, ``report.html``."""
         results = cell_frame(run.outputs, RECORDS)
         tables = bench_tables(results)
         markdown = _markdown(tables)
         write_text(run.out_dir / "summary.md", markdown)
+        data = {
+            name: data_provenance(name, self.plan.dataset_options(name), self.plan.base.data_dir)
+            for name in self.plan.datasets
+        }
+        write_text(run.out_dir / "data.json", json.dumps(data, indent=2, default=str) + "\n")
         if self.report:
             build_report(run.out_dir)
         return BenchOutcome(run.out_dir, results, tables, markdown, len(run.ran), len(run.skipped))

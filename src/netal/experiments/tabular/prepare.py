@@ -8,8 +8,6 @@ cells of a bench that share data share the work.
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +15,7 @@ import pandas as pd
 
 from netal.data import Dataset
 from netal.errors import InvalidInputError
-from netal.experiments.sources import encode_features, load_source, sample_places
+from netal.experiments.sources import cached_source, encode_features, sample_places
 from netal.experiments.tabular.spec import RunSpec
 from netal.experiments.tabular.splits import SPLITS, auto_split
 from netal.harness.grid import initial_indices
@@ -68,19 +66,15 @@ class PreparedTabular:
     units: dict[str, str] = field(default_factory=dict)
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_source(
-    name: str, data_dir: str | None, rows: int, twin_seed: int, options: str
-) -> Dataset:
-    return load_source(
-        name, data_dir=data_dir, rows=rows, twin_seed=twin_seed, options=json.loads(options)
-    )
-
-
 def load_spec_dataset(spec: RunSpec) -> Dataset:
     """The spec's data (cached per process: cells of the same dataset share it)."""
-    options = json.dumps(spec.dataset_options, sort_keys=True)
-    return _cached_source(spec.dataset, spec.data_dir, spec.twin_rows, spec.twin_seed, options)
+    return cached_source(
+        spec.dataset,
+        data_dir=spec.data_dir,
+        rows=spec.twin_rows,
+        twin_seed=spec.twin_seed,
+        options=spec.dataset_options,
+    )
 
 
 def _subsample(rows: np.ndarray, cap: int | None, seed: int, tag: int) -> np.ndarray:

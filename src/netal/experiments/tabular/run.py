@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from netal.atomic import write_parquet
+from netal.experiments.sources import data_provenance
 from netal.experiments.tabular.prepare import PreparedTabular, prepare_tabular
 from netal.experiments.tabular.spec import RunSpec
 from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
@@ -200,6 +201,11 @@ def write_run_outputs(
     summary["config"] = {
         k: (list(v) if isinstance(v, tuple) else v)
         for k, v in json.loads(json.dumps(dataclasses.asdict(spec), default=list)).items()
+    }
+    summary["data"] = {
+        **data_provenance(spec.dataset, spec.dataset_options, spec.data_dir),
+        "split": prepared.split,
+        "encoded_features": list(prepared.feature_names),
     }
     summary["stop_reason"] = result.stop_reason
     write_summary(out, summary)

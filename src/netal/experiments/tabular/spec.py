@@ -20,8 +20,9 @@ from typing import Any
 
 from netal._validation import check_positive_int
 from netal.configfile import coerce, read_toml, unknown_key_error
-from netal.data import DATASETS
+from netal.data.table import TableSpec, tables_from_toml
 from netal.errors import ConfigError, InvalidInputError, NetalError
+from netal.experiments.sources import check_source
 from netal.experiments.tabular.splits import SPLITS
 from netal.loop.schedule import make_schedule
 from netal.models import LEARNERS
@@ -178,12 +179,15 @@ class RunSpec:
         check_components(self)
 
     @classmethod
-    def from_toml(cls, path: str | Path, **overrides: Any) -> RunSpec:
+    def from_toml(
+        cls, path: str | Path, tables: Mapping[str, TableSpec] | None = None, **overrides: Any
+    ) -> RunSpec:
         """Read a run configuration (see ``examples/run-twin.toml`` for every key).
 
         Relative paths (``data.data_dir``, ``output.knowledge_base``) are
         relative to the file's directory.  ``overrides`` replace fields after
-        reading.
+        reading; ``tables`` are user tables besides the file's ``[tables.NAME]``
+        sections (``[data] dataset = "NAME"`` selects one).
 
         Raises
         ------
@@ -193,7 +197,7 @@ class RunSpec:
         """
         path = Path(path)
         data = read_toml(path)
-        return spec_from_mapping(data, path, **overrides)
+        return spec_from_mapping(data, path, tables, **overrides)
 
     def replace(self, **changes: Any) -> RunSpec:
         """A copy with some fields changed (validated again)."""
@@ -247,8 +251,7 @@ def _check_params(factory: Callable[..., Any], params: Mapping[str, Any], what: 
 
 def check_components(spec: RunSpec) -> None:
     """Raise when the spec's dataset, learner or strategy name (or their parameters) is unknown."""
-    if spec.dataset != "twin":
-        DATASETS.get(spec.dataset)
+    check_source(spec.dataset, spec.dataset_options)
     _check_params(LEARNERS.get(spec.learner), spec.learner_params, "learner_params")
     _check_params(STRATEGIES.get(spec.strategy), spec.strategy_params, "strategy_params")
 
@@ -299,11 +302,12 @@ def flatten_toml(
 ) -> dict[str, Any]:
     """Map ``[section] key`` entries to :class:`RunSpec` fields; reject unknown ones.
 
-    ``extra_sections`` are tolerated and skipped (``[bench]`` in a bench file).
+    ``extra_sections`` are tolerated and skipped (``[bench]`` in a bench file);
+    ``[tables.NAME]`` sections (user tables) are read by :func:`attach_table`.
     """
     fields: dict[str, Any] = {}
     for section, table in data.items():
-        if section in extra_sections:
+        if section in (*extra_sections, "tables"):
             continue
         if section not in _TOML_FIELDS:
             raise unknown_key_error(path, section, [*_TOML_FIELDS, *extra_sections])
@@ -327,10 +331,36 @@ def flatten_toml(
     return fields
 
 
-def spec_from_mapping(data: Mapping[str, Any], path: Path, **overrides: Any) -> RunSpec:
-    """Build a :class:`RunSpec` from parsed TOML, turning bad values into :class:`ConfigError`."""
+def spec_from_mapping(
+    data: Mapping[str, Any],
+    path: Path,
+    tables: Mapping[str, TableSpec] | None = None,
+    **overrides: Any,
+) -> RunSpec:
+    """Build a :class:`RunSpec` from parsed TOML, turning bad values into :class:`ConfigError`.
+
+    ``tables`` (from ``--data``) add to the file's ``[tables.NAME]`` sections.
+    """
     fields = {**flatten_toml(data, path), **overrides}
-    return spec_from_fields(fields, path)
+    known = {**tables_from_toml(data, path), **(tables or {})}
+    return spec_from_fields(attach_table(fields, known, path), path)
+
+
+def attach_table(
+    fields: Mapping[str, Any], tables: Mapping[str, TableSpec], path: Path | str
+) -> dict[str, Any]:
+    """``fields`` with the options of the user table ``fields["dataset"]`` names, if it names one."""
+    fields = dict(fields)
+    name = fields.get("dataset")
+    if isinstance(name, str) and name in tables:
+        if fields.get("dataset_options"):
+            raise ConfigError(
+                str(path),
+                "data.options",
+                f"{name!r} is a [tables.{name}] table: set its keys there",
+            )
+        fields["dataset_options"] = tables[name].options()
+    return fields
 
 
 def spec_from_fields(fields: Mapping[str, Any], path: Path | str) -> RunSpec:

@@ -9,14 +9,60 @@ never import from :mod:`netal.cli`.
 from __future__ import annotations
 
 import importlib
+import sys
 from types import ModuleType
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer vendors click since 0.2x: its own exception classes
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - typer with click as a dependency
+    from click.exceptions import ClickException, UsageError
 
 from netal import __version__
 
+
+class OneLineErrors(TyperGroup):
+    """The ``netal`` group: a usage error (bad flag, bad value) is one ``error:`` line, exit 2.
+
+    Click would print a usage block and a boxed message; every other netal
+    error is one line on stderr, so these are too (``--help`` shows usage).
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except UsageError as exc:
+            if not exc.format_message().strip():  # no arguments: the help was shown
+                sys.exit(exc.exit_code)
+            where = exc.ctx.command_path if exc.ctx is not None else "netal"
+            _fail(f"{where}: {exc.format_message()} (see {where} --help)", exc.exit_code)
+        except ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except typer.Abort:
+            _fail("aborted", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
 app = typer.Typer(
     name="netal",
+    cls=OneLineErrors,
     help="netal: network-centric active machine learning for AI-native 6G networks.",
     no_args_is_help=True,
     add_completion=False,

@@ -50,3 +50,13 @@ def _field_map() -> dict[str, str]:
     from netal.experiments.tabular.spec import _FIELD_TO_KEY
 
     return _FIELD_TO_KEY
+
+
+def test_a_table_path_in_data_options_is_relative_to_the_config(tmp_path):
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    (folder / "t.csv").write_text("x,y\n1,2\n2,1\n3,4\n")
+    config = folder / "run.toml"
+    config.write_text('[data]\ndataset = "csv"\noptions = {path = "t.csv", target = "y"}\n')
+    spec = RunSpec.from_toml(config)
+    assert spec.dataset_options["path"] == str(folder / "t.csv")

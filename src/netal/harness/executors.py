@@ -31,13 +31,14 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 
 from netal._validation import check_positive_int
-from netal.errors import NetalError, UnknownNameError
+from netal.errors import DataWarning, NetalError, UnknownNameError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -157,6 +158,8 @@ def _init_worker(n_threads: int, parent_pid: int) -> None:
     for name in _THREAD_VARIABLES:
         os.environ[name] = str(n_threads)
     die_with_parent(parent_pid)
+    # the main process loads every table before the cells run and shows its warnings once
+    warnings.filterwarnings("ignore", category=DataWarning)
 
 
 class LocalExecutor(_Closing):

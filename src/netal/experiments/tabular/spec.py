@@ -324,11 +324,24 @@ def flatten_toml(
             if name in _PATH_FIELDS and isinstance(value, str):
                 value = str((path.parent / value).resolve())
             fields[name] = value
+    options = fields.get("dataset_options")
+    if isinstance(options, Mapping) and "path" in options:  # [data] options = {path = ...}
+        fields["dataset_options"] = {**options, "path": _relative_to(options["path"], path)}
     if isinstance(fields.get("learner_params"), Mapping):
         fields["learner_params"] = {
             k: tuple(v) if isinstance(v, list) else v for k, v in fields["learner_params"].items()
         }
     return fields
+
+
+def _relative_to(value: Any, config: Path) -> Any:
+    """Table paths of a config resolved against the config's folder (absolute ones kept)."""
+    if isinstance(value, str):
+        candidate = Path(value).expanduser()
+        return value if candidate.is_absolute() else str(config.resolve().parent / candidate)
+    if isinstance(value, list | tuple):
+        return [_relative_to(v, config) for v in value]
+    return value
 
 
 def spec_from_mapping(

@@ -90,7 +90,7 @@ def acquire(
         joint, arms = load_acquire(config, flags, flags=FLAGS)
         seed_list = arms.seed_list()
         with seed_runner(
-            jobs, len(seed_list), len(arms.policies) * len(seed_list), "joint acquisition"
+            jobs, len(seed_list), len(arms.policies) * len(seed_list), "joint acquisition", out
         ) as (pool, tick):
             outcome = run_joint(
                 out,

@@ -97,7 +97,7 @@ def bench(
         )
         with (
             open_executor(jobs, executor, scheduler) as pool,
-            grid_progress(plan.n_cells, "bench") as tick,
+            grid_progress(plan.n_cells, "bench", out) as tick,
         ):
             outcome = run_bench(plan, out, executor=pool, on_result=tick, on_skipped=tick)
         _print_outcome(outcome)

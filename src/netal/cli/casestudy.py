@@ -162,7 +162,7 @@ def casestudy(
         n_cells = len(seed_list) * len(names)
         with (
             open_executor(jobs, executor, scheduler) as pool,
-            grid_progress(n_cells, "case study") as tick,
+            grid_progress(n_cells, "case study", out) as tick,
         ):
             outcome = run_casestudy(
                 study, strategies=names, seeds=seed_list, out_dir=out, executor=pool, on_result=tick

@@ -125,7 +125,7 @@ def run(
             f"mapek: {source.dataset}, {len(arms.policies)} policies x {len(seed_list)} seeds "
             f"= {n_cells} runs -> {out}"
         )
-        with open_executor(jobs) as pool, _progress(jobs, n_cells) as (on_cell, on_period):
+        with open_executor(jobs) as pool, _progress(jobs, n_cells, out) as (on_cell, on_period):
             if on_period is not None:
                 study = replace(study, on_period=on_period)
             outcome = run_study(
@@ -139,10 +139,10 @@ def run(
 
 
 @contextlib.contextmanager
-def _progress(jobs: int, n_cells: int) -> Iterator[tuple[Callable[..., None], Any]]:
-    """Cells done (a bar); in this process also a live view of the running stream."""
+def _progress(jobs: int, n_cells: int, out: Path) -> Iterator[tuple[Callable[..., None], Any]]:
+    """Cells done (a bar, and one per running cell); in this process a live view of the stream."""
     if jobs > 1:
-        with grid_progress(n_cells, "closed loop") as tick:
+        with grid_progress(n_cells, "closed loop", out) as tick:
             yield (lambda cell, _output=None: tick(cell)), None
         return
     view = _LiveView(n_cells)

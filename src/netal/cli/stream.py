@@ -77,7 +77,11 @@ def stream(
         seed_list = settings.seed_list()
         arms = 1 + len([m for m in settings.managers if m != "fixed_rate"])
         with seed_runner(
-            jobs, len(seed_list), arms * len(seed_list), f"stream on {settings.dataset}"
+            jobs,
+            len(seed_list),
+            arms * len(seed_list),
+            f"stream on {settings.dataset}",
+            out,
         ) as (pool, tick):
             outcome = run_stream_experiment(
                 out, **settings.study_kwargs(), on_result=_ticker(tick), executor=pool

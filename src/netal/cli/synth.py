@@ -78,7 +78,11 @@ def synth(
         settings = load_synth(config, flags)
         seed_list = settings.seed_list()
         with seed_runner(
-            jobs, len(seed_list), 3 * len(seed_list), f"query synthesis ({settings.generator})"
+            jobs,
+            len(seed_list),
+            3 * len(seed_list),
+            f"query synthesis ({settings.generator})",
+            out,
         ) as (pool, tick):
             outcome = run_synthesis_experiment(
                 out, **settings.study_kwargs(), on_result=_ticker(tick), executor=pool

@@ -33,6 +33,7 @@ writes only ``run_seed(seed)``: it has one cell per seed, whose strategy is
 
 from __future__ import annotations
 
+import logging
 import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,8 +46,11 @@ import pandas as pd
 from netal.errors import DataError, InvalidInputError
 from netal.harness.executors import Executor, SerialExecutor
 from netal.harness.grid import Cell
+from netal.harness.progress import cell_progress, clear_progress
 from netal.harness.store import CellOutput, CellStore
 from netal.locks import hold_folder
+
+_LOG = logging.getLogger("netal.study")
 
 CELLS_DIR = "cells"
 """The store's directory inside a study's output directory."""
@@ -181,13 +185,21 @@ class _CellTask:
 
     study: Any
     cell: Cell
+    out: str = ""
 
     def canonical_json(self) -> str:
         return self.cell.canonical_json()
 
 
 def _run_task(task: _CellTask) -> CellOutput:
-    return task.study.run_cell(task.cell)
+    if not task.out:
+        return task.study.run_cell(task.cell)
+    with cell_progress(task.out, task.cell.key, _label(task.cell)):
+        return task.study.run_cell(task.cell)
+
+
+def _label(cell: Cell) -> str:
+    return f"{cell.dataset} / {cell.strategy} / seed {cell.seed}"
 
 
 def _check_cells(cells: Sequence[Cell]) -> None:
@@ -328,8 +340,10 @@ def _run_locked(
         for cell in cells:
             if cell.key in done:
                 on_skipped(cell)
-    todo = [_CellTask(study, cell) for cell in cells if cell.key not in done]
+    todo = [_CellTask(study, cell, str(out.resolve())) for cell in cells if cell.key not in done]
     _check_knowledge_bases(out, [task.cell for task in todo])
+    clear_progress(out)
+    _LOG.info("%s: %d cell(s) to run, %d done before", out, len(todo), len(skipped))
     ran: list[str] = []
     if todo:
         pool = executor if executor is not None else SerialExecutor()
@@ -343,6 +357,7 @@ def _run_locked(
                 )
             store.write(output)
             ran.append(task.cell.key)
+            _LOG.info("cell %s done (%d/%d)", _label(task.cell), len(ran), len(todo))
             if on_cell is not None:
                 on_cell(task.cell, output)
     outputs = tuple(store.read(cell.key) for cell in cells)

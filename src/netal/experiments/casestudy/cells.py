@@ -19,10 +19,11 @@ import pandas as pd
 from netal.experiments.casestudy.config import CaseStudyConfig
 from netal.experiments.casestudy.outputs import side_tables
 from netal.experiments.casestudy.prepare import Prepared, prepare
-from netal.experiments.tabular.run import records_of
+from netal.experiments.tabular.run import hooked_test_metrics, records_of
 from netal.harness.grid import Cell
+from netal.harness.progress import report
 from netal.harness.store import CellOutput
-from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
+from netal.loop import ActiveLearningLoop, Budget, ReplayOracle
 from netal.models import FixedValidation, Seq2SeqMCDropout
 
 LEARNER_NAME = "netal.experiments.casestudy.make_learner_factory.<locals>.make_learner"
@@ -90,7 +91,13 @@ def run_casestudy_cell(cell: Cell) -> CellOutput:
         max_iterations=config.iterations,
         retrain=config.retrain,
         reinit_every=config.reinit_every if config.retrain == "warm" else None,
-        callbacks=[TestSetMetrics(prepared.X_test, prepared.y_test)],
+        callbacks=[
+            hooked_test_metrics(
+                prepared.X_test,
+                prepared.y_test,
+                lambda i: report(i, config.iterations, "iterations"),
+            )
+        ],
         seed=cell.seed,
         knowledge_base=kb_path,
         run_name=cell.key,

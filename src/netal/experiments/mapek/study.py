@@ -29,6 +29,7 @@ from netal.experiments.mapek.replays import REPLAYS, replay_stream, table_replay
 from netal.experiments.mapek.twin import twin_stream
 from netal.experiments.sources import cached_source, check_source, data_provenance
 from netal.harness.grid import Cell
+from netal.harness.progress import report
 from netal.harness.store import CellOutput
 from netal.harness.study import StudyRun, cell_knowledge_base
 from netal.mapek import POLICIES, MapekConfig, NetworkStream, run_closed_loop
@@ -197,6 +198,14 @@ class MapekStudy:
         if self.workdir is not None:
             kb = cell_knowledge_base(self.workdir, cell)
             kb.parent.mkdir(parents=True, exist_ok=True)
+        n_periods = len(stream.periods(self.config.period_s))
+        live = None if self.on_period is None else partial(self.on_period, cell)
+
+        def on_period(row: dict[str, Any]) -> None:
+            report(int(row["period"]) + 1, n_periods, "periods")
+            if live is not None:
+                live(row)
+
         result = run_closed_loop(
             stream,
             self.arms.make(cell.strategy),
@@ -204,7 +213,7 @@ class MapekStudy:
             seed=cell.seed,
             knowledge_base=kb,
             run_name=f"{cell.strategy}-{cell.seed}",
-            on_period=None if self.on_period is None else partial(self.on_period, cell),
+            on_period=on_period,
         )
         periods = result.periods.assign(policy=cell.strategy, seed=cell.seed)
         events = result.events.assign(

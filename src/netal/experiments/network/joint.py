@@ -28,6 +28,7 @@ from netal.experiments.network._outputs import (
     markdown_table,
     write_outputs,
 )
+from netal.harness.progress import report
 from netal.harness.study import SeedStudy, StudyRun, check_seeds, concat_tables, run_study
 from netal.schemas import ROUTE_COLUMNS
 from netal.twin import TwinOracle
@@ -70,7 +71,8 @@ def _joint_seed(item: tuple[int, tuple[str, ...], Any]) -> dict[str, Any]:
     grid = RegionGrid.from_world(world, config.n_position_bins, config.n_speed_bins)
     test = make_test_set(world, grid, config.n_test, seed + 7919)
     rows, queries, finals, routes = [], [], [], []
-    for policy in policies:
+    for done, policy in enumerate(policies):
+        report(done, len(policies), "policies")
         result = run_joint_acquisition(
             TwinOracle(world, seed=seed), policy, config, seed=seed, test_set=test
         )

@@ -24,6 +24,7 @@ from netal.experiments.network._outputs import (
     write_outputs,
 )
 from netal.experiments.sources import check_source, data_provenance, load_source
+from netal.harness.progress import report
 from netal.harness.study import SeedStudy, StudyRun, check_seeds, concat_tables, run_study
 from netal.metrics import segment_q95
 from netal.models import BaggingCommittee
@@ -101,7 +102,8 @@ def _stream_seed(item: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     )
     every = max(1, (len(stream.X) - n_initial) // cfg["checkpoints"])
     records, rates = [], []
-    for arm, manager in cfg["arms"].items():
+    for done, (arm, manager) in enumerate(cfg["arms"].items()):
+        report(done, len(cfg["arms"]), "arms")
         start = time.perf_counter()
         result = run_stream(
             BaggingCommittee(n_members=cfg["n_members"], random_state=seed),

@@ -22,6 +22,7 @@ from netal.experiments.network._outputs import (
     markdown_table,
     write_outputs,
 )
+from netal.harness.progress import report
 from netal.harness.study import SeedStudy, StudyRun, check_seeds, concat_tables, run_study
 from netal.loop import ActiveLearningLoop, Answer, IterationContext
 from netal.loop.fingerprint import describe
@@ -281,6 +282,7 @@ def _run_arm(arm: str, setup: _SeedSetup, cfg: dict[str, Any]) -> tuple[list, li
     offered = asked = np.zeros(0, dtype=np.int64)
     proposal = None
     for records.round in range(1, cfg["iterations"] + 1):
+        report(records.round - 1, cfg["iterations"], f"rounds ({arm})")
         if synthesize:
             loop.retire(offered[np.isin(offered, asked, invert=True)])  # last round's leftovers
             proposal = propose_candidates(

@@ -35,6 +35,7 @@ from netal.experiments.tabular.spec import (
     unknown_key_error,
 )
 from netal.harness.grid import Cell
+from netal.harness.progress import report
 from netal.harness.store import RECORDS, CellOutput, cell_frame
 from netal.harness.study import StudyRun, check_out_dir, run_study
 from netal.report import build_report
@@ -117,7 +118,9 @@ def run_tabular_cell(cell: Cell) -> CellOutput:
     spec = spec_from_cell(cell)
     prepared = prepare_tabular_cached(spec)
     started = time.perf_counter()
-    result = run_active_learning(spec, prepared)
+    result = run_active_learning(
+        spec, prepared, on_iteration=lambda i: report(i, spec.iterations, "iterations")
+    )
     records = records_of(result)
     if spec.knowledge_base is None:
         records["wall_time_s"] = time.perf_counter() - started

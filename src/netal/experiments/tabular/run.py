@@ -43,13 +43,19 @@ def learner_factory(spec: RunSpec, prepared: PreparedTabular) -> Callable[[int],
 
 
 def _test_metrics(prepared: PreparedTabular, on_iteration: Callable[[int], None] | None) -> Any:
+    return hooked_test_metrics(prepared.X_test, prepared.y_test, on_iteration)
+
+
+def hooked_test_metrics(
+    X_test: Any, y_test: Any, on_iteration: Callable[[int], None] | None
+) -> Any:
     """:class:`~netal.loop.TestSetMetrics`, optionally calling ``on_iteration(i)`` after each iteration.
 
     The hook is an instance attribute holding a function, which the loop's
     configuration record leaves out, so a run started with a progress bar
     resumes without one and vice versa.
     """
-    metrics = TestSetMetrics(prepared.X_test, prepared.y_test)
+    metrics = TestSetMetrics(X_test, y_test)
     if on_iteration is None:
         return metrics
     measure = metrics.on_iteration_end

@@ -115,7 +115,7 @@ def check_hidden(hidden: Any) -> tuple[int, ...]:
     """Validate a tuple of hidden-layer widths (at least one layer, each >= 1)."""
     try:
         widths = tuple(int(h) for h in hidden)
-    except TypeError:
+    except (TypeError, ValueError):
         raise InvalidInputError(
             "hidden", f"must be a sequence of layer widths, got {hidden!r}"
         ) from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from netal.experiments.tabular.run import hooked_test_metrics, records_of
 from netal.harness.grid import Cell
 from netal.harness.progress import report
 from netal.harness.store import CellOutput
+from netal.harness.study import cell_knowledge_base
 from netal.loop import ActiveLearningLoop, Budget, ReplayOracle
 from netal.models import FixedValidation, Seq2SeqMCDropout
 
@@ -76,8 +76,8 @@ def run_casestudy_cell(cell: Cell) -> CellOutput:
     prepared = prepare(config, cell.seed)
     kb_path = None
     if workdir is not None:
-        (Path(workdir) / "kb").mkdir(parents=True, exist_ok=True)
-        kb_path = Path(workdir) / "kb" / f"{cell.key}.sqlite"
+        kb_path = cell_knowledge_base(workdir, cell)
+        kb_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     loop = ActiveLearningLoop(
         prepared.X,

@@ -211,6 +211,8 @@ def run_joint(
         A :mod:`netal.harness.executors` backend running the seeds
         (local processes, Dask); None runs them in this process.
 
+    Notes
+    -----
     Each finished seed is stored under ``out_dir/cells`` at once; rerunning
     after an interruption runs only the missing seeds (:func:`run_study`).
     """

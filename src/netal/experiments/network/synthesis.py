@@ -504,6 +504,8 @@ def run_synthesis_experiment(
         A :mod:`netal.harness.executors` backend running the seeds; None
         runs them in this process.
 
+    Notes
+    -----
     The summary's ``synthesis`` entry holds the guard's rejection rate per
     seed; the tables the rare-condition coverage (blockage / stationary /
     turning samples labeled by the end) per arm.

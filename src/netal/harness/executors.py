@@ -217,6 +217,17 @@ class LocalExecutor(_Closing):
             self._pool = None
 
 
+def _dask_distributed(*names: str) -> tuple[Any, ...]:
+    """Names from ``dask.distributed``, imported only when a Dask executor runs (an optional extra)."""
+    try:
+        import dask.distributed as distributed
+    except ImportError:
+        raise NetalError(
+            "the Dask executor needs Dask: pip install 'netal[dask]' (or dask[distributed])"
+        ) from None
+    return tuple(getattr(distributed, name) for name in names)
+
+
 class DaskExecutor(_Closing):
     """Run items on a Dask cluster.
 
@@ -239,8 +250,7 @@ class DaskExecutor(_Closing):
 
     def _get_client(self) -> Any:
         if self._client is None:
-            # dask is imported only when a Dask executor runs (third-party, heavy)
-            from dask.distributed import Client, LocalCluster
+            Client, LocalCluster = _dask_distributed("Client", "LocalCluster")
 
             if self.address is None:
                 self._cluster = LocalCluster(
@@ -263,7 +273,7 @@ class DaskExecutor(_Closing):
 
     def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         # dask is imported only when a Dask executor runs (third-party, heavy)
-        from dask.distributed import as_completed
+        (as_completed,) = _dask_distributed("as_completed")
 
         items = list(items)
         if not items:

@@ -47,12 +47,13 @@ def load_source(
     twin_seed: int = 0,
     options: Mapping[str, Any] | None = None,
 ) -> Dataset:
-    """Load an experiment's data: the twin (``"twin"``) or a registered dataset.
+    """Load an experiment's data: the twin (``"twin"``), a registered dataset or a user table.
 
     Parameters
     ----------
     name
-        ``"twin"`` or a name of :data:`netal.data.DATASETS`.
+        ``"twin"``, a name of :data:`netal.data.DATASETS`, or a user table's
+        name when ``options`` describe it (they give a ``path``).
     data_dir
         Data directory of real datasets (default ``$NETAL_DATA_DIR``).
     rows
@@ -60,7 +61,8 @@ def load_source(
     twin_seed
         Twin only: seed of the generated runs.
     options
-        Loader options (e.g. ``{"preprocessing": "paper"}``).
+        Loader options (e.g. ``{"preprocessing": "paper"}``); for a user table
+        the fields of :class:`~netal.data.table.TableSpec`.
     """
     options = dict(options or {})
     if user_table(options):

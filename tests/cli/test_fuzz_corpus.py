@@ -214,6 +214,15 @@ RUN_BAD = [
     ),
     ("run-not-toml", "[data\n", "TOML"),
     ("run-retrain-every", '[loop]\nretrain_every = "sometimes"\n', "retrain_every"),
+    ("run-dropout-range", "[learner.params]\ndropout = 2.0\n", "learner.params.dropout"),
+    ("run-lr-negative", "[learner.params]\nlr = -0.1\n", "learner.params.lr"),
+    ("run-val-fraction", "[learner.params]\nval_fraction = 1.5\n", "learner.params.val_fraction"),
+    (
+        "run-members-zero",
+        '[learner]\nname = "bagging_committee"\n[learner.params]\nn_members = 0\n',
+        "learner.params.n_members",
+    ),
+    ("run-hidden-type", '[learner.params]\nhidden = "big"\n', "learner.params.hidden"),
 ]
 RUN_CASES = [
     _case(id, "run {d}/r.toml --out {d}/out", named, r__toml=text) for id, text, named in RUN_BAD

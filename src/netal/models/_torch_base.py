@@ -15,7 +15,9 @@ from netal.models._common import (
     as_2d_target,
     check_fitted,
     check_inputs,
+    check_positive_float,
     check_training_data,
+    check_unit_interval,
     restore_target_shape,
 )
 from netal.models._scaling import Standardizer
@@ -46,7 +48,20 @@ class TorchRegressor(PredictMixin):
     _per_group_batches = False
 
     # -- parameters ---------------------------------------------------------------------------
+    def check_params(self) -> None:
+        """Raise :class:`~netal.errors.InvalidInputError` on a bad parameter, before any data is seen.
+
+        ``fit`` checks the same; a configuration reader calls this so that
+        ``dropout = 2.0`` or ``lr = -1`` fails when the file is read.
+        """
+        self._training_settings()
+        self._architecture()
+        self._chunk_rows()
+
     def _training_settings(self) -> dict[str, Any]:
+        check_positive_float(self.lr, "lr")
+        check_positive_float(getattr(self, "weight_decay", 0.0), "weight_decay", allow_zero=True)
+        check_unit_interval(self.val_fraction, "val_fraction")
         return {
             "epochs": check_positive_int(self.epochs, "epochs"),
             "batch_size": check_positive_int(self.batch_size, "batch_size"),

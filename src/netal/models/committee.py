@@ -121,6 +121,10 @@ class BaggingCommittee(PredictMixin):
         self.bootstrap = bootstrap
         self.random_state = random_state
 
+    def check_params(self) -> None:
+        """Raise :class:`~netal.errors.InvalidInputError` on a bad parameter, before any data is seen."""
+        check_positive_int(self.n_members, "n_members")
+
     def fit(self, X: Any, y: Any) -> BaggingCommittee:
         """Fit ``n_members`` clones on bootstrap resamples of ``(X, y)``."""
         X_arr, y_arr = check_training_data(X, y, x_ndim=2)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netal.configfile import check_call_params
-from netal.errors import KnowledgeBaseError
+from netal.errors import ConfigError, InvalidInputError, KnowledgeBaseError
 from netal.experiments.tabular.spec import RunSpec
 from netal.locks import hold_file, hold_folder
 from netal.loop.knowledge import check_knowledge_base
@@ -51,6 +51,25 @@ def check_spec_params(
     """
     check_call_params(LEARNERS.get(spec.learner), spec.learner_params, path, learner_key)
     check_call_params(STRATEGIES.get(spec.strategy), spec.strategy_params, path, strategy_key)
+    check_learner_values(spec, path, learner_key)
+
+
+def check_learner_values(spec: RunSpec, path: str | Path, key: str = "learner.params") -> None:
+    """Build the learner and let it check its parameter values (``dropout = 2.0``, ``lr = -1``).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``path`` and ``[learner.params.NAME]``.
+    """
+    learner = LEARNERS.create(spec.learner, **spec.learner_params)
+    check = getattr(learner, "check_params", None)
+    if check is None:
+        return
+    try:
+        check()
+    except InvalidInputError as exc:
+        raise ConfigError(str(path), f"{key}.{exc.parameter}", exc.problem) from None
 
 
 def check_strategy_params(

@@ -118,3 +118,39 @@ def test_the_cli_draws_a_bar_per_running_cell_and_moves_the_main_bar(tmp_path):
     assert progress.tasks[0].completed == 1.5  # one cell done + half of the running one
     bars._update({})
     assert len(progress.tasks) == 1
+
+
+def test_epochs_of_a_training_show_under_the_cells_iteration(tmp_path):
+    from netal.harness.progress import report_inner
+    from netal.hooks import epoch_hook
+    from netal.models import MCDropoutMLP
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    with (
+        cell_progress(tmp_path, "k", "twin / lcmd / seed 0"),
+        epoch_hook(lambda e, n: report_inner(e, n, "epochs")),
+    ):
+        report(2, 10, "iterations")
+        MCDropoutMLP(hidden=(8,), epochs=4, patience=10, random_state=0).fit(X, y)
+        state = read_progress(tmp_path)["k"]
+    assert state["done"] == 2 and state["what"] == "iterations"  # the outer level is kept
+    assert state["inner"] == {
+        "done": 4,
+        "total": 4,
+        "what": "epochs",
+    }  # the last epoch always lands
+
+
+def test_the_epoch_hook_changes_no_result():
+    from netal.hooks import epoch_hook
+    from netal.models import MCDropoutMLP
+
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    seen: list[tuple[int, int]] = []
+    plain = MCDropoutMLP(hidden=(8,), epochs=3, random_state=0).fit(X, y).predict(X)
+    with epoch_hook(lambda e, n: seen.append((e, n))):
+        hooked = MCDropoutMLP(hidden=(8,), epochs=3, random_state=0).fit(X, y).predict(X)
+    np.testing.assert_array_equal(plain, hooked)
+    assert [e for e, _ in seen] == [1, 2, 3]

@@ -135,6 +135,9 @@ class _CellBars:
             for key, state in sorted(running.items()):
                 total, done = state.get("total"), state.get("done", 0)
                 text = f"  {state.get('label') or key}: {state.get('what', 'steps')}"
+                inner = state.get("inner")
+                if inner:
+                    text += f" ({inner.get('what')} {inner.get('done')}/{inner.get('total')})"
                 if key not in self.bars:
                     self.bars[key] = self.progress.add_task(text, total=total, last="", count="")
                 self.progress.update(

@@ -7,7 +7,13 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from netal.cli._common import fail_cleanly
@@ -91,6 +97,8 @@ def _run_with_progress(spec: object, prepared: object) -> object:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        "eta",
+        TimeRemainingColumn(),
         transient=True,
     ) as progress:
         task = progress.add_task("run", total=spec.iterations + 1)  # type: ignore[attr-defined]

@@ -34,7 +34,9 @@ PROGRESS_DIR = "progress"
 """Folder of the running cells' progress files in a study's output directory."""
 
 _LOG = logging.getLogger("netal.progress")
-_state = threading.local()  # the running cell's progress file, per thread (Dask runs cells on threads)
+_state = (
+    threading.local()
+)  # the running cell's progress file, per thread (Dask runs cells on threads)
 
 
 def _current() -> Path | None:
@@ -56,6 +58,11 @@ def report(done: int, total: int | None = None, what: str = "iterations") -> Non
         return
     record = {"done": int(done), "total": None if total is None else int(total), "what": what,
               "label": _label(), "time": time.time()}  # fmt: skip
+    _state.outer = record
+    _write(path, record)
+
+
+def _write(path: Path, record: dict[str, Any]) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temporary.write_text(json.dumps(record))
@@ -64,12 +71,28 @@ def report(done: int, total: int | None = None, what: str = "iterations") -> Non
         _LOG.debug("cannot write progress file %s", path, exc_info=True)
 
 
+def report_inner(done: int, total: int | None, what: str = "epochs") -> None:
+    """Record progress one level down (e.g. the epochs of the current training), at most every 0.5 s.
+
+    Kept beside the last :func:`report` of the cell, which it does not replace.
+    """
+    path = _current()
+    if path is None:
+        return
+    now = time.monotonic()
+    if total is not None and done < total and now - getattr(_state, "inner_at", 0.0) < 0.5:
+        return
+    _state.inner_at = now
+    outer = getattr(_state, "outer", None) or {"done": 0, "total": None, "what": "steps"}
+    _write(path, {**outer, "inner": {"done": int(done), "total": total, "what": what}})
+
+
 @contextlib.contextmanager
 def cell_progress(out_dir: str | os.PathLike[str], key: str, label: str = "") -> Iterator[None]:
     """Route :func:`report` to the progress file of cell ``key`` (shown as ``label``) while the block runs."""
     folder = Path(out_dir) / PROGRESS_DIR
     previous, previous_label = _current(), _label()
-    _state.label = label
+    _state.label, _state.outer = label, {"done": 0, "total": None, "what": "steps", "label": label}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _state.path = folder / f"{key}.json"

@@ -46,8 +46,9 @@ import pandas as pd
 from netal.errors import DataError, InvalidInputError
 from netal.harness.executors import Executor, SerialExecutor
 from netal.harness.grid import Cell
-from netal.harness.progress import cell_progress, clear_progress
+from netal.harness.progress import cell_progress, clear_progress, report_inner
 from netal.harness.store import CellOutput, CellStore
+from netal.hooks import epoch_hook
 from netal.locks import hold_folder
 
 _LOG = logging.getLogger("netal.study")
@@ -194,7 +195,10 @@ class _CellTask:
 def _run_task(task: _CellTask) -> CellOutput:
     if not task.out:
         return task.study.run_cell(task.cell)
-    with cell_progress(task.out, task.cell.key, _label(task.cell)):
+    with (
+        cell_progress(task.out, task.cell.key, _label(task.cell)),
+        epoch_hook(lambda epoch, epochs: report_inner(epoch, epochs, "epochs")),
+    ):
         return task.study.run_cell(task.cell)
 
 

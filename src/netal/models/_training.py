@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from netal.hooks import current_epoch_hook
+
 # committee.py still imports resolve_seed from here (the engine work owns that file); the
 # definition is netal.models.seeding's.
 from netal.models.seeding import resolve_seed as resolve_seed
@@ -185,6 +187,7 @@ def train_loop(
         out before patience did (they are always restored on an early stop).
     """
     history = TrainingHistory()
+    on_epoch = current_epoch_hook()
     stopper = EarlyStopping(patience, min_delta, n_groups) if validate is not None else None
     best = BestWeights(module, n_groups) if validate is not None else None
     groups = n_groups if per_group_batches else None
@@ -199,6 +202,8 @@ def train_loop(
             total += float(loss.detach()) * index.shape[-1]
             count += index.shape[-1]
         history.train_loss.append(total / max(count, 1))
+        if on_epoch is not None:
+            on_epoch(epoch + 1, epochs)
         if stopper is None or best is None or validate is None:
             continue
         module.eval()

@@ -80,6 +80,7 @@ _GROUPS = {
         "netal.cli.mapek",
         "The closed MAPE-K loop: watch a network stream, detect drift, label, retrain, promote.",
     ),
+    "service": ("netal.cli.serve", "The annotation service: its users (the server: netal serve)."),
 }
 _COMMAND_MODULES = (
     "netal.cli.casestudy",
@@ -89,6 +90,8 @@ _COMMAND_MODULES = (
     "netal.cli.acquire",
     "netal.cli.stream",
     "netal.cli.synth",
+    "netal.cli.serve",
+    "netal.cli.agent",
 )
 
 

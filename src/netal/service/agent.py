@@ -1,0 +1,105 @@
+"""A measurement agent: a client that pulls a project's tasks and answers them from the twin.
+
+The agent logs in with an API token, leases the next task, sends the twin's
+measurement agent (:class:`~netal.twin.TwinOracle`) to the task's place in its
+mobility mode, and answers with the measured throughput and the agent time it
+cost (travel plus measuring), until the queue is empty or ``max_tasks``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from netal.errors import InvalidInputError
+from netal.schemas import LUMOS5G_TARGET
+from netal.twin import TwinOracle
+
+
+@dataclass
+class AgentReport:
+    """What an agent did: tasks answered, agent seconds spent, idle polls."""
+
+    answered: int = 0
+    cost_s: float = 0.0
+    values: list[float] = field(default_factory=list)
+
+
+def run_agent(
+    server: str,
+    token: str,
+    project: int,
+    *,
+    max_tasks: int | None = None,
+    idle_s: float = 10.0,
+    seed: int = 0,
+    client: httpx.Client | None = None,
+) -> AgentReport:
+    """Answer measurement tasks of ``project`` until none comes for ``idle_s`` seconds.
+
+    Parameters
+    ----------
+    server
+        Base URL of the service (``http://127.0.0.1:8000``).
+    token
+        The agent's API token.
+    project
+        Project id.
+    max_tasks
+        Stop after this many answers (default: no limit).
+    idle_s
+        Stop when the queue stays empty this long (the engine may be retraining).
+    seed
+        Seed of the twin's measurement noise.
+    client
+        An ``httpx.Client`` to use (tests pass FastAPI's TestClient).
+    """
+    oracle = TwinOracle(seed=seed)
+    report = AgentReport()
+    http = client or httpx.Client(base_url=server, timeout=30.0)
+    headers = {"Authorization": f"Bearer {token}"}
+    idle_since: float | None = None
+    try:
+        while max_tasks is None or report.answered < max_tasks:
+            response = http.post(f"/projects/{project}/tasks/next", headers=headers)
+            if response.status_code == 204:
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > idle_s:
+                    break
+                time.sleep(0.2)
+                continue
+            _raise_for(response)
+            idle_since = None
+            task = response.json()
+            if task["place"] is None:
+                raise InvalidInputError("project", "its tasks carry no place to measure at")
+            measured = oracle.measure(pd.DataFrame([task["place"]]))
+            value = float(np.mean(measured.data[LUMOS5G_TARGET]))
+            cost = float(np.sum(measured.costs))
+            _raise_for(
+                http.post(
+                    f"/projects/{project}/tasks/{task['task_id']}/answer",
+                    headers=headers,
+                    json={"value": value, "cost": cost},
+                )
+            )
+            report.answered += 1
+            report.cost_s += cost
+            report.values.append(value)
+    finally:
+        if client is None:
+            http.close()
+    return report
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        raise InvalidInputError("server", f"HTTP {response.status_code}: {detail}")

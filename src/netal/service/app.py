@@ -1,0 +1,392 @@
+"""The FastAPI application: auth, users, projects, the task queue and answers.
+
+``create_app(db_url)`` builds it over a migrated database; the lifespan
+starts one :class:`~netal.service.projects.ProjectRunner` per project that is
+not failed or finished.  Routes are plain (threaded) functions: each request
+is one or two short database transactions and never waits for the engine.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from netal import __version__
+from netal.errors import NetalError
+from netal.service import assign
+from netal.service.auth import authenticate, create_user, issue_token, user_of_token
+from netal.service.database import open_database
+from netal.service.projects import ProjectRunner, ProjectSettings
+from netal.service.schemas import (
+    AnnotatorOut,
+    AnswerIn,
+    AnswerOut,
+    ApiTokenIn,
+    MemberIn,
+    MyTaskOut,
+    ProjectOut,
+    TaskOut,
+    TokenOut,
+    UserIn,
+    UserOut,
+)
+from netal.service.tables import Assignment, Member, Project, Task, User
+
+FLAG_SIGMAS = 3.0
+"""An annotator is flagged when their mean gold error is this many standard errors from zero."""
+
+_bearer = OAuth2PasswordBearer(tokenUrl="token", auto_error=False)
+
+
+def _db(request: Request) -> sessionmaker[Session]:
+    return request.app.state.db
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with request.app.state.reader() as session:
+        yield session
+
+
+DB = Annotated[sessionmaker[Session], Depends(_db)]
+SessionDep = Annotated[Session, Depends(_session)]
+
+
+def _caller(session: SessionDep, token: Annotated[str | None, Depends(_bearer)]) -> User:
+    user = user_of_token(session, token) if token else None
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing, unknown or expired bearer token; log in at POST /token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+Caller = Annotated[User, Depends(_caller)]
+
+
+def _admin(user: Caller) -> User:
+    if user.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+    return user
+
+
+Admin = Annotated[User, Depends(_admin)]
+
+
+def _project(session: Session, project_id: int, user: User) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no project {project_id}")
+    if user.role != "admin" and session.get(Member, (project_id, user.id)) is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"you are not a member of project {project_id}"
+        )
+    return project
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, name=user.name, role=user.role)
+
+
+def _project_out(request: Request, session: Session, project: Project) -> ProjectOut:
+    runner = request.app.state.runners.get(project.id)
+    counts = dict(
+        session.execute(
+            select(Task.status, func.count())
+            .where(Task.project_id == project.id, Task.kind == "query")
+            .group_by(Task.status)
+        ).all()
+    )
+    return ProjectOut(
+        id=project.id,
+        name=project.name,
+        status=project.status,
+        message=project.message,
+        settings=project.config,
+        progress=runner.progress() if runner is not None else {},
+        tasks={k: int(counts.get(k, 0)) for k in ("open", "complete", "told")},
+    )
+
+
+def _start_runner(app: FastAPI, project: Project) -> None:
+    runner = ProjectRunner(
+        app.state.db, project.id, ProjectSettings(**project.config), app.state.state_dir
+    )
+    app.state.runners[project.id] = runner
+    if app.state.start_workers:
+        runner.start()
+
+
+def create_app(
+    db_url: str = "sqlite:///netal-service.sqlite",
+    *,
+    state_dir: str | Path | None = None,
+    start_workers: bool = True,
+) -> FastAPI:
+    """The annotation service over the database ``db_url`` (created or migrated now).
+
+    Parameters
+    ----------
+    db_url
+        ``sqlite:///FILE`` or ``postgresql+psycopg://USER@/DB?host=SOCKET_DIR``.
+    state_dir
+        Folder of the projects' engine knowledge bases (default: beside a
+        SQLite file, else ``./netal-service-state``).
+    start_workers
+        Run each project's engine worker (tests of the queue alone turn it off).
+    """
+    engine, db, reader = open_database(db_url)
+    if state_dir is None:
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        state_dir = (
+            Path(database).absolute().parent / f"{Path(database).stem}-state"
+            if database
+            else Path("netal-service-state")
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        with app.state.reader() as session:
+            for project in session.scalars(
+                select(Project).where(Project.status.in_(("starting", "running")))
+            ):
+                _start_runner(app, project)
+        yield
+        for runner in list(app.state.runners.values()):
+            runner.stop()
+        engine.dispose()
+
+    app = FastAPI(
+        title="netal annotation service",
+        version=__version__,
+        description="Hands the active learner's queries to annotators and agents, takes answers back.",
+        lifespan=lifespan,
+    )
+    app.state.db = db
+    app.state.reader = reader
+    app.state.engine = engine
+    app.state.state_dir = Path(state_dir)
+    app.state.runners = {}
+    app.state.start_workers = start_workers
+    app.state.rng = random.Random()
+    _routes(app)
+    return app
+
+
+def _routes(app: FastAPI) -> None:
+    @app.post("/token", response_model=TokenOut, tags=["auth"])
+    def login(
+        form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DB, request: Request
+    ) -> TokenOut:
+        """OAuth2 password flow: a session bearer token for a user name and password."""
+        with request.app.state.reader() as session:  # argon2 takes a while: no write lock
+            user = authenticate(session, form.username, form.password)
+        if user is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "wrong user name or password",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        with db.begin() as session:
+            return TokenOut(access_token=issue_token(session, user, "session"))
+
+    @app.get("/me", response_model=UserOut, tags=["auth"])
+    def me(user: Caller) -> UserOut:
+        """Who the token belongs to."""
+        return _user_out(user)
+
+    @app.post("/users", response_model=UserOut, status_code=201, tags=["admin"])
+    def add_user(body: UserIn, _: Admin, db: DB) -> UserOut:
+        """Create a user (argon2-hashed password)."""
+        try:
+            with db.begin() as session:
+                return _user_out(create_user(session, body.name, body.password, body.role))
+        except NetalError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+
+    @app.get("/users", response_model=list[UserOut], tags=["admin"])
+    def list_users(_: Admin, session: SessionDep) -> list[UserOut]:
+        """Every user (names and roles)."""
+        return [_user_out(u) for u in session.scalars(select(User).order_by(User.id))]
+
+    @app.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["admin"])
+    def add_api_token(user_id: int, body: ApiTokenIn, _: Admin, db: DB) -> TokenOut:
+        """A long-lived API token for a user (an agent), shown once."""
+        with db.begin() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {user_id}")
+            return TokenOut(access_token=issue_token(session, user, "api", body.name))
+
+    @app.post("/projects", response_model=ProjectOut, status_code=201, tags=["projects"])
+    def add_project(body: ProjectSettings, request: Request, _: Admin, db: DB) -> ProjectOut:
+        """Create a project; its engine starts in the background (status starting -> running)."""
+        try:
+            body.run_spec(Path("check.sqlite"))
+        except NetalError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        if body.n_gold > body.n_initial:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                f"n_gold ({body.n_gold}) must not exceed n_initial ({body.n_initial})",
+            )
+        with db.begin() as session:
+            if session.scalar(select(Project).where(Project.name == body.name)) is not None:
+                raise HTTPException(status.HTTP_409_CONFLICT, f"project {body.name!r} exists")
+            project = Project(
+                name=body.name,
+                config=body.model_dump(),
+                status="starting",
+                message="",
+                created_at=assign.now(),
+            )
+            session.add(project)
+            session.flush()
+        _start_runner(request.app, project)
+        with request.app.state.reader() as session:
+            return _project_out(request, session, project)
+
+    @app.get("/projects", response_model=list[ProjectOut], tags=["projects"])
+    def list_projects(request: Request, user: Caller, session: SessionDep) -> list[ProjectOut]:
+        """The projects the caller belongs to (admins: all)."""
+        query = select(Project).order_by(Project.id)
+        if user.role != "admin":
+            query = query.join(Member, Member.project_id == Project.id).where(
+                Member.user_id == user.id
+            )
+        return [_project_out(request, session, p) for p in session.scalars(query)]
+
+    @app.get("/projects/{project_id}", response_model=ProjectOut, tags=["projects"])
+    def get_project(
+        project_id: int, request: Request, user: Caller, session: SessionDep
+    ) -> ProjectOut:
+        """One project: settings, engine progress, queue counts."""
+        return _project_out(request, session, _project(session, project_id, user))
+
+    @app.post("/projects/{project_id}/members", status_code=204, tags=["projects"])
+    def add_member(project_id: int, body: MemberIn, user: Admin, db: DB) -> Response:
+        """Make a user a member of the project."""
+        with db.begin() as session:
+            _project(session, project_id, user)
+            member = session.scalar(select(User).where(User.name == body.user))
+            if member is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {body.user!r}")
+            if session.get(Member, (project_id, member.id)) is None:
+                session.add(Member(project_id=project_id, user_id=member.id))
+        return Response(status_code=204)
+
+    @app.post(
+        "/projects/{project_id}/tasks/next",
+        response_model=TaskOut,
+        responses={204: {"description": "no task for you now"}},
+        tags=["tasks"],
+    )
+    def next_task(project_id: int, user: Caller, db: DB, request: Request) -> Any:
+        """Lease the next task to the caller (204 when there is none for them now)."""
+        with request.app.state.reader() as session:
+            project = _project(session, project_id, user)
+        if user.role == "admin":
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "admins do not annotate; use a member")
+        settings = ProjectSettings(**project.config)
+        got = assign.claim(
+            db, project_id, user.id, settings.lease_s, settings.gold_rate, request.app.state.rng
+        )
+        if got is None:
+            return Response(status_code=204)
+        payload = got.payload
+        return TaskOut(
+            task_id=got.task_id,
+            project=project.name,
+            mode=payload["mode"],
+            lease_expires=got.expires_at,
+            features=payload["features"],
+            place=payload["place"],
+            prediction=payload["prediction"],
+            uncertainty=payload["uncertainty"],
+            model_version=payload["model_version"],
+        )
+
+    @app.post(
+        "/projects/{project_id}/tasks/{task_id}/answer", response_model=AnswerOut, tags=["tasks"]
+    )
+    def answer(
+        project_id: int, task_id: int, body: AnswerIn, user: Caller, db: DB, request: Request
+    ) -> AnswerOut:
+        """Record the caller's answer (idempotent: the same answer again changes nothing)."""
+        with request.app.state.reader() as session:
+            _project(session, project_id, user)
+            task = session.get(Task, task_id)
+            if task is None or task.project_id != project_id:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id} in this project")
+        try:
+            value, created = assign.submit(db, task_id, user.id, body.value, body.cost)
+        except assign.SubmitError as exc:
+            raise HTTPException(exc.status, exc.detail) from None
+        runner = request.app.state.runners.get(project_id)
+        if runner is not None and created:
+            runner.nudge()
+        return AnswerOut(task_id=task_id, value=value, created=created)
+
+    @app.get("/projects/{project_id}/tasks/mine", response_model=list[MyTaskOut], tags=["tasks"])
+    def my_tasks(project_id: int, user: Caller, session: SessionDep) -> list[MyTaskOut]:
+        """The caller's own assignments in the project and their own answers."""
+        _project(session, project_id, user)
+        rows = session.scalars(
+            select(Assignment)
+            .join(Task, Task.id == Assignment.task_id)
+            .where(Task.project_id == project_id, Assignment.user_id == user.id)
+            .order_by(Assignment.id)
+        )
+        return [
+            MyTaskOut(
+                task_id=a.task_id,
+                status=a.status,
+                value=a.value,
+                lease_expires=a.expires_at.isoformat() + "Z",
+            )
+            for a in rows
+        ]
+
+    @app.get(
+        "/projects/{project_id}/annotators", response_model=list[AnnotatorOut], tags=["quality"]
+    )
+    def annotators(project_id: int, user: Admin, session: SessionDep) -> list[AnnotatorOut]:
+        """Per annotator: answers, gold accuracy (MAE, mean error) and a flag when far off."""
+        _project(session, project_id, user)
+        rows = session.execute(
+            select(User.name, Task.kind, Assignment.value, Task.gold_value)
+            .join(Assignment, Assignment.user_id == User.id)
+            .join(Task, Task.id == Assignment.task_id)
+            .where(Task.project_id == project_id, Assignment.status == "answered")
+        ).all()
+        out = []
+        for name in sorted({r[0] for r in rows}):
+            mine = [r for r in rows if r[0] == name]
+            errors = np.array([v - g for _, kind, v, g in mine if kind == "gold"], dtype=float)
+            bias = float(errors.mean()) if len(errors) else None
+            flagged = bool(
+                len(errors) >= 3
+                and abs(errors.mean())
+                > FLAG_SIGMAS * max(errors.std(ddof=1), 1e-12) / np.sqrt(len(errors))
+            )
+            out.append(
+                AnnotatorOut(
+                    user=name,
+                    answers=len(mine),
+                    gold_answers=len(errors),
+                    gold_mae=float(np.abs(errors).mean()) if len(errors) else None,
+                    gold_bias=bias,
+                    flagged=flagged,
+                )
+            )
+        return out

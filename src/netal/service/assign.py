@@ -1,0 +1,187 @@
+"""Handing tasks to annotators without duplicates, and taking their answers back.
+
+A task may be leased to at most ``overlap`` users at once (answered leases
+count), never twice to the same user (a unique ``(task, user)`` row), and an
+expired lease frees its slot.  Each claim is one transaction that first
+expires the project's overdue leases, then takes the first open task with a
+free slot:
+
+* SQLite: the transaction is ``BEGIN IMMEDIATE`` (:mod:`netal.service.database`),
+  so no other writer runs between the read and the update;
+* PostgreSQL: the task row is taken with ``SELECT ... FOR UPDATE SKIP LOCKED``
+  (concurrent claimers skip it instead of waiting) and its ``n_active``
+  counter is updated under that lock; a lost race on the unique row or a
+  deadlock is retried.
+
+Submitting is idempotent per ``(task, user)``: the same answer again returns
+the recorded one; a different one is refused.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from netal.service.auth import now
+from netal.service.tables import Assignment, Task
+
+RETRIES = 20
+"""Attempts of a claim or submit that lost a race (unique row, deadlock, busy database)."""
+
+
+class SubmitError(Exception):
+    """An answer that cannot be recorded: ``status`` is the HTTP status, ``detail`` why."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A leased task: what the annotator may see of it."""
+
+    task_id: int
+    sample_id: int
+    payload: dict
+    expires_at: str
+
+
+def _retrying(action, *args):  # type: ignore[no-untyped-def]
+    for attempt in range(RETRIES):
+        try:
+            return action(*args)
+        except (IntegrityError, OperationalError):
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1) * random.random())
+    return None  # pragma: no cover
+
+
+def expire_leases(session: Session, project_id: int) -> int:
+    """Mark the project's overdue leases expired and free their slots; how many."""
+    expired = session.scalars(
+        update(Assignment)
+        .where(
+            Assignment.status == "leased",
+            Assignment.expires_at < now(),
+            Assignment.task_id.in_(select(Task.id).where(Task.project_id == project_id)),
+        )
+        .values(status="expired")
+        .returning(Assignment.task_id)
+    ).all()
+    for task_id, n in sorted(Counter(expired).items()):
+        session.execute(update(Task).where(Task.id == task_id).values(n_active=Task.n_active - n))
+    return len(expired)
+
+
+def _claim_once(
+    db: sessionmaker[Session], project_id: int, user_id: int, lease_s: float, gold_first: bool
+) -> Claim | None:
+    with db.begin() as session:
+        expire_leases(session, project_id)
+        mine = select(Assignment.task_id).where(Assignment.user_id == user_id)
+        for kind in ("gold", "query") if gold_first else ("query", "gold"):
+            task = session.scalar(
+                select(Task)
+                .where(
+                    Task.project_id == project_id,
+                    Task.status == "open",
+                    Task.kind == kind,
+                    Task.n_active < Task.overlap,
+                    Task.id.not_in(mine),
+                )
+                .order_by(Task.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if task is not None:
+                break
+        else:
+            return None
+        leased = now()
+        expires = leased + timedelta(seconds=lease_s)
+        session.execute(update(Task).where(Task.id == task.id).values(n_active=Task.n_active + 1))
+        session.add(
+            Assignment(
+                task_id=task.id,
+                user_id=user_id,
+                status="leased",
+                leased_at=leased,
+                expires_at=expires,
+            )
+        )
+        session.flush()
+        return Claim(task.id, task.sample_id, dict(task.payload), expires.isoformat() + "Z")
+
+
+def claim(
+    db: sessionmaker[Session],
+    project_id: int,
+    user_id: int,
+    lease_s: float,
+    gold_rate: float = 0.0,
+    rng: random.Random | None = None,
+) -> Claim | None:
+    """Lease the next task of ``project_id`` to ``user_id``; None when there is none for them.
+
+    With probability ``gold_rate`` a gold task (known answer) is tried first.
+    """
+    gold_first = gold_rate > 0 and (rng or random).random() < gold_rate
+    return _retrying(_claim_once, db, project_id, user_id, lease_s, gold_first)
+
+
+def _submit_once(
+    db: sessionmaker[Session], task_id: int, user_id: int, value: float, cost: float | None
+) -> tuple[float, bool]:
+    with db.begin() as session:
+        assignment = session.scalar(
+            select(Assignment)
+            .where(Assignment.task_id == task_id, Assignment.user_id == user_id)
+            .with_for_update()
+        )
+        if assignment is None:
+            raise SubmitError(404, f"task {task_id} is not assigned to you")
+        if assignment.status == "answered":
+            if assignment.value != value:
+                raise SubmitError(
+                    409, f"task {task_id} was answered with {assignment.value:g} already"
+                )
+            return value, False
+        if assignment.status == "expired" or assignment.expires_at < now():
+            raise SubmitError(409, f"the lease of task {task_id} expired; ask for a new task")
+        assignment.status = "answered"
+        assignment.value = value
+        assignment.cost = cost
+        assignment.answered_at = now()
+        answers, overlap, kind = session.execute(
+            update(Task)
+            .where(Task.id == task_id)
+            .values(n_answers=Task.n_answers + 1)
+            .returning(Task.n_answers, Task.overlap, Task.kind)
+        ).one()
+        if kind == "query" and answers >= overlap:
+            session.execute(update(Task).where(Task.id == task_id).values(status="complete"))
+        return value, True
+
+
+def submit(
+    db: sessionmaker[Session], task_id: int, user_id: int, value: float, cost: float | None = None
+) -> tuple[float, bool]:
+    """Record ``user_id``'s answer to ``task_id``; ``(value, created)``.
+
+    Raises
+    ------
+    SubmitError
+        404 when the task is not theirs, 409 when their lease expired or they
+        answered it with another value.
+    """
+    return _retrying(_submit_once, db, task_id, user_id, value, cost)

@@ -1,0 +1,348 @@
+"""Projects: a pool, a learner, a strategy, a budget and an annotation mode, run by one engine each.
+
+Each project owns an :class:`~netal.loop.ActiveLearningLoop` (the run of a
+:class:`~netal.experiments.tabular.RunSpec`, its knowledge base in
+``STATE_DIR/project-<id>.sqlite``) and a worker thread, the only code that
+touches it.  Requests only read and write the service database; the worker
+
+* keeps the queue filled: when fewer than ``batch_size`` query tasks have a
+  free slot it calls the engine's ``ask`` and stores each query as a task with
+  what an annotator may see (features, place, the model's prediction and
+  uncertainty);
+* tells the engine the label of every task whose ``overlap`` answers are in
+  (their mean), which retrains in the worker every ``retrain_every`` labels
+  (the engine's schedule), never in a request.
+
+Everything the worker does is idempotent: the engine refuses a second answer
+to a query (a task told before a crash is marked told), and pending queries
+without a task get one on restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from netal.errors import DuplicateAnswerError
+from netal.experiments.tabular import RunSpec, build_loop, load_spec_dataset, prepare_tabular
+from netal.loop import Answer
+from netal.service.auth import now
+from netal.service.tables import Assignment, Project, Task
+
+LOG = logging.getLogger("netal.service")
+GOLD_OVERLAP = 1_000_000
+"""A gold task may be answered by every annotator (once each)."""
+
+
+class ProjectSettings(BaseModel):
+    """What an admin gives to create a project (the engine's run plus the service's rules)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    dataset: str = Field("twin", description="'twin', a netal dataset, or a user table's name")
+    dataset_options: dict[str, Any] = Field(
+        default_factory=dict, description="loader options; a user table's TableSpec fields"
+    )
+    twin_rows: int = Field(2000, ge=50, le=1_000_000)
+    max_pool: int | None = Field(None, ge=1)
+    learner: str = "bagging_committee"
+    learner_params: dict[str, Any] = Field(default_factory=dict)
+    strategy: str = "max_variance"
+    strategy_params: dict[str, Any] = Field(default_factory=dict)
+    n_initial: int = Field(20, ge=2)
+    batch_size: int = Field(10, ge=1, le=10_000)
+    budget_labels: int = Field(100, ge=1)
+    retrain_every: int = Field(10, ge=1, description="train a new model version every k labels")
+    mode: Literal["label", "measure"] = "label"
+    overlap: int = Field(1, ge=1, le=100, description="annotators per task")
+    gold_rate: float = Field(0.0, ge=0.0, le=1.0, description="share of claims given gold")
+    n_gold: int = Field(0, ge=0, description="gold tasks, from the initial labeled set")
+    lease_s: float = Field(600.0, gt=0, le=7 * 86400)
+    seed: int = Field(0, ge=0)
+
+    def run_spec(self, knowledge_base: Path) -> RunSpec:
+        """The engine's run (checked by :class:`RunSpec`)."""
+        return RunSpec(
+            dataset=self.dataset,
+            dataset_options=dict(self.dataset_options),
+            twin_rows=self.twin_rows,
+            max_pool=self.max_pool,
+            learner=self.learner,
+            learner_params=dict(self.learner_params),
+            strategy=self.strategy,
+            strategy_params=dict(self.strategy_params),
+            n_initial=self.n_initial,
+            batch_size=self.batch_size,
+            iterations=self.budget_labels + 1,
+            budget_labels=self.budget_labels,
+            retrain_every=self.retrain_every,
+            knowledge_base=str(knowledge_base),
+            run_name="service",
+            seed=self.seed,
+        )
+
+
+class ProjectRunner:
+    """The engine of one project and the worker thread that drives it.
+
+    Parameters
+    ----------
+    db
+        Session factory of the service database.
+    project_id
+        The project's id.
+    settings
+        Its settings.
+    state_dir
+        Folder of the engines' knowledge bases.
+    poll_s
+        Seconds between the worker's looks at the queue when nobody nudges it.
+    """
+
+    def __init__(
+        self,
+        db: sessionmaker[Session],
+        project_id: int,
+        settings: ProjectSettings,
+        state_dir: Path,
+        poll_s: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.project_id = project_id
+        self.settings = settings
+        self.knowledge_base = Path(state_dir) / f"project-{project_id}.sqlite"
+        self.poll_s = poll_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._main, name=f"netal-project-{project_id}", daemon=True
+        )
+        self.loop: Any = None
+        self.prepared: Any = None
+        self._learner: tuple[int, Any] | None = None
+        self._directions: np.ndarray | None = None
+        self._progress: dict[str, Any] = {
+            "model_version": None,
+            "labeled": 0,
+            "spent_labels": 0,
+            "done": False,
+        }
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the worker (it prepares the data and opens the engine first)."""
+        self._thread.start()
+
+    def nudge(self) -> None:
+        """Wake the worker now (an answer came in)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the worker after its current step."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _set_status(self, status: str, message: str = "") -> None:
+        with self.db.begin() as session:
+            session.execute(
+                update(Project)
+                .where(Project.id == self.project_id)
+                .values(status=status, message=message[:1000])
+            )
+
+    def _main(self) -> None:
+        try:
+            self._open()
+        except Exception as exc:  # the project cannot run: say why, keep serving
+            LOG.exception("project %s failed to start", self.project_id)
+            self._set_status("failed", f"{type(exc).__name__}: {exc}")
+            return
+        while not self._stop.is_set():
+            try:
+                self.step()
+            except Exception:  # a failed step is retried at the next wake-up
+                LOG.exception("project %s: worker step failed", self.project_id)
+            self._wake.wait(self.poll_s)
+            self._wake.clear()
+
+    def _open(self) -> None:
+        self.knowledge_base.parent.mkdir(parents=True, exist_ok=True)
+        spec = self.settings.run_spec(self.knowledge_base)
+        self.prepared = prepare_tabular(spec)
+        frame = load_spec_dataset(spec).frame
+        if "trajectory_direction" in frame.columns:  # where a measurement agent goes, and how
+            directions = frame["trajectory_direction"].astype(str).to_numpy()
+            self._directions = directions[np.asarray(self.prepared.rows)]
+        self.loop = build_loop(spec, self.prepared).open()
+        self.loop.train()
+        self._make_gold()
+        self._adopt_pending()
+        self._set_status("running")
+
+    # ------------------------------------------------------------ the queue
+
+    def _payload(self, sample_ids: np.ndarray) -> list[dict[str, Any]]:
+        """What an annotator sees of each sample: features, place, prediction, uncertainty."""
+        version = self.loop.model_version
+        if self._learner is None or self._learner[0] != version:
+            self._learner = (version, self.loop.learner())
+        learner = self._learner[1]
+        X = self.prepared.X[sample_ids]
+        if hasattr(learner, "predict_dist"):
+            dist = learner.predict_dist(X)
+            mean = np.asarray(dist.mean, dtype=float).reshape(len(X), -1)[:, 0]
+            std = np.sqrt(np.asarray(dist.epistemic_var, dtype=float).reshape(len(X), -1)[:, 0])
+        else:
+            mean = np.asarray(learner.predict(X), dtype=float).reshape(len(X), -1)[:, 0]
+            std = np.full(len(X), np.nan)
+        places = self.prepared.places
+        payloads = []
+        for i, sample in enumerate(sample_ids):
+            place = None
+            if places is not None:
+                row = places.iloc[int(sample)]
+                place = {
+                    "latitude": float(row["latitude"]),
+                    "longitude": float(row["longitude"]),
+                    "mobility_mode": str(row["mobility_mode"]),
+                }
+                if self._directions is not None:
+                    place["trajectory_direction"] = str(self._directions[int(sample)])
+            payloads.append(
+                {
+                    "mode": self.settings.mode,
+                    "features": dict(
+                        zip(self.prepared.feature_names, map(float, X[i]), strict=True)
+                    ),
+                    "place": place,
+                    "prediction": float(mean[i]),
+                    "uncertainty": None if np.isnan(std[i]) else float(std[i]),
+                    "model_version": int(version),
+                }
+            )
+        return payloads
+
+    def _add_tasks(self, session: Session, kind: str, rows: list[tuple[int | None, int]]) -> None:
+        if not rows:
+            return
+        payloads = self._payload(np.array([sample for _, sample in rows], dtype=np.int64))
+        overlap = GOLD_OVERLAP if kind == "gold" else self.settings.overlap
+        for (query_id, sample), payload in zip(rows, payloads, strict=True):
+            gold = float(self.prepared.y[sample]) if kind == "gold" else None
+            session.add(
+                Task(
+                    project_id=self.project_id,
+                    kind=kind,
+                    query_id=query_id,
+                    sample_id=int(sample),
+                    payload=payload,
+                    gold_value=gold,
+                    overlap=overlap,
+                    n_active=0,
+                    n_answers=0,
+                    status="open",
+                    created_at=now(),
+                )
+            )
+
+    def _make_gold(self) -> None:
+        with self.db.begin() as session:
+            have = session.scalar(
+                select(func.count()).where(Task.project_id == self.project_id, Task.kind == "gold")
+            )
+            if have or not self.settings.n_gold:
+                return
+            ids = self.prepared.initial_ids[: self.settings.n_gold]
+            self._add_tasks(session, "gold", [(None, int(i)) for i in ids])
+
+    def _adopt_pending(self) -> None:
+        """Pending engine queries without a task (a crash between ask and commit) get one."""
+        pending = self.loop.pending()
+        with self.db.begin() as session:
+            known = set(
+                session.scalars(
+                    select(Task.query_id).where(
+                        Task.project_id == self.project_id, Task.kind == "query"
+                    )
+                )
+            )
+            self._add_tasks(
+                session,
+                "query",
+                [(q.query_id, q.sample_id) for q in pending if q.query_id not in known],
+            )
+
+    def step(self) -> None:
+        """Tell the engine every complete task, then refill the queue."""
+        self._tell_complete()
+        self._refill()
+        self._progress = {
+            "model_version": int(self.loop.model_version),
+            "labeled": len(self.loop.labeled_ids),
+            "spent_labels": int(self.loop.spent_labels),
+            "done": bool(self.loop.done),
+        }
+
+    def _tell_complete(self) -> None:
+        with self.db() as session:
+            tasks = session.scalars(
+                select(Task).where(
+                    Task.project_id == self.project_id,
+                    Task.kind == "query",
+                    Task.status == "complete",
+                )
+            ).all()
+            answers = {
+                task.id: session.execute(
+                    select(Assignment.value, Assignment.cost).where(
+                        Assignment.task_id == task.id, Assignment.status == "answered"
+                    )
+                ).all()
+                for task in tasks
+            }
+        for task in tasks:
+            values = [value for value, _ in answers[task.id]]
+            costs = [cost for _, cost in answers[task.id] if cost is not None]
+            label = float(np.mean(values))
+            try:
+                self.loop.tell([Answer(task.query_id, label, float(sum(costs)) or None)])
+            except DuplicateAnswerError:
+                pass  # told before a crash
+            with self.db.begin() as session:
+                session.execute(
+                    update(Task).where(Task.id == task.id).values(status="told", value=label)
+                )
+
+    def _refill(self) -> None:
+        with self.db() as session:
+            open_slots = session.scalar(
+                select(func.count()).where(
+                    Task.project_id == self.project_id,
+                    Task.kind == "query",
+                    Task.status == "open",
+                    Task.n_active < Task.overlap,
+                )
+            )
+        if open_slots >= self.settings.batch_size or self.loop.done:
+            return
+        queries = self.loop.ask(self.settings.batch_size)
+        if queries:
+            with self.db.begin() as session:
+                self._add_tasks(session, "query", [(q.query_id, q.sample_id) for q in queries])
+        elif self.loop.done:
+            self._set_status("finished", self.loop.stop_reason or "")
+
+    def progress(self) -> dict[str, Any]:
+        """The engine's state after the worker's last step (read without touching the engine)."""
+        return dict(self._progress)

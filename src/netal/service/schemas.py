@@ -1,0 +1,107 @@
+"""Request and response bodies of the REST API (pydantic); nothing here carries a password hash."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TokenOut(BaseModel):
+    """A bearer token (shown once)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+
+
+class UserIn(BaseModel):
+    """A new user."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=8, max_length=1000)
+    role: Literal["admin", "annotator", "agent"]
+
+
+class UserOut(BaseModel):
+    """A user as the API shows it."""
+
+    id: int
+    name: str
+    role: str
+
+
+class ApiTokenIn(BaseModel):
+    """A long-lived API token for a user (agents, scripts)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field("", max_length=100)
+
+
+class MemberIn(BaseModel):
+    """A user to add to a project."""
+
+    model_config = ConfigDict(extra="forbid")
+    user: str = Field(min_length=1, max_length=100)
+
+
+class ProjectOut(BaseModel):
+    """A project, its settings and where its engine stands."""
+
+    id: int
+    name: str
+    status: str
+    message: str
+    settings: dict[str, Any]
+    progress: dict[str, Any]
+    tasks: dict[str, int]
+
+
+class TaskOut(BaseModel):
+    """A leased task: what the annotator may see (never whether it is gold, nor others' answers)."""
+
+    task_id: int
+    project: str
+    mode: str
+    lease_expires: str
+    features: dict[str, float]
+    place: dict[str, Any] | None
+    prediction: float
+    uncertainty: float | None
+    model_version: int
+
+
+class AnswerIn(BaseModel):
+    """An annotator's label or an agent's measurement (with what it cost, for agents)."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: float = Field(allow_inf_nan=False)
+    cost: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+
+class AnswerOut(BaseModel):
+    """The recorded answer; ``created`` is false when the same answer was recorded before."""
+
+    task_id: int
+    value: float
+    created: bool
+
+
+class MyTaskOut(BaseModel):
+    """One of the caller's assignments."""
+
+    task_id: int
+    status: str
+    value: float | None
+    lease_expires: str
+
+
+class AnnotatorOut(BaseModel):
+    """An annotator's record in a project (admins only)."""
+
+    user: str
+    answers: int
+    gold_answers: int
+    gold_mae: float | None
+    gold_bias: float | None
+    flagged: bool

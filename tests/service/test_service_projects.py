@@ -1,0 +1,198 @@
+"""Projects end to end: the engine's queries become tasks, answers reach the engine, it retrains."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from netal.service import create_app
+from netal.service.agent import run_agent
+
+SMALL = {
+    "dataset": "twin",
+    "twin_rows": 400,
+    "learner": "bagging_committee",
+    "learner_params": {"n_members": 4},
+    "strategy": "max_variance",
+    "n_initial": 12,
+    "batch_size": 4,
+    "budget_labels": 8,
+    "retrain_every": 4,
+}
+
+
+def _running(client: TestClient, project: int, headers: dict) -> dict:
+    body = client.get(f"/projects/{project}", headers=headers).json()
+    assert body["status"] != "failed", body["message"]
+    return body if body["status"] in ("running", "finished") else {}
+
+
+@pytest.mark.slow
+def test_label_project_with_overlap_and_gold(tmp_path: Path, svc):
+    app = create_app(f"sqlite:///{tmp_path / 's.sqlite'}", state_dir=tmp_path / "state")
+    with TestClient(app) as client:
+        svc.add_user(app, "root", "admin")
+        ids = [svc.add_user(app, name, "annotator") for name in ("ann", "bob")]
+        admin = svc.login(client, "root")
+        created = client.post(
+            "/projects",
+            headers=admin,
+            json={"name": "lab", **SMALL, "overlap": 2, "n_gold": 3, "gold_rate": 0.25},
+        )
+        assert created.status_code == 201, created.text
+        project = created.json()["id"]
+        for name in ("ann", "bob"):
+            assert (
+                client.post(
+                    f"/projects/{project}/members", headers=admin, json={"user": name}
+                ).status_code
+                == 204
+            )
+        svc.wait_for(lambda: _running(client, project, admin))
+        heads = {uid: svc.login(client, n) for uid, n in zip(ids, ("ann", "bob"), strict=True)}
+        offsets = {ids[0]: 0.0, ids[1]: 10.0}  # bob reads 10 higher
+        answered = 0
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            body = client.get(f"/projects/{project}", headers=admin).json()
+            if body["status"] == "finished":
+                break
+            got_any = False
+            for uid, headers in heads.items():
+                task = client.post(f"/projects/{project}/tasks/next", headers=headers)
+                if task.status_code == 204:
+                    continue
+                got_any = True
+                value = task.json()["prediction"] + offsets[uid]
+                reply = client.post(
+                    f"/projects/{project}/tasks/{task.json()['task_id']}/answer",
+                    headers=headers,
+                    json={"value": value},
+                )
+                assert reply.status_code == 200, reply.text
+                answered += 1
+            if not got_any:
+                time.sleep(0.2)
+        body = client.get(f"/projects/{project}", headers=admin).json()
+        assert body["status"] == "finished", body
+        assert body["progress"]["spent_labels"] == 8
+        assert body["progress"]["model_version"] >= 2  # retrained every 4 labels
+        assert body["tasks"]["told"] == 8
+        quality = {
+            a["user"]: a
+            for a in client.get(f"/projects/{project}/annotators", headers=admin).json()
+        }
+        assert quality["ann"]["answers"] >= 8 and quality["bob"]["answers"] >= 8
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_uvicorn_server_and_twin_agents(tmp_path: Path):
+    """`netal serve` in a subprocess; an admin sets up a measure project; two agents answer it."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "NETAL_ADMIN_PASSWORD": "admin-secret-1"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "netal.cli.main",
+            "serve",
+            "--db",
+            f"sqlite:///{tmp_path / 'svc.sqlite'}",
+            "--port",
+            str(port),
+            "--create-admin",
+            "root",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if http.get("/openapi.json").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+            token = http.post("/token", data={"username": "root", "password": "admin-secret-1"})
+            admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            assert http.get("/projects").status_code == 401
+            project = http.post(
+                "/projects", headers=admin, json={"name": "drive", **SMALL, "mode": "measure"}
+            ).json()["id"]
+            tokens = []
+            for name in ("agent1", "agent2"):
+                user = http.post(
+                    "/users",
+                    headers=admin,
+                    json={"name": name, "password": "agent-secret", "role": "agent"},
+                ).json()
+                http.post(f"/projects/{project}/members", headers=admin, json={"user": name})
+                tokens.append(
+                    http.post(f"/users/{user['id']}/tokens", headers=admin, json={}).json()[
+                        "access_token"
+                    ]
+                )
+            deadline = time.monotonic() + 120
+            while http.get(f"/projects/{project}", headers=admin).json()["status"] != "running":
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+            with ThreadPoolExecutor(2) as pool:  # two agents at once
+                reports = list(
+                    pool.map(lambda i: run_agent(url, tokens[i], project, idle_s=5, seed=i), (0, 1))
+                )
+            body = http.get(f"/projects/{project}", headers=admin).json()
+        assert sum(r.answered for r in reports) == 8
+        assert all(r.cost_s > 0 for r in reports if r.answered)
+        assert body["progress"]["spent_labels"] == 8 and body["tasks"]["told"] == 8
+        # the command-line agent says what it did (nothing left to do now)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "netal.cli.main",
+                "agent",
+                "--server",
+                url,
+                "--token",
+                tokens[0],
+                "--project",
+                str(project),
+                "--idle",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "answered 0 measurement tasks" in done.stdout
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()

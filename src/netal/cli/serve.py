@@ -16,7 +16,7 @@ from netal.errors import InvalidInputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 user_app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-app.add_typer(user_app, name="user", help="Users of the service: add one.")
+app.add_typer(user_app, name="user", help="Users of the service: add one, give one an API token.")
 
 DB = typer.Option(
     "sqlite:///netal-service.sqlite",
@@ -63,6 +63,33 @@ def user_add(
     with fail_cleanly(debug):
         _add_user(db, name, role, _password("NETAL_PASSWORD"))
         typer.echo(f"added {role} {name!r}")
+
+
+@user_app.command("token")
+def user_token(
+    name: str = typer.Argument(..., help="User name (an agent, a script)."),
+    label: str = typer.Option("", "--label", help="What the token is for."),
+    db: str = DB,
+    debug: bool = DEBUG,
+) -> None:
+    """Print a new long-lived API token for a user (shown once; the server keeps its hash)."""
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layer)
+    from sqlalchemy import select
+
+    from netal.service.auth import issue_token
+    from netal.service.database import open_database
+    from netal.service.tables import User
+
+    with fail_cleanly(debug):
+        engine, factory, _ = open_database(db)
+        try:
+            with factory.begin() as session:
+                user = session.scalar(select(User).where(User.name == name))
+                if user is None:
+                    raise InvalidInputError("name", f"no user {name!r}")
+                typer.echo(issue_token(session, user, "api", label))
+        finally:
+            engine.dispose()
 
 
 def serve(

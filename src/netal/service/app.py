@@ -25,7 +25,7 @@ from netal.errors import NetalError
 from netal.service import assign
 from netal.service.auth import authenticate, create_user, issue_token, user_of_token
 from netal.service.database import open_database
-from netal.service.projects import ProjectRunner, ProjectSettings
+from netal.service.projects import ProjectRunner, ProjectSettings, project_aggregate
 from netal.service.schemas import (
     AnnotatorOut,
     AnswerIn,
@@ -361,20 +361,20 @@ def _routes(app: FastAPI) -> None:
         "/projects/{project_id}/annotators", response_model=list[AnnotatorOut], tags=["quality"]
     )
     def annotators(project_id: int, user: Admin, session: SessionDep) -> list[AnnotatorOut]:
-        """Per annotator: answers, gold accuracy (MAE, mean error) and a flag when far off."""
+        """Per annotator: answers, gold accuracy, the joint fit's bias and noise, a flag when far off."""
         _project(session, project_id, user)
+        fit = project_aggregate(session, project_id)
         rows = session.execute(
-            select(User.name, Task.kind, Assignment.value, Task.gold_value)
+            select(User.id, User.name, Task.kind, Assignment.value, Task.gold_value)
             .join(Assignment, Assignment.user_id == User.id)
             .join(Task, Task.id == Assignment.task_id)
             .where(Task.project_id == project_id, Assignment.status == "answered")
         ).all()
         out = []
-        for name in sorted({r[0] for r in rows}):
-            mine = [r for r in rows if r[0] == name]
-            errors = np.array([v - g for _, kind, v, g in mine if kind == "gold"], dtype=float)
-            bias = float(errors.mean()) if len(errors) else None
-            flagged = bool(
+        for user_id, name in sorted({(r[0], r[1]) for r in rows}, key=lambda r: r[1]):
+            mine = [r for r in rows if r[0] == user_id]
+            errors = np.array([v - g for *_, kind, v, g in mine if kind == "gold"], dtype=float)
+            gold_off = bool(
                 len(errors) >= 3
                 and abs(errors.mean())
                 > FLAG_SIGMAS * max(errors.std(ddof=1), 1e-12) / np.sqrt(len(errors))
@@ -385,8 +385,10 @@ def _routes(app: FastAPI) -> None:
                     answers=len(mine),
                     gold_answers=len(errors),
                     gold_mae=float(np.abs(errors).mean()) if len(errors) else None,
-                    gold_bias=bias,
-                    flagged=flagged,
+                    gold_bias=float(errors.mean()) if len(errors) else None,
+                    bias=fit.bias.get(user_id),
+                    noise=fit.noise.get(user_id),
+                    flagged=gold_off or user_id in fit.flagged,
                 )
             )
         return out

@@ -10,7 +10,8 @@ touches it.  Requests only read and write the service database; the worker
   what an annotator may see (features, place, the model's prediction and
   uncertainty);
 * tells the engine the label of every task whose ``overlap`` answers are in
-  (their mean), which retrains in the worker every ``retrain_every`` labels
+  (the joint estimate of :mod:`netal.service.quality`, which corrects each
+  annotator's additive bias and weights them by their noise), which retrains in the worker every ``retrain_every`` labels
   (the engine's schedule), never in a request.
 
 Everything the worker does is idempotent: the engine refuses a second answer
@@ -34,11 +35,23 @@ from netal.errors import DuplicateAnswerError
 from netal.experiments.tabular import RunSpec, build_loop, load_spec_dataset, prepare_tabular
 from netal.loop import Answer
 from netal.service.auth import now
+from netal.service.quality import Aggregate, aggregate
 from netal.service.tables import Assignment, Project, Task
 
 LOG = logging.getLogger("netal.service")
 GOLD_OVERLAP = 1_000_000
 """A gold task may be answered by every annotator (once each)."""
+
+
+def project_aggregate(session: Session, project_id: int) -> Aggregate:
+    """The joint fit of task values, annotator biases and noise over a project's answers."""
+    rows = session.execute(
+        select(Task.id, Assignment.user_id, Assignment.value, Task.kind, Task.gold_value)
+        .join(Assignment, Assignment.task_id == Task.id)
+        .where(Task.project_id == project_id, Assignment.status == "answered")
+    ).all()
+    gold = {task: value for task, _, _, kind, value in rows if kind == "gold"}
+    return aggregate([(task, user, value) for task, user, value, _, _ in rows], gold)
 
 
 class ProjectSettings(BaseModel):
@@ -295,33 +308,36 @@ class ProjectRunner:
         }
 
     def _tell_complete(self) -> None:
+        """Tell the engine the aggregated label of every task whose answers are all in."""
         with self.db() as session:
-            tasks = session.scalars(
-                select(Task).where(
+            complete = session.scalars(
+                select(Task.id).where(
                     Task.project_id == self.project_id,
                     Task.kind == "query",
                     Task.status == "complete",
                 )
             ).all()
-            answers = {
-                task.id: session.execute(
-                    select(Assignment.value, Assignment.cost).where(
-                        Assignment.task_id == task.id, Assignment.status == "answered"
-                    )
+            if not complete:
+                return
+            fit = project_aggregate(session, self.project_id)
+            tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(complete)))}
+            costs = dict(
+                session.execute(
+                    select(Assignment.task_id, func.sum(Assignment.cost))
+                    .where(Assignment.task_id.in_(complete), Assignment.status == "answered")
+                    .group_by(Assignment.task_id)
                 ).all()
-                for task in tasks
-            }
-        for task in tasks:
-            values = [value for value, _ in answers[task.id]]
-            costs = [cost for _, cost in answers[task.id] if cost is not None]
-            label = float(np.mean(values))
+            )
+        for task_id in complete:
+            label = fit.labels[task_id]
+            cost = costs.get(task_id)
             try:
-                self.loop.tell([Answer(task.query_id, label, float(sum(costs)) or None)])
+                self.loop.tell([Answer(tasks[task_id].query_id, label, cost or None)])
             except DuplicateAnswerError:
                 pass  # told before a crash
             with self.db.begin() as session:
                 session.execute(
-                    update(Task).where(Task.id == task.id).values(status="told", value=label)
+                    update(Task).where(Task.id == task_id).values(status="told", value=label)
                 )
 
     def _refill(self) -> None:

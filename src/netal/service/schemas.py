@@ -104,4 +104,6 @@ class AnnotatorOut(BaseModel):
     gold_answers: int
     gold_mae: float | None
     gold_bias: float | None
+    bias: float | None = Field(None, description="additive bias of the joint fit")
+    noise: float | None = Field(None, description="noise s.d. of the joint fit")
     flagged: bool

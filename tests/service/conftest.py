@@ -184,9 +184,11 @@ def add_project(app, name: str, members: list[int], **settings) -> int:  # type:
         return project.id
 
 
-def add_tasks(app, project_id: int, n: int, overlap: int = 1, gold: bool = False) -> list[int]:  # type: ignore[no-untyped-def]
+def add_tasks(
+    app, project_id: int, n: int, overlap: int = 1, gold: bool = False, mode: str = "label"
+) -> list[int]:  # type: ignore[no-untyped-def]
     payload = {
-        "mode": "label",
+        "mode": mode,
         "features": {"rsrp": -90.0},
         "place": None,
         "prediction": 100.0,

@@ -55,6 +55,32 @@ def test_submit_is_idempotent_over_http(client, app, svc):
         assert session.get(Task, task).n_answers == 1
 
 
+def test_verify_accepts_the_prediction_or_takes_a_correction(client, app, svc):
+    ann = svc.add_user(app, "ann", "annotator")
+    label = svc.add_project(app, "l", [ann])
+    verify = svc.add_project(app, "v", [ann], mode="verify")
+    svc.add_tasks(app, label, 1)
+    svc.add_tasks(app, verify, 2, mode="verify")
+    headers = svc.login(client, "ann")
+
+    def answer(project: int, body: dict):  # type: ignore[no-untyped-def]
+        task = client.post(f"/projects/{project}/tasks/next", headers=headers).json()
+        assert task["mode"] == ("verify" if project == verify else "label")
+        return client.post(
+            f"/projects/{project}/tasks/{task['task_id']}/answer", headers=headers, json=body
+        )
+
+    accepted = answer(verify, {"accept": True})
+    assert accepted.status_code == 200 and accepted.json()["value"] == 100.0  # the prediction
+    assert answer(verify, {"value": 93.5}).json()["value"] == 93.5
+    refused = answer(label, {"accept": True})
+    assert refused.status_code == 422 and "verify" in refused.json()["detail"]
+    both = client.post(
+        f"/projects/{verify}/tasks/1/answer", headers=headers, json={"accept": True, "value": 1.0}
+    )
+    assert both.status_code == 422
+
+
 def _hammer(db_url: str, tmp_path: Path, svc, n_tasks=40, overlap=3, n_users=12, threads=16):  # type: ignore[no-untyped-def]
     app = create_app(db_url, state_dir=tmp_path / "state", start_workers=False)
     users = [svc.add_user(app, f"u{i}", "annotator") for i in range(n_users)]

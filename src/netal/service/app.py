@@ -328,8 +328,17 @@ def _routes(app: FastAPI) -> None:
             task = session.get(Task, task_id)
             if task is None or task.project_id != project_id:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id} in this project")
+        value = body.value
+        if body.accept:
+            if task.payload.get("mode") != "verify":
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_ENTITY,
+                    "accept applies to verify projects only; give a value",
+                )
+            value = float(task.payload["prediction"])
+        assert value is not None  # AnswerIn: a value unless accepted
         try:
-            value, created = assign.submit(db, task_id, user.id, body.value, body.cost)
+            value, created = assign.submit(db, task_id, user.id, value, body.cost)
         except assign.SubmitError as exc:
             raise HTTPException(exc.status, exc.detail) from None
         runner = request.app.state.runners.get(project_id)

@@ -74,7 +74,11 @@ class ProjectSettings(BaseModel):
     batch_size: int = Field(10, ge=1, le=10_000)
     budget_labels: int = Field(100, ge=1)
     retrain_every: int = Field(10, ge=1, description="train a new model version every k labels")
-    mode: Literal["label", "measure"] = "label"
+    mode: Literal["label", "measure", "verify"] = Field(
+        "label",
+        description="label: give the target; measure: go and measure it; "
+        "verify: accept the model's prediction or correct it",
+    )
     overlap: int = Field(1, ge=1, le=100, description="annotators per task")
     gold_rate: float = Field(0.0, ge=0.0, le=1.0, description="share of claims given gold")
     n_gold: int = Field(0, ge=0, description="gold tasks, from the initial labeled set")

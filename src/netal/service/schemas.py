@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class TokenOut(BaseModel):
@@ -72,11 +72,22 @@ class TaskOut(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    """An annotator's label or an agent's measurement (with what it cost, for agents)."""
+    """An annotator's label or an agent's measurement (with what it cost, for agents).
+
+    In a *verify* project ``{"accept": true}`` takes the model's prediction
+    shown with the task; a ``value`` corrects it.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    value: float = Field(allow_inf_nan=False)
+    value: float | None = Field(None, allow_inf_nan=False)
+    accept: bool = False
     cost: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AnswerIn:
+        if (self.value is None) == (not self.accept):
+            raise ValueError("give a value, or accept: true (verify projects), not both")
+        return self
 
 
 class AnswerOut(BaseModel):

@@ -196,3 +196,47 @@ def test_uvicorn_server_and_twin_agents(tmp_path: Path):
             server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def _drain(client: TestClient, project: int, headers: dict, admin: dict, limit: int) -> int:
+    """Answer up to ``limit`` tasks with the shown prediction; how many."""
+    done = 0
+    deadline = time.monotonic() + 120
+    while done < limit and time.monotonic() < deadline:
+        if client.get(f"/projects/{project}", headers=admin).json()["status"] == "finished":
+            break
+        task = client.post(f"/projects/{project}/tasks/next", headers=headers)
+        if task.status_code == 204:
+            time.sleep(0.2)
+            continue
+        body = task.json()
+        reply = client.post(
+            f"/projects/{project}/tasks/{body['task_id']}/answer",
+            headers=headers,
+            json={"value": body["prediction"]},
+        )
+        assert reply.status_code == 200
+        done += 1
+    return done
+
+
+@pytest.mark.slow
+def test_a_restarted_server_resumes_its_projects(tmp_path: Path, svc):
+    url, state = f"sqlite:///{tmp_path / 's.sqlite'}", tmp_path / "state"
+    app = create_app(url, state_dir=state)
+    with TestClient(app) as client:
+        svc.add_user(app, "root", "admin")
+        svc.add_user(app, "ann", "annotator")
+        admin, ann = svc.login(client, "root"), svc.login(client, "ann")
+        project = client.post("/projects", headers=admin, json={"name": "p", **SMALL}).json()["id"]
+        client.post(f"/projects/{project}/members", headers=admin, json={"user": "ann"})
+        svc.wait_for(lambda: _running(client, project, admin))
+        assert _drain(client, project, ann, admin, 5) == 5
+    again = create_app(url, state_dir=state)
+    with TestClient(again) as client:
+        admin, ann = svc.login(client, "root"), svc.login(client, "ann")
+        svc.wait_for(lambda: _running(client, project, admin))
+        _drain(client, project, ann, admin, 100)
+        body = client.get(f"/projects/{project}", headers=admin).json()
+    assert body["status"] == "finished" and body["progress"]["spent_labels"] == 8
+    assert body["tasks"]["told"] == 8

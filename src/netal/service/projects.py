@@ -14,6 +14,8 @@ touches it.  Requests only read and write the service database; the worker
   annotator's additive bias and weights them by their noise), which retrains in the worker every ``retrain_every`` labels
   (the engine's schedule), never in a request.
 
+The worker holds the knowledge base's lock (:func:`netal.locks.hold_file`):
+a second server on the same state folder leaves the project to the first.
 Everything the worker does is idempotent: the engine refuses a second answer
 to a query (a task told before a crash is marked told), and pending queries
 without a task get one on restart.
@@ -31,8 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from netal.errors import DuplicateAnswerError
+from netal.errors import BusyError, DuplicateAnswerError
 from netal.experiments.tabular import RunSpec, build_loop, load_spec_dataset, prepare_tabular
+from netal.locks import hold_file
 from netal.loop import Answer
 from netal.service.auth import now
 from netal.service.quality import Aggregate, aggregate
@@ -179,6 +182,19 @@ class ProjectRunner:
             )
 
     def _main(self) -> None:
+        self.knowledge_base.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            lock = hold_file(self.knowledge_base, "another netal serve runs this project")
+            lock.__enter__()
+        except BusyError as exc:  # another server drives this engine: leave the project alone
+            LOG.error("project %s: %s", self.project_id, exc)
+            return
+        try:
+            self._work()
+        finally:
+            lock.__exit__(None, None, None)
+
+    def _work(self) -> None:
         try:
             self._open()
         except Exception as exc:  # the project cannot run: say why, keep serving
@@ -194,7 +210,6 @@ class ProjectRunner:
             self._wake.clear()
 
     def _open(self) -> None:
-        self.knowledge_base.parent.mkdir(parents=True, exist_ok=True)
         spec = self.settings.run_spec(self.knowledge_base)
         self.prepared = prepare_tabular(spec)
         frame = load_spec_dataset(spec).frame

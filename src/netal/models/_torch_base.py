@@ -282,16 +282,27 @@ class TorchRegressor(PredictMixin):
         )
 
     def embed(self, X: Any) -> np.ndarray:
-        """Last-hidden-layer features with dropout off, float32 ``(n, d)``."""
+        """Last-hidden-layer features with dropout off, float32 ``(n, d)``.
+
+        Rows are standardized and embedded ``chunk_size`` at a time straight
+        into the preallocated result, so apart from it memory stays bounded by
+        one chunk (the features are never held twice).
+        """
         check_fitted(self, "net_")
         X_arr = check_inputs(X, sample_shape=self._sample_shape, learner=type(self).__name__)
-        xs = torch.from_numpy(self._x_scaler.transform(X_arr))
         self.net_.eval()
-        parts = []
+        step = self._chunk_rows()
+        features: np.ndarray | None = None
         with torch.no_grad():
-            for start in range(0, len(xs), self._chunk_rows()):
-                parts.append(self._embed_chunk(xs[start : start + self._chunk_rows()]).numpy())
-        return np.concatenate(parts, axis=0).astype(np.float32, copy=False)
+            for start in range(0, len(X_arr), step):
+                xs = torch.from_numpy(self._x_scaler.transform(X_arr[start : start + step]))
+                part = self._embed_chunk(xs).numpy()
+                if features is None:
+                    features = np.empty((len(X_arr), part.shape[1]), dtype=np.float32)
+                features[start : start + len(part)] = part
+        if features is None:
+            raise ShapeMismatchError("X", "has no rows to embed")
+        return features
 
     # -- checkpoints ----------------------------------------------------------------------------
     def get_state(self) -> bytes:

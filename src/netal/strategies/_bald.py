@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 
 from netal.errors import InvalidInputError
-from netal.strategies._common import check_reduce, predictive
+from netal.models.base import PredictiveDistribution
+from netal.strategies._common import check_reduce
 from netal.strategies._scoring import TopKScoring
+from netal.strategies._streaming import scores_in_chunks
 from netal.strategies.base import STRATEGIES, reduce_outputs
 
 
@@ -53,7 +55,9 @@ class BALD(TopKScoring):
         self.noise_floor = float(noise_floor)
 
     def _scores(self, learner: Any, pool: np.ndarray, labeled: np.ndarray) -> np.ndarray:
-        dist = predictive(learner, pool, self.name)
+        return scores_in_chunks(learner, pool, self.name, self._score)
+
+    def _score(self, dist: PredictiveDistribution) -> np.ndarray:
         epistemic = np.maximum(np.asarray(dist.epistemic_var, dtype=np.float64), 0.0)
         aleatoric = np.maximum(np.asarray(dist.aleatoric_var, dtype=np.float64), self.noise_floor)
         return reduce_outputs(0.5 * np.log1p(epistemic / aleatoric), self.reduce)

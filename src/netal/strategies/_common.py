@@ -29,8 +29,13 @@ def check_reduce(reduce: str) -> str:
     return reduce
 
 
-def predictive(learner: Any, X: np.ndarray, strategy: str) -> PredictiveDistribution:
-    """Return ``learner.predict_dist(X)`` after checking the capability and the output."""
+def predictive(
+    learner: Any, X: np.ndarray, strategy: str, *, where: str = ""
+) -> PredictiveDistribution:
+    """Return ``learner.predict_dist(X)`` after checking the capability and the output.
+
+    ``where`` is appended to the names in error messages (chunked calls say which rows).
+    """
     if not callable(getattr(learner, "predict_dist", None)):
         raise InvalidInputError(
             "learner",
@@ -43,25 +48,26 @@ def predictive(learner: Any, X: np.ndarray, strategy: str) -> PredictiveDistribu
         values = np.asarray(getattr(dist, field))
         if values.shape[:1] != (n,):
             raise ShapeMismatchError(
-                f"learner.predict_dist().{field}",
+                f"learner.predict_dist().{field}{where}",
                 f"has shape {values.shape} but X has {n} rows",
             )
-        check_finite(values, f"learner.predict_dist().{field}")
+        check_finite(values, f"learner.predict_dist().{field}{where}")
     if dist.samples is not None:
         samples = np.asarray(dist.samples)
         if samples.ndim < 2 or samples.shape[1] != n:
             raise ShapeMismatchError(
-                "learner.predict_dist().samples",
+                f"learner.predict_dist().samples{where}",
                 f"must have shape (S, {n}, ...), got {samples.shape}",
             )
-        check_finite(samples, "learner.predict_dist().samples")
+        check_finite(samples, f"learner.predict_dist().samples{where}")
     return dist
 
 
-def embedding(learner: Any, X: np.ndarray, strategy: str) -> np.ndarray:
+def embedding(learner: Any, X: np.ndarray, strategy: str, *, where: str = "") -> np.ndarray:
     """Return ``learner.embed(X)`` as a C-contiguous float32 ``(n, d)`` array.
 
     An empty ``X`` gives an empty ``(0, 0)`` array without calling the learner.
+    ``where`` is appended to the names in error messages (chunked calls say which rows).
     """
     if not callable(getattr(learner, "embed", None)):
         raise InvalidInputError(
@@ -73,27 +79,10 @@ def embedding(learner: Any, X: np.ndarray, strategy: str) -> np.ndarray:
     features = np.asarray(learner.embed(X))
     if features.ndim != 2 or features.shape[0] != X.shape[0]:
         raise ShapeMismatchError(
-            "learner.embed()", f"must return ({X.shape[0]}, d), got shape {features.shape}"
+            f"learner.embed(){where}", f"must return ({X.shape[0]}, d), got shape {features.shape}"
         )
-    check_finite(features, "learner.embed()")
+    check_finite(features, f"learner.embed(){where}")
     return np.ascontiguousarray(features, dtype=np.float32)
-
-
-def pool_and_labeled_embeddings(
-    learner: Any, pool: np.ndarray, labeled: np.ndarray, strategy: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Embed the pool and the labeled inputs; the labeled block is ``(0, d)`` when empty."""
-    pool_features = embedding(learner, pool, strategy)
-    labeled_features = embedding(learner, labeled, strategy)
-    if labeled_features.shape[0] == 0:
-        labeled_features = np.zeros((0, pool_features.shape[1]), dtype=np.float32)
-    elif labeled_features.shape[1] != pool_features.shape[1]:
-        raise ShapeMismatchError(
-            "learner.embed()",
-            f"gave {labeled_features.shape[1]} features for X_labeled but "
-            f"{pool_features.shape[1]} for X_pool",
-        )
-    return pool_features, labeled_features
 
 
 def per_sample_std(dist: PredictiveDistribution, kind: str, reduce: str) -> np.ndarray:

@@ -23,10 +23,24 @@ class CoreSet(EmbeddingBatchSelection):
     is the point of largest norm.  The score of a pick is its distance to the
     nearest center when it was chosen.
 
+    The pool is embedded chunk by chunk into one preallocated array (optionally
+    sketched and stored as float16, see ``feature_dtype``); the farthest-first
+    state is two ``(n_pool,)`` vectors.
+
     Parameters
     ----------
     sketch_dim
         Optional number of random-projection columns (``None``: exact features).
+    feature_dtype
+        ``"float32"`` (default) or ``"float16"`` storage of the features.
+    sketch
+        Projection for ``sketch_dim``: ``"pca"`` (default; principal
+        components of a sample of the pool) or ``"gaussian"`` (random).
+
+    References
+    ----------
+    Sener and Savarese, "Active Learning for Convolutional Neural Networks: A
+    Core-Set Approach", ICLR 2018.
     """
 
     name = "coreset"

@@ -1,14 +1,18 @@
 """Distance bookkeeping shared by the batch-aware strategies (core-set, k-means++, LCMD, hybrid).
 
-Everything works on float32 feature matrices, in row chunks, and never builds an
-``(n_pool, n_pool)`` matrix.  :class:`NearestCenters` keeps, for every point,
-its squared distance to the nearest *center* (labeled points and points picked
-so far) and which center that is; adding a center costs one matrix-vector
-product over the points (Gonzalez 1985's farthest-first traversal bookkeeping).
+Everything works on float32 (or float16-stored) feature matrices, in row
+chunks, and never builds an ``(n_pool, n_pool)`` matrix.  :class:`NearestCenters`
+keeps, for every point, its squared distance to the nearest *center* (labeled
+points and points picked so far) and which center that is, as ``(n_pool,)``
+vectors; adding a center costs one matrix-vector product over the points
+(Gonzalez 1985's farthest-first traversal bookkeeping).  Float16 points are
+widened to float32 one block at a time (:data:`HALF_BLOCK_BYTES`), so the
+extra memory of the greedy methods is a few ``(n_pool,)`` vectors either way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
@@ -43,9 +47,64 @@ def blas_threads_for(points: np.ndarray) -> AbstractContextManager[object]:
     return nullcontext()
 
 
+HALF_BLOCK_BYTES = 4 * 2**20
+"""Float32 bytes of one widened block of float16 points (fits a core's cache)."""
+
+
+def float32_blocks(points: np.ndarray, rows: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(start, stop, block)`` over row blocks of ``points``, each block as float32.
+
+    Float32 points give views; float16 points are widened block by block.
+    """
+    for start in range(0, points.shape[0], rows):
+        stop = min(points.shape[0], start + rows)
+        yield start, stop, np.asarray(points[start:stop], dtype=np.float32)
+
+
+def _half_rows(points: np.ndarray) -> int:
+    return max(1, HALF_BLOCK_BYTES // (4 * max(1, points.shape[1])))
+
+
 def squared_norms(points: np.ndarray) -> np.ndarray:
-    """Row-wise squared Euclidean norms, in the dtype of ``points``."""
-    return np.einsum("ij,ij->i", points, points)
+    """Row-wise squared Euclidean norms, float32 (float16 points are widened per block)."""
+    if points.dtype == np.float32:
+        return np.einsum("ij,ij->i", points, points)
+    norms = np.empty(points.shape[0], dtype=np.float32)
+    for start, stop, block in float32_blocks(points, _half_rows(points)):
+        norms[start:stop] = np.einsum("ij,ij->i", block, block)
+    return norms
+
+
+def matvec(points: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``points @ vector`` as float32 ``(n,)``.
+
+    Float32 points: one BLAS product (the exact path).  Float16 points: torch
+    widens one block at a time into a reused float32 buffer and multiplies it,
+    on one thread (NumPy's float16 conversion is about 5x slower than torch's;
+    two torch threads on blocks this small were 2-3x slower than one on the
+    shared 2-core machine).
+    """
+    if points.dtype == np.float32:
+        return points @ vector
+    import torch
+
+    n, d = points.shape
+    rows = _half_rows(points)
+    out = np.empty(n, dtype=np.float32)
+    source, target = torch.from_numpy(points), torch.from_numpy(out)
+    weights = torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float32))
+    buffer = torch.empty((min(rows, n), d), dtype=torch.float32)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for start in range(0, n, rows):
+            stop = min(n, start + rows)
+            block = buffer[: stop - start]
+            block.copy_(source[start:stop])
+            torch.mv(block, weights, out=target[start:stop])
+    finally:
+        torch.set_num_threads(threads)
+    return out
 
 
 def min_squared_distances(
@@ -53,20 +112,20 @@ def min_squared_distances(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Squared distance of every point to its nearest center, and that center's index.
 
-    Uses ``|x|^2 + |c|^2 - 2 x.c`` on row chunks of at most :data:`CHUNK_BYTES`;
-    results are clamped at zero.  With no centers, distances are ``inf`` and
-    indices ``-1``.
+    Uses ``|x|^2 + |c|^2 - 2 x.c`` on row chunks of at most :data:`CHUNK_BYTES`
+    (float16 points are widened per chunk); results are clamped at zero.  With
+    no centers, distances are ``inf`` and indices ``-1``.
     """
     n = points.shape[0]
     if centers.shape[0] == 0:
         return np.full(n, np.inf, dtype=np.float32), np.full(n, -1, dtype=np.int64)
+    centers = np.asarray(centers, dtype=np.float32)
     center_norms = squared_norms(centers)
     min_d2 = np.empty(n, dtype=np.float32)
     nearest = np.empty(n, dtype=np.int64)
     rows = max(1, CHUNK_BYTES // (4 * centers.shape[0]))
-    for start in range(0, n, rows):
-        stop = min(n, start + rows)
-        block = points[start:stop] @ centers.T
+    for start, stop, chunk in float32_blocks(points, rows):
+        block = chunk @ centers.T
         block *= -2.0
         block += center_norms[None, :]
         best = np.argmin(block, axis=1)
@@ -88,7 +147,7 @@ class NearestCenters:
     Parameters
     ----------
     points
-        ``(n, d)`` float32 features of the candidates.
+        ``(n, d)`` float32 or float16 features of the candidates (not copied).
     centers
         ``(m, d)`` float32 features of the initial centers (may be empty).
 
@@ -118,7 +177,7 @@ class NearestCenters:
         per-cluster statistics).  The picked point itself is marked
         :data:`PICKED` and is not among the returned indices.
         """
-        d2 = self.points @ self.points[index]
+        d2 = matvec(self.points, np.asarray(self.points[index], dtype=np.float32))
         d2 *= -2.0
         d2 += self.norms
         d2 += self.norms[index]
@@ -217,21 +276,3 @@ def _d2_seeding(
         scores[step] = weight
         state.pick(index)
     return picks, scores
-
-
-def gaussian_sketch(
-    features: list[np.ndarray], dim: int, rng: np.random.Generator
-) -> list[np.ndarray]:
-    """Project feature blocks with one shared Gaussian random matrix to ``dim`` columns.
-
-    Distances are preserved up to ``1 +- eps`` with high probability
-    (Johnson-Lindenstrauss); the same idea as the random-feature sketches of
-    bmdal_reg (Holzmueller et al., JMLR 2023).  Blocks with at most ``dim``
-    columns are returned unchanged.
-    """
-    d = features[0].shape[1]
-    if dim >= d:
-        return features
-    projection = rng.standard_normal((d, dim), dtype=np.float32)
-    projection /= np.float32(np.sqrt(dim))
-    return [np.ascontiguousarray(block @ projection) for block in features]

@@ -12,8 +12,10 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from netal.errors import InvalidInputError
-from netal.strategies._common import check_reduce, embedding, predictive
+from netal.models.base import PredictiveDistribution
+from netal.strategies._common import check_reduce, embedding
 from netal.strategies._geometry import greedy_k_center
+from netal.strategies._streaming import scores_in_chunks
 from netal.strategies.base import STRATEGIES, Selection, check_selection_args, reduce_outputs, top_k
 
 DiversityRule = Callable[[np.ndarray, np.ndarray, np.ndarray, int, np.random.Generator], np.ndarray]
@@ -82,7 +84,8 @@ class Hybrid:
          starting from the labeled rows (Sener and Savarese, ICLR 2018).
 
     ``beta = 1`` is plain top-k variance; large ``beta`` approaches pure
-    diversity.  Only the candidates are embedded.  The score of a pick is its
+    diversity.  The pool is scored in chunks and only the candidates are
+    embedded.  The score of a pick is its
     epistemic variance.
 
     Parameters
@@ -108,6 +111,9 @@ class Hybrid:
         self.diversity = diversity
         self.reduce = check_reduce(reduce)
 
+    def _variance(self, dist: PredictiveDistribution) -> np.ndarray:
+        return reduce_outputs(np.asarray(dist.epistemic_var, dtype=np.float64), self.reduce)
+
     def select(
         self,
         learner: Any,
@@ -121,8 +127,7 @@ class Hybrid:
     ) -> Selection:
         """Pre-filter by variance, then pick a diverse batch (see :class:`Strategy`)."""
         pool, labeled, batch_size, _ = check_selection_args(X_pool, X_labeled, batch_size, costs)
-        dist = predictive(learner, pool, self.name)
-        variance = reduce_outputs(np.asarray(dist.epistemic_var, dtype=np.float64), self.reduce)
+        variance = scores_in_chunks(learner, pool, self.name, self._variance)
         n_candidates = min(pool.shape[0], max(batch_size, math.ceil(self.beta * batch_size)))
         candidates = top_k(variance, n_candidates)
         features = embedding(learner, pool[candidates], self.name)

@@ -7,14 +7,15 @@ from typing import Any
 import numpy as np
 
 from netal.errors import InvalidInputError
-from netal.strategies._common import (
-    check_reduce,
-    check_sketch_dim,
-    per_sample_std,
-    pool_and_labeled_embeddings,
-    predictive,
+from netal.strategies._common import check_reduce, check_sketch_dim, per_sample_std
+from netal.strategies._geometry import d2_seeding
+from netal.strategies._streaming import (
+    FeatureMap,
+    check_feature_dtype,
+    check_sketch,
+    embed_pool_and_labeled,
+    scores_in_chunks,
 )
-from netal.strategies._geometry import d2_seeding, gaussian_sketch
 from netal.strategies.base import STRATEGIES, Selection, check_selection_args
 
 SCALES = ("total", "epistemic", "none")
@@ -58,6 +59,17 @@ class KMeansPP:
         Start from the labeled rows (default ``True``).
     sketch_dim
         Optional number of random-projection columns.
+    feature_dtype
+        ``"float32"`` (default) or ``"float16"`` storage of the features.
+    sketch
+        Projection for ``sketch_dim``: ``"pca"`` (default; principal
+        components of a sample of the pool) or ``"gaussian"`` (random).
+
+    Notes
+    -----
+    The pool is scored and embedded in chunks; each embedded chunk is scaled
+    and (optionally) projected before it is stored, so only the features the
+    seeding runs on are held, once.
     """
 
     name = "kmeanspp"
@@ -68,6 +80,8 @@ class KMeansPP:
         reduce: str = "mean",
         use_labeled: bool = True,
         sketch_dim: int | None = None,
+        feature_dtype: str = "float32",
+        sketch: str = "pca",
     ) -> None:
         if scale not in SCALES:
             raise InvalidInputError("scale", f"must be one of {list(SCALES)}, got {scale!r}")
@@ -75,12 +89,17 @@ class KMeansPP:
         self.reduce = check_reduce(reduce)
         self.use_labeled = bool(use_labeled)
         self.sketch_dim = check_sketch_dim(sketch_dim)
+        check_feature_dtype(feature_dtype)
+        self.feature_dtype = feature_dtype
+        self.sketch = check_sketch(sketch)
 
-    def _scaled(self, learner: Any, X: np.ndarray, features: np.ndarray) -> np.ndarray:
+    def _row_scale(self, learner: Any, X: np.ndarray) -> np.ndarray | None:
+        """Per-row magnitude ``s(x)`` (chunked ``predict_dist``), or ``None`` for no scaling."""
         if self.scale == "none" or X.shape[0] == 0:
-            return features
-        std = per_sample_std(predictive(learner, X, self.name), self.scale, self.reduce)
-        return features * std.astype(np.float32)[:, None]
+            return None
+        return scores_in_chunks(
+            learner, X, self.name, lambda dist: per_sample_std(dist, self.scale, self.reduce)
+        )
 
     def select(
         self,
@@ -97,10 +116,17 @@ class KMeansPP:
         pool, labeled, batch_size, _ = check_selection_args(X_pool, X_labeled, batch_size, costs)
         if not self.use_labeled:
             labeled = labeled[:0]
-        features, centers = pool_and_labeled_embeddings(learner, pool, labeled, self.name)
-        features = self._scaled(learner, pool, features)
-        centers = self._scaled(learner, labeled, centers)
-        if self.sketch_dim is not None:
-            features, centers = gaussian_sketch([features, centers], self.sketch_dim, rng)
+        feature_map = FeatureMap(
+            self.sketch_dim, check_feature_dtype(self.feature_dtype), rng, self.sketch
+        )
+        features, centers = embed_pool_and_labeled(
+            learner,
+            pool,
+            labeled,
+            self.name,
+            feature_map,
+            pool_scale=self._row_scale(learner, pool),
+            labeled_scale=self._row_scale(learner, labeled),
+        )
         indices, scores = d2_seeding(features, centers, batch_size, rng)
         return Selection(indices=indices, scores=scores)

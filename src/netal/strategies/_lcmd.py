@@ -79,15 +79,28 @@ class LCMD(EmbeddingBatchSelection):
 
     The feature space is ``learner.embed`` (last-layer features, the "ll"
     kernel of the paper), optionally followed by a Gaussian random projection
-    to ``sketch_dim`` columns (bmdal_reg sketches its kernels the same way).
-    The implementation is incremental, float32, chunked and never builds an
-    ``(n, n)`` matrix: one matrix-vector product over the pool per pick.  The
-    score of a pick is its distance to its center when it was chosen.
+    to ``sketch_dim`` columns (bmdal_reg sketches its kernels the same way)
+    and stored as float16.  The pool is embedded chunk by chunk into one
+    preallocated array, so its features exist once; the selection is
+    incremental, keeps per-point state as ``(n_pool,)`` vectors and never
+    builds an ``(n, n)`` matrix: one matrix-vector product over the pool per
+    pick.  The score of a pick is its distance to its center when it was
+    chosen.
 
     Parameters
     ----------
     sketch_dim
         Optional number of random-projection columns (``None``: exact features).
+    feature_dtype
+        ``"float32"`` (default) or ``"float16"`` storage of the features.
+    sketch
+        Projection for ``sketch_dim``: ``"pca"`` (default; principal
+        components of a sample of the pool) or ``"gaussian"`` (random).
+
+    References
+    ----------
+    Holzmueller, Zaverkin, Kaestner and Steinwart, "A Framework and Benchmark
+    for Deep Batch Active Learning for Regression", JMLR 24(164), 2023.
     """
 
     name = "lcmd"

@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from netal.strategies._common import check_reduce, predictive
+from netal.models.base import PredictiveDistribution
+from netal.strategies._common import check_reduce
 from netal.strategies._scoring import TopKScoring
+from netal.strategies._streaming import scores_in_chunks
 from netal.strategies.base import STRATEGIES, reduce_outputs
 
 
@@ -34,5 +36,7 @@ class MaxVariance(TopKScoring):
         self.reduce = check_reduce(reduce)
 
     def _scores(self, learner: Any, pool: np.ndarray, labeled: np.ndarray) -> np.ndarray:
-        dist = predictive(learner, pool, self.name)
+        return scores_in_chunks(learner, pool, self.name, self._score)
+
+    def _score(self, dist: PredictiveDistribution) -> np.ndarray:
         return reduce_outputs(np.asarray(dist.epistemic_var, dtype=np.float64), self.reduce)

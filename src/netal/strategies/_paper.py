@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 
 from netal.errors import InvalidInputError
-from netal.strategies._common import check_reduce, check_scores, predictive
+from netal.models.base import PredictiveDistribution
+from netal.strategies._common import check_reduce, check_scores
 from netal.strategies._scoring import TopKScoring
+from netal.strategies._streaming import scores_in_chunks
 from netal.strategies.base import STRATEGIES, Selection, check_selection_args, reduce_outputs, top_k
 
 
@@ -93,13 +95,16 @@ class PaperVariance(TopKScoring):
         self.notebook_indexing = bool(notebook_indexing)
 
     def variances(self, learner: Any, pool: np.ndarray) -> np.ndarray:
-        """Per-row MC variance, reduced over the outputs with ``reduce``."""
-        dist = predictive(learner, pool, self.name)
+        """Per-row MC variance, reduced over the outputs with ``reduce`` (pool scored in chunks)."""
+        variances = scores_in_chunks(learner, pool, self.name, self._variance)
+        return check_scores(variances, pool.shape[0], self.name)
+
+    def _variance(self, dist: PredictiveDistribution) -> np.ndarray:
         if dist.samples is not None and np.asarray(dist.samples).shape[0] >= 2:
             per_output = np.asarray(dist.samples, dtype=np.float64).var(axis=0)
         else:
             per_output = np.asarray(dist.epistemic_var, dtype=np.float64)
-        return check_scores(reduce_outputs(per_output, self.reduce), pool.shape[0], self.name)
+        return reduce_outputs(per_output, self.reduce)
 
     def kept(self, variances: np.ndarray) -> np.ndarray:
         """Boolean mask of the variances that survive the trim (strict bounds)."""

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -240,3 +241,54 @@ def test_a_restarted_server_resumes_its_projects(tmp_path: Path, svc):
         body = client.get(f"/projects/{project}", headers=admin).json()
     assert body["status"] == "finished" and body["progress"]["spent_labels"] == 8
     assert body["tasks"]["told"] == 8
+
+
+@pytest.mark.slow
+def test_agents_measured_features_are_trained_on(tmp_path: Path, svc):
+    app = create_app(f"sqlite:///{tmp_path / 's.sqlite'}", state_dir=tmp_path / "state")
+    with TestClient(app) as client:
+        svc.add_user(app, "root", "admin")
+        svc.add_user(app, "walker", "agent")
+        admin, walker = svc.login(client, "root"), svc.login(client, "walker")
+        project = client.post(
+            "/projects", headers=admin, json={"name": "m", **SMALL, "mode": "measure"}
+        ).json()["id"]
+        client.post(f"/projects/{project}/members", headers=admin, json={"user": "walker"})
+        svc.wait_for(lambda: _running(client, project, admin))
+        token = walker["Authorization"].split()[1]
+        report = run_agent("", token, project, idle_s=3, client=client)
+        body = client.get(f"/projects/{project}", headers=admin).json()
+        bad = client.post(
+            f"/projects/{project}/tasks/1/answer",
+            headers=walker,
+            json={"value": 1, "features": {"nope": 1}},
+        )
+        runner = app.state.runners[project]
+        X_train, _ = runner.loop.training_set()
+        pool = runner.prepared.X[runner.loop.labeled_ids]
+    assert report.answered == 8 and report.cost_s > 0
+    assert body["status"] == "finished" and body["tasks"]["told"] == 8
+    assert bad.status_code == 422 and "nope" in bad.json()["detail"]
+    measured = ~np.isclose(X_train, pool).all(axis=1)
+    assert measured[-8:].all() and not measured[:-8].any()  # the 8 measured rows only
+
+
+def test_an_older_service_database_is_migrated(tmp_path: Path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from netal.service.database import MIGRATIONS, make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    engine.dispose()
+    app = create_app(url, state_dir=tmp_path / "state", start_workers=False)
+    columns = {c["name"] for c in inspect(app.state.engine).get_columns("assignments")}
+    assert "features" in columns
+    app.state.engine.dispose()

@@ -2,8 +2,9 @@
 
 The agent logs in with an API token, leases the next task, sends the twin's
 measurement agent (:class:`~netal.twin.TwinOracle`) to the task's place in its
-mobility mode, and answers with the measured throughput and the agent time it
-cost (travel plus measuring), until the queue is empty or ``max_tasks``.
+mobility mode, and answers with the measured throughput, the radio features it
+logged there (the engine trains on them instead of the pool row's) and the
+agent time it cost (travel plus measuring), until the queue is empty or ``max_tasks``.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def run_agent(
                 http.post(
                     f"/projects/{project}/tasks/{task['task_id']}/answer",
                     headers=headers,
-                    json={"value": value, "cost": cost},
+                    json={"value": value, "cost": cost, "features": _reported(task, measured.data)},
                 )
             )
             report.answered += 1
@@ -94,6 +95,18 @@ def run_agent(
         if client is None:
             http.close()
     return report
+
+
+def _reported(task: dict, frame: pd.DataFrame) -> dict[str, float]:
+    """The task's numeric features the measurement logged (its last row), by name."""
+    last = frame.iloc[-1]
+    reported = {}
+    for name in task["features"]:
+        if name in frame.columns and pd.api.types.is_numeric_dtype(frame[name]):
+            value = float(last[name])
+            if np.isfinite(value):
+                reported[name] = value
+    return reported
 
 
 def _raise_for(response: httpx.Response) -> None:

@@ -140,7 +140,12 @@ def claim(
 
 
 def _submit_once(
-    db: sessionmaker[Session], task_id: int, user_id: int, value: float, cost: float | None
+    db: sessionmaker[Session],
+    task_id: int,
+    user_id: int,
+    value: float,
+    cost: float | None,
+    features: dict[str, float] | None,
 ) -> tuple[float, bool]:
     with db.begin() as session:
         assignment = session.scalar(
@@ -161,6 +166,7 @@ def _submit_once(
         assignment.status = "answered"
         assignment.value = value
         assignment.cost = cost
+        assignment.features = features
         assignment.answered_at = now()
         answers, overlap, kind = session.execute(
             update(Task)
@@ -174,9 +180,14 @@ def _submit_once(
 
 
 def submit(
-    db: sessionmaker[Session], task_id: int, user_id: int, value: float, cost: float | None = None
+    db: sessionmaker[Session],
+    task_id: int,
+    user_id: int,
+    value: float,
+    cost: float | None = None,
+    features: dict[str, float] | None = None,
 ) -> tuple[float, bool]:
-    """Record ``user_id``'s answer to ``task_id``; ``(value, created)``.
+    """Record ``user_id``'s answer to ``task_id`` (with measured ``features``); ``(value, created)``.
 
     Raises
     ------
@@ -184,4 +195,4 @@ def submit(
         404 when the task is not theirs, 409 when their lease expired or they
         answered it with another value.
     """
-    return _retrying(_submit_once, db, task_id, user_id, value, cost)
+    return _retrying(_submit_once, db, task_id, user_id, value, cost, features)

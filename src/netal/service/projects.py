@@ -347,17 +347,38 @@ class ProjectRunner:
                     .group_by(Assignment.task_id)
                 ).all()
             )
+            measured: dict[int, list[dict[str, float]]] = {}
+            for task_id, features in session.execute(
+                select(Assignment.task_id, Assignment.features).where(
+                    Assignment.task_id.in_(complete),
+                    Assignment.status == "answered",
+                    Assignment.features.is_not(None),
+                )
+            ):
+                measured.setdefault(task_id, []).append(features)
         for task_id in complete:
             label = fit.labels[task_id]
             cost = costs.get(task_id)
+            row = self._measured_row(tasks[task_id].sample_id, measured.get(task_id, []))
             try:
-                self.loop.tell([Answer(tasks[task_id].query_id, label, cost or None)])
+                self.loop.tell([Answer(tasks[task_id].query_id, label, cost or None, row)])
             except DuplicateAnswerError:
                 pass  # told before a crash
             with self.db.begin() as session:
                 session.execute(
                     update(Task).where(Task.id == task_id).values(status="told", value=label)
                 )
+
+    def _measured_row(self, sample: int, reports: list[dict[str, float]]) -> np.ndarray | None:
+        """The pool row with the measured features (mean over the answers) in place; None if none."""
+        if not reports:
+            return None
+        row = np.array(self.prepared.X[sample], dtype=np.float64, copy=True)
+        column = {name: i for i, name in enumerate(self.prepared.feature_names)}
+        for name in sorted({name for report in reports for name in report}):
+            values = [float(r[name]) for r in reports if name in r]
+            row[column[name]] = float(np.mean(values))
+        return row
 
     def _refill(self) -> None:
         with self.db() as session:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class TokenOut(BaseModel):
@@ -82,6 +83,18 @@ class AnswerIn(BaseModel):
     value: float | None = Field(None, allow_inf_nan=False)
     accept: bool = False
     cost: float | None = Field(None, ge=0, allow_inf_nan=False)
+    features: dict[str, float] | None = Field(
+        None,
+        description="measure projects: the inputs the measurement reported, by the task's "
+        "feature names (trained on instead of the pool row's)",
+    )
+
+    @field_validator("features")
+    @classmethod
+    def _finite(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None and not all(math.isfinite(v) for v in value.values()):
+            raise ValueError("features must be finite numbers")
+        return value
 
     @model_validator(mode="after")
     def _one_of(self) -> AnswerIn:

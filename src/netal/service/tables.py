@@ -118,3 +118,4 @@ class Assignment(Base):
     answered_at: Mapped[datetime | None]
     value: Mapped[float | None] = mapped_column(Float)
     cost: Mapped[float | None] = mapped_column(Float)
+    features: Mapped[dict | None] = mapped_column(JSON)  # measured inputs (revision 0002)

@@ -355,7 +355,8 @@ class ProjectRunner:
                     Assignment.features.is_not(None),
                 )
             ):
-                measured.setdefault(task_id, []).append(features)
+                if features:  # a JSON null is not SQL NULL
+                    measured.setdefault(task_id, []).append(features)
         for task_id in complete:
             label = fit.labels[task_id]
             cost = costs.get(task_id)

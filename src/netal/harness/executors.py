@@ -18,7 +18,10 @@ order, and the backend is a context manager that releases its workers.
   parent) when no address is given.
 
 ``fn`` must be picklable (a module-level function).  A cell's result depends
-only on the cell (its seed), never on the backend or on which worker ran it.
+only on the cell (its seed), never on the backend or on which worker ran it:
+every backend runs an item on :data:`CELL_THREADS` thread (torch intra-op,
+BLAS and OpenMP), because the rounding of torch's products and reductions
+depends on the thread count.
 Use :func:`make_executor` to build one by name (the CLI's ``--executor``).
 """
 
@@ -44,6 +47,38 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+CELL_THREADS = 1
+"""Torch intra-op, BLAS and OpenMP threads of every item, on every backend.
+
+Worker processes start with this many (:data:`_THREAD_VARIABLES`, set before
+numpy and torch load), and the items of :class:`SerialExecutor` run with
+torch's and the BLAS libraries' counts lowered to it for their duration, so
+``--jobs 1`` and ``--jobs N`` give the same bytes on a machine of any core
+count (with torch's default, one thread per core, the case study's LSTM gave
+other numbers in this process than in the workers).
+"""
+
+
+def _run_item(fn: Callable[[T], R], item: T, n_threads: int, load_torch: bool) -> R:
+    """``fn(item)`` with ``n_threads`` torch, BLAS and OpenMP threads (restored afterwards).
+
+    Without ``load_torch``, torch is only limited when already imported (a
+    worker started with :data:`_THREAD_VARIABLES` imports it with the right
+    count); with it, torch is imported first, as this process's torch may
+    have started with one thread per core.
+    """
+    # threadpoolctl and torch load only when an item runs (the CLI stays light)
+    from threadpoolctl import threadpool_limits
+
+    if load_torch or "torch" in sys.modules:
+        from netal.models.seeding import torch_threads
+
+        # torch first: threadpoolctl lowering OpenMP's count would hide torch's from it
+        with torch_threads(n_threads), threadpool_limits(limits=n_threads):
+            return fn(item)
+    with threadpool_limits(limits=n_threads):
+        return fn(item)
 
 
 @runtime_checkable
@@ -88,12 +123,17 @@ def _note(exc: BaseException, item: Any) -> BaseException:
 
 
 class SerialExecutor(_Closing):
-    """Run items one after the other in this process."""
+    """Run items one after the other in this process, each on :data:`CELL_THREADS` thread.
+
+    Torch's and the BLAS libraries' thread counts are lowered for the
+    duration of an item and restored afterwards, so an item gives the same
+    bytes here as in a worker process.
+    """
 
     def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
         for item in items:
             try:
-                result = fn(item)
+                result = _run_item(fn, item, CELL_THREADS, True)
             except Exception as exc:
                 raise _note(exc, item) from None
             yield item, result
@@ -157,6 +197,8 @@ def _init_worker(n_threads: int, parent_pid: int) -> None:
     """Worker initializer: cap BLAS/OpenMP threads before numpy/torch are imported; die with the parent."""
     for name in _THREAD_VARIABLES:
         os.environ[name] = str(n_threads)
+    if "torch" in sys.modules:  # imported at start-up (a sitecustomize): too late for the variables
+        sys.modules["torch"].set_num_threads(n_threads)
     die_with_parent(parent_pid)
     # the main process loads every table before the cells run and shows its warnings once
     warnings.filterwarnings("ignore", category=DataWarning)
@@ -173,7 +215,9 @@ class LocalExecutor(_Closing):
     jobs
         Number of worker processes.
     threads_per_worker
-        BLAS/OpenMP (and torch intra-op) threads per worker.
+        BLAS/OpenMP (and torch intra-op) threads per worker.  Results depend
+        on it: only the default, :data:`CELL_THREADS`, gives the bytes of the
+        other executors.
     """
 
     def __init__(self, jobs: int = 2, *, threads_per_worker: int = 1) -> None:
@@ -196,7 +240,9 @@ class LocalExecutor(_Closing):
         if not items:
             return
         pool = self._get_pool()
-        pending: dict[Future[R], T] = {pool.submit(fn, item): item for item in items}
+        pending: dict[Future[R], T] = {
+            pool.submit(_run_item, fn, item, self.threads_per_worker, False): item for item in items
+        }
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -230,6 +276,8 @@ def _dask_distributed(*names: str) -> tuple[Any, ...]:
 
 class DaskExecutor(_Closing):
     """Run items on a Dask cluster.
+
+    Every item runs on :data:`CELL_THREADS` thread.
 
     Parameters
     ----------
@@ -279,7 +327,9 @@ class DaskExecutor(_Closing):
         if not items:
             return
         client = self._get_client()
-        futures = [client.submit(fn, item, pure=False) for item in items]
+        futures = [
+            client.submit(_run_item, fn, item, CELL_THREADS, True, pure=False) for item in items
+        ]
         item_of = {future.key: item for future, item in zip(futures, items, strict=True)}
         try:
             for future in as_completed(futures):

@@ -2,6 +2,11 @@
 
 Public so that packages above :mod:`netal.models` (e.g. the generators of
 :mod:`netal.synthesis`) seed their own networks exactly like the learners do.
+
+A seed fixes every random draw, but not the float rounding: torch's results
+also depend on its intra-op thread count (:func:`torch_threads`; the
+executors of :mod:`netal.harness` run every cell on one thread) and on the
+CPU kernels it dispatches to (``docs/reproducibility.md``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,26 @@ def torch_seeded(seed: int) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
+
+
+@contextmanager
+def torch_threads(n_threads: int) -> Iterator[None]:
+    """Run a block with ``n_threads`` torch intra-op threads, restoring the count afterwards.
+
+    Results of the same seed differ in the last bits between thread counts
+    (a matrix product or a reduction split over more threads adds in another
+    order), and the difference grows over training: the case study's LSTM
+    gives another RMSE with 2 threads than with 1.  Fixing the count makes a
+    seed's result independent of how many cores the machine has.
+    """
+    previous = torch.get_num_threads()
+    # set even when the count looks right: torch.get_num_threads() reads OpenMP's count, which
+    # threadpoolctl may have lowered, while MKL keeps the count torch.set_num_threads gave it
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def make_generator(seed: int) -> torch.Generator:

@@ -21,7 +21,10 @@ order, and the backend is a context manager that releases its workers.
 only on the cell (its seed), never on the backend or on which worker ran it:
 every backend runs an item on :data:`CELL_THREADS` thread (torch intra-op,
 BLAS and OpenMP), because the rounding of torch's products and reductions
-depends on the thread count.
+depends on the thread count.  Across CPUs the kernels torch, MKL and numpy
+dispatch to differ too; ``NETAL_REPRODUCIBLE=1`` pins them in the processes
+the executors start (:data:`PORTABLE_ENVIRONMENT`: the same bytes on every
+Intel CPU with AVX2, at a speed cost; ``docs/reproducibility.md``).
 Use :func:`make_executor` to build one by name (the CLI's ``--executor``).
 """
 
@@ -30,13 +33,15 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import platform
 import signal
 import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 
@@ -58,6 +63,113 @@ torch's and the BLAS libraries' counts lowered to it for their duration, so
 count (with torch's default, one thread per core, the case study's LSTM gave
 other numbers in this process than in the workers).
 """
+
+REPRODUCIBLE_VARIABLE = "NETAL_REPRODUCIBLE"
+"""Environment variable of the opt-in to CPU-independent results (``1``, ``true`` or ``yes``)."""
+
+PORTABLE_ENVIRONMENT: dict[str, str] = {
+    "ATEN_CPU_CAPABILITY": "avx2",  # torch's own kernels: the AVX2 ones, also on AVX-512 CPUs
+    "MKL_CBWR": "AVX2",  # MKL (torch's matrix products and vector math): its AVX2 code path
+    "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN (no netal learner uses it today)
+    # numpy: up to AVX2 (a name this numpy does not dispatch is ignored with an ImportWarning)
+    "NPY_DISABLE_CPU_FEATURES": "AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX "
+    "AVX512_CNL AVX512_ICL AVX512_SPR",
+    "OPENBLAS_CORETYPE": "Haswell",  # numpy's and scipy's OpenBLAS: the AVX2 kernels
+}
+"""The environment of the processes netal starts under ``NETAL_REPRODUCIBLE=1`` (x86-64).
+
+The kernels an Intel CPU with AVX2 (Haswell, 2013, and later) uses by
+default, so that an AVX-512 CPU computes like it: a seed gives the same
+bytes on an AVX-512 Xeon and an AVX2 laptop.  Not on AMD CPUs: MKL honours
+``MKL_CBWR=AVX2`` on Intel CPUs only and elsewhere takes its generic path,
+whose vector math (torch's ``sqrt``, Adam's step) rounds differently; nor on
+CPUs without AVX2, where torch and MKL fall back to other kernels
+(:func:`pin_child_environment` warns on both).  Every variable is read when
+its library loads, so it only acts on processes started after it is set:
+worker processes, not the process that already imported numpy.
+"""
+
+
+def reproducible_requested(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether :data:`REPRODUCIBLE_VARIABLE` asks for CPU-independent results."""
+    value = (os.environ if environ is None else environ).get(REPRODUCIBLE_VARIABLE, "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _cpu_of(cpuinfo: str) -> tuple[str, set[str]]:
+    """The vendor and the flags of the first processor of a ``/proc/cpuinfo`` text ("" and {} if unknown)."""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip():
+            break  # the end of the first processor
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields.get("vendor_id", ""), set(fields.get("flags", "").split())
+
+
+def _cpu_caveat(vendor: str, flags: set[str]) -> str | None:
+    """Why this CPU cannot give the bytes of an Intel CPU with AVX2 under the opt-in, or None."""
+    if flags and not {"avx2", "fma"} <= flags:
+        return "this CPU has no AVX2/FMA, so torch and MKL fall back to other kernels"
+    if vendor and vendor != "GenuineIntel":
+        return f"this CPU is {vendor} and MKL honours MKL_CBWR=AVX2 on Intel CPUs only"
+    return None
+
+
+def portable_environment(cpuinfo: str | None = None) -> dict[str, str]:
+    """The variables that pin the CPU kernels: :data:`PORTABLE_ENVIRONMENT` on x86-64.
+
+    Without AVX2 (by ``cpuinfo``, ``/proc/cpuinfo``'s text; read when None)
+    ``OPENBLAS_CORETYPE`` is left out: OpenBLAS would run AVX2 kernels.
+    Elsewhere than x86-64 only ``ATEN_CPU_CAPABILITY=default`` (torch's
+    kernels without the CPU's vector extensions; not verified to be enough).
+    """
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return {"ATEN_CPU_CAPABILITY": "default"}
+    pinned = dict(PORTABLE_ENVIRONMENT)
+    _, flags = _cpu_of(_read_cpuinfo() if cpuinfo is None else cpuinfo)
+    if flags and "avx2" not in flags:
+        del pinned["OPENBLAS_CORETYPE"]
+    return pinned
+
+
+def _read_cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:  # not Linux: nothing known
+        return ""
+
+
+def pin_child_environment() -> dict[str, str]:
+    """Under ``NETAL_REPRODUCIBLE=1``, put :func:`portable_environment` into ``os.environ``.
+
+    Processes started afterwards (the executors' workers) load their
+    libraries with it; numpy refuses ``NPY_ENABLE_CPU_FEATURES`` beside
+    ``NPY_DISABLE_CPU_FEATURES``, so it is removed.  Warns (once per
+    process) when this CPU cannot give the bytes of an Intel CPU with AVX2
+    (not Intel, or no AVX2).  Returns what was set (empty without the opt-in).
+    """
+    global _CAVEAT_SHOWN
+    if not reproducible_requested():
+        return {}
+    cpuinfo = _read_cpuinfo()
+    pinned = portable_environment(cpuinfo)
+    os.environ.update(pinned)
+    if "NPY_DISABLE_CPU_FEATURES" in pinned:
+        os.environ.pop("NPY_ENABLE_CPU_FEATURES", None)
+    caveat = _cpu_caveat(*_cpu_of(cpuinfo)) if "MKL_CBWR" in pinned else None
+    if caveat is not None and not _CAVEAT_SHOWN:
+        _CAVEAT_SHOWN = True
+        warnings.warn(
+            f"{REPRODUCIBLE_VARIABLE}=1: {caveat}; results will not match those of "
+            "Intel CPUs with AVX2 (docs/reproducibility.md)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return pinned
+
+
+_CAVEAT_SHOWN = False
 
 
 def _run_item(fn: Callable[[T], R], item: T, n_threads: int, load_torch: bool) -> R:
@@ -127,7 +239,10 @@ class SerialExecutor(_Closing):
 
     Torch's and the BLAS libraries' thread counts are lowered for the
     duration of an item and restored afterwards, so an item gives the same
-    bytes here as in a worker process.
+    bytes here as in a worker process.  ``NETAL_REPRODUCIBLE=1`` cannot pin
+    this process's CPU kernels (its libraries are loaded): start it with the
+    variables of :func:`portable_environment` set, or use
+    :func:`make_executor`, whose ``"serial"`` then runs one worker process.
     """
 
     def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
@@ -218,6 +333,9 @@ class LocalExecutor(_Closing):
         BLAS/OpenMP (and torch intra-op) threads per worker.  Results depend
         on it: only the default, :data:`CELL_THREADS`, gives the bytes of the
         other executors.
+
+    Under ``NETAL_REPRODUCIBLE=1`` the workers start with
+    :func:`portable_environment` (:func:`pin_child_environment`).
     """
 
     def __init__(self, jobs: int = 2, *, threads_per_worker: int = 1) -> None:
@@ -227,6 +345,7 @@ class LocalExecutor(_Closing):
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            pin_child_environment()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -277,7 +396,10 @@ def _dask_distributed(*names: str) -> tuple[Any, ...]:
 class DaskExecutor(_Closing):
     """Run items on a Dask cluster.
 
-    Every item runs on :data:`CELL_THREADS` thread.
+    Every item runs on :data:`CELL_THREADS` thread.  Under
+    ``NETAL_REPRODUCIBLE=1`` the private cluster's workers start with
+    :func:`portable_environment`; the workers of an existing cluster must be
+    started with it (``docs/reproducibility.md``).
 
     Parameters
     ----------
@@ -301,6 +423,7 @@ class DaskExecutor(_Closing):
             Client, LocalCluster = _dask_distributed("Client", "LocalCluster")
 
             if self.address is None:
+                pin_child_environment()
                 self._cluster = LocalCluster(
                     n_workers=self.n_workers,
                     threads_per_worker=1,
@@ -364,7 +487,8 @@ def _connect(client_class: Any, address: str) -> Any:
 
 
 def _serial(jobs: int, address: str | None) -> Executor:
-    return SerialExecutor()
+    # the opt-in pins the CPU kernels of processes started after it: run the items in a worker
+    return LocalExecutor(1) if reproducible_requested() else SerialExecutor()
 
 
 def _local(jobs: int, address: str | None) -> Executor:
@@ -385,6 +509,9 @@ EXECUTORS: dict[str, Callable[[int, str | None], Executor]] = {
 
 def make_executor(name: str = "local", *, jobs: int = 2, address: str | None = None) -> Executor:
     """Build an executor by name: ``"local"`` (default), ``"dask"`` or ``"serial"``.
+
+    Under ``NETAL_REPRODUCIBLE=1``, ``"serial"`` is one worker process
+    (``LocalExecutor(1)``), whose CPU kernels can still be pinned.
 
     Parameters
     ----------

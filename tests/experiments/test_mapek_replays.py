@@ -298,7 +298,7 @@ def test_context_changes_name_every_column_that_changed():
 
 def test_a_user_table_replays_by_session_then_time(tmp_path):
     from netal.data import load_dataset
-    from netal.experiments.mapek.replays import table_replay
+    from netal.experiments.mapek.table_replay import table_replay
 
     (tmp_path / "b.csv").write_text(
         "t,x,mode,y\n2021-01-02 00:00:02,1,walk,1\n2021-01-02 00:00:01,2,walk,2\n"

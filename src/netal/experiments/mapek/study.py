@@ -25,7 +25,8 @@ from scipy import stats
 
 from netal.atomic import write_parquet
 from netal.errors import InvalidInputError
-from netal.experiments.mapek.replays import REPLAYS, replay_stream, table_replay
+from netal.experiments.mapek.replays import REPLAYS, replay_stream
+from netal.experiments.mapek.table_replay import table_replay
 from netal.experiments.mapek.twin import twin_stream
 from netal.experiments.sources import cached_source, check_source, data_provenance
 from netal.harness.grid import Cell
@@ -119,7 +120,7 @@ class MapekStudy:
         How long after a change an alarm still detects it (default: 3 periods).
     dataset_options
         A user table's loader options as JSON (``source`` is then the table's
-        name, replayed by :func:`~netal.experiments.mapek.replays.table_replay`);
+        name, replayed by :func:`~netal.experiments.mapek.table_replay.table_replay`);
         "" for the twin and the named replays.
     change_on
         User tables: the columns whose change is a change point.

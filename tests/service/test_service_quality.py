@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from netal.service import create_app
-from netal.service.quality import aggregate
+from netal.service.quality import aggregate, gold_bias_flag
+from netal.service.projects import project_aggregate
 from netal.service.tables import Task
 
 BIAS = (0.0, 0.0, 0.0, 25.0)
@@ -70,7 +71,7 @@ def test_four_biased_annotators_label_a_twin_project(tmp_path: Path, svc):
             "learner_params": {"n_members": 4},
             "n_initial": 12,
             "batch_size": 6,
-            "budget_labels": 24,
+            "budget_labels": 48,
             "retrain_every": 12,
             "overlap": 4,
             "n_gold": 6,
@@ -115,14 +116,30 @@ def test_four_biased_annotators_label_a_twin_project(tmp_path: Path, svc):
             told = session.execute(
                 select(Task.id, Task.sample_id, Task.value).where(Task.status == "told")
             ).all()
-    assert len(told) == 24
-    errors = np.array([value - truth[sample] for _, sample, value in told])
+            final = project_aggregate(session, project).labels
+    assert len(told) == 48
     single = {
         a: np.array([v - truth[s] for tid, s, _ in told for who, v in given[tid] if who == a])
         for a in range(4)
     }
-    rmse = np.sqrt(np.mean(errors**2))
+    # the final joint fit (all answers, all gold) beats every annotator; the labels told
+    # along the way were fitted on fewer answers, yet still beat the plain mean of answers
+    rmse = np.sqrt(np.mean([(final[tid] - truth[s]) ** 2 for tid, s, _ in told]))
     assert all(rmse < np.sqrt(np.mean(e**2)) for e in single.values()), (rmse, single)
+    told_rmse = np.sqrt(np.mean([(value - truth[s]) ** 2 for _, s, value in told]))
+    plain = np.sqrt(
+        np.mean([(np.mean([v for _, v in given[tid]]) - truth[s]) ** 2 for tid, s, _ in told])
+    )
+    assert told_rmse < plain, (told_rmse, plain)
     assert [q["flagged"] for q in (quality[n] for n in names)] == [False, False, False, True]
     assert quality["a3"]["bias"] == pytest.approx(25.0, abs=5.0)
     assert ids
+
+
+def test_gold_flag_keeps_its_false_alarm_rate_at_any_number_of_gold_answers():
+    rng = np.random.default_rng(3)
+    for n in (3, 4, 6, 10):
+        unbiased = [gold_bias_flag(rng.normal(0, 6, n)) for _ in range(4000)]
+        assert np.mean(unbiased) < 0.005, n
+    assert gold_bias_flag(rng.normal(25, 3, 6))
+    assert not gold_bias_flag([30.0, 31.0])

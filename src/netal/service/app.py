@@ -26,6 +26,7 @@ from netal.service import assign
 from netal.service.auth import authenticate, create_user, issue_token, user_of_token
 from netal.service.database import open_database
 from netal.service.projects import ProjectRunner, ProjectSettings, project_aggregate
+from netal.service.quality import gold_bias_flag
 from netal.service.schemas import (
     AnnotatorOut,
     AnswerIn,
@@ -40,9 +41,6 @@ from netal.service.schemas import (
     UserOut,
 )
 from netal.service.tables import Assignment, Member, Project, Task, User
-
-FLAG_SIGMAS = 3.0
-"""An annotator is flagged when their mean gold error is this many standard errors from zero."""
 
 _bearer = OAuth2PasswordBearer(tokenUrl="token", auto_error=False)
 
@@ -394,11 +392,7 @@ def _routes(app: FastAPI) -> None:
         for user_id, name in sorted({(r[0], r[1]) for r in rows}, key=lambda r: r[1]):
             mine = [r for r in rows if r[0] == user_id]
             errors = np.array([v - g for *_, kind, v, g in mine if kind == "gold"], dtype=float)
-            gold_off = bool(
-                len(errors) >= 3
-                and abs(errors.mean())
-                > FLAG_SIGMAS * max(errors.std(ddof=1), 1e-12) / np.sqrt(len(errors))
-            )
+            gold_off = gold_bias_flag(errors)
             out.append(
                 AnnotatorOut(
                     user=name,

@@ -31,9 +31,30 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 FLAG_RATIO = 2.0
 """Flag an annotator whose |bias| exceeds this many times the median noise s.d."""
+
+
+GOLD_ALPHA = 0.001
+"""Two-sided level of the t-test that flags an annotator's mean gold error as a bias."""
+
+
+def gold_bias_flag(errors: Sequence[float] | np.ndarray, alpha: float = GOLD_ALPHA) -> bool:
+    """Whether an annotator's errors on gold tasks show a bias (a one-sample t-test at ``alpha``).
+
+    A fixed "three standard errors" rule is a t-test whose level depends on the
+    number of gold answers: with 3 answers it flags 9 % of unbiased annotators.
+    The Student-t critical value keeps the false-flag rate at ``alpha`` for any
+    number of answers (at least 3 are needed).
+    """
+    errors = np.asarray(errors, dtype=float)
+    if len(errors) < 3:
+        return False
+    spread = max(float(errors.std(ddof=1)), 1e-12)
+    t = abs(float(errors.mean())) / (spread / np.sqrt(len(errors)))
+    return bool(t > stats.t.ppf(1 - alpha / 2, len(errors) - 1))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from sqlalchemy import func, select
@@ -24,9 +23,9 @@ from netal import __version__
 from netal.errors import NetalError
 from netal.service import assign
 from netal.service.auth import authenticate, create_user, issue_token, user_of_token
+from netal.service.dashboard import annotator_records
 from netal.service.database import open_database
-from netal.service.projects import ProjectRunner, ProjectSettings, project_aggregate
-from netal.service.quality import gold_bias_flag
+from netal.service.projects import ProjectRunner, ProjectSettings
 from netal.service.schemas import (
     AnnotatorOut,
     AnswerIn,
@@ -381,28 +380,4 @@ def _routes(app: FastAPI) -> None:
     def annotators(project_id: int, user: Admin, session: SessionDep) -> list[AnnotatorOut]:
         """Per annotator: answers, gold accuracy, the joint fit's bias and noise, a flag when far off."""
         _project(session, project_id, user)
-        fit = project_aggregate(session, project_id)
-        rows = session.execute(
-            select(User.id, User.name, Task.kind, Assignment.value, Task.gold_value)
-            .join(Assignment, Assignment.user_id == User.id)
-            .join(Task, Task.id == Assignment.task_id)
-            .where(Task.project_id == project_id, Assignment.status == "answered")
-        ).all()
-        out = []
-        for user_id, name in sorted({(r[0], r[1]) for r in rows}, key=lambda r: r[1]):
-            mine = [r for r in rows if r[0] == user_id]
-            errors = np.array([v - g for *_, kind, v, g in mine if kind == "gold"], dtype=float)
-            gold_off = gold_bias_flag(errors)
-            out.append(
-                AnnotatorOut(
-                    user=name,
-                    answers=len(mine),
-                    gold_answers=len(errors),
-                    gold_mae=float(np.abs(errors).mean()) if len(errors) else None,
-                    gold_bias=float(errors.mean()) if len(errors) else None,
-                    bias=fit.bias.get(user_id),
-                    noise=fit.noise.get(user_id),
-                    flagged=gold_off or user_id in fit.flagged,
-                )
-            )
-        return out
+        return annotator_records(session, project_id)

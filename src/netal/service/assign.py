@@ -196,3 +196,26 @@ def submit(
         answered it with another value.
     """
     return _retrying(_submit_once, db, task_id, user_id, value, cost, features)
+
+
+def _release_once(db: sessionmaker[Session], task_id: int, user_id: int) -> bool:
+    with db.begin() as session:
+        assignment = session.scalar(
+            select(Assignment)
+            .where(Assignment.task_id == task_id, Assignment.user_id == user_id)
+            .with_for_update()
+        )
+        if assignment is None or assignment.status != "leased":
+            return False
+        assignment.status = "skipped"
+        session.execute(update(Task).where(Task.id == task_id).values(n_active=Task.n_active - 1))
+        return True
+
+
+def release(db: sessionmaker[Session], task_id: int, user_id: int) -> bool:
+    """Give back ``user_id``'s live lease of ``task_id`` (a skip); whether there was one.
+
+    The slot returns to the queue for others at once; the task is never
+    handed to this user again (their assignment row stays, as ``skipped``).
+    """
+    return bool(_retrying(_release_once, db, task_id, user_id))

@@ -118,6 +118,9 @@ def test_registry_names_and_factory() -> None:
         "deep_ensemble",
         "bagging_committee",
         "seq2seq_mc_dropout",
+        "mc_dropout_classifier",
+        "deep_ensemble_classifier",
+        "bagged_trees",
     }
     learner = make_learner("deep_ensemble", n_members=2)
     assert isinstance(learner, DeepEnsemble) and learner.n_members == 2

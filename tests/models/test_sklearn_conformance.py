@@ -39,6 +39,7 @@ from netal.models import (
     DeepEnsemble,
     MCDropoutMLP,
     Seq2SeqMCDropout,
+    UncertaintyClassifier,
     UncertaintyRegressor,
 )
 
@@ -96,9 +97,10 @@ def test_every_registered_learner_is_a_regressor_or_a_classifier(name: str) -> N
     learner = LEARNERS.create(name)
     if hasattr(learner, "predict_proba"):
         assert isinstance(learner, ClassifierMixin) and is_classifier(learner)
+        assert isinstance(learner, UncertaintyClassifier)
     else:
         assert isinstance(learner, RegressorMixin) and is_regressor(learner)
-    assert isinstance(learner, UncertaintyRegressor)
+        assert isinstance(learner, UncertaintyRegressor)
 
 
 def _data(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -13,9 +13,12 @@ knows what it does not know.  Regression learners expose
 
 Batch-aware strategies additionally need a feature map of the inputs
 (:class:`SupportsEmbedding`).  The protocols are deliberately small and split
-by capability so that classification learners (anomaly detection) can
-implement :class:`Learner` and their own ``predict_proba`` without pretending
-to be regressors; strategies check the capability they need.
+by capability so that classification learners (anomaly detection) implement
+:class:`ProbabilisticClassifier` (``predict_proba``) and
+:class:`UncertaintyClassifier` (``predict_proba_dist``: a
+:class:`ClassDistribution` whose entropy splits into aleatoric and epistemic
+parts) without pretending to be regressors; strategies check the capability
+they need.
 
 Targets may be ``(n,)`` (one output) or ``(n, h)`` (e.g. an ``h``-step
 forecasting horizon); predictions keep the target's trailing shape.
@@ -63,6 +66,59 @@ class PredictiveDistribution:
         return np.sqrt(self.total_var)
 
 
+@dataclass(frozen=True)
+class ClassDistribution:
+    """Class probabilities per sample, averaged over models or passes, with their spread.
+
+    The classification counterpart of :class:`PredictiveDistribution`.  The
+    entropy of the mean probabilities (total uncertainty) splits into the
+    expected entropy of the members (aleatoric) and the mutual information
+    between the label and the model (epistemic; the BALD score of Houlsby,
+    Huszar, Ghahramani and Lengyel, "Bayesian Active Learning for
+    Classification and Preference Learning", 2011; Gal, Islam and Ghahramani,
+    ICML 2017).
+
+    Attributes
+    ----------
+    proba
+        Mean class probabilities, ``(n, K)``, rows summing to one.
+    classes
+        The class labels of the columns, ``(K,)``.
+    samples
+        Per-model (or per-pass) probabilities, ``(S, n, K)``; ``None`` for a
+        learner without a model distribution (epistemic part zero).
+    """
+
+    proba: np.ndarray
+    classes: np.ndarray
+    samples: np.ndarray | None = None
+
+    @property
+    def entropy(self) -> np.ndarray:
+        """Entropy of the mean probabilities (total uncertainty), nats, ``(n,)``."""
+        return _entropy(self.proba)
+
+    @property
+    def expected_entropy(self) -> np.ndarray:
+        """Mean entropy of the members' probabilities (aleatoric), nats, ``(n,)``."""
+        if self.samples is None:
+            return self.entropy
+        return _entropy(self.samples).mean(axis=0)
+
+    @property
+    def mutual_information(self) -> np.ndarray:
+        """Entropy minus expected entropy (epistemic, BALD), clipped at zero, ``(n,)``."""
+        return np.maximum(self.entropy - self.expected_entropy, 0.0)
+
+
+def _entropy(proba: np.ndarray) -> np.ndarray:
+    """Shannon entropy over the last axis, nats (``0 log 0 = 0``)."""
+    p = np.asarray(proba, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log(p), 0.0)
+    return terms.sum(axis=-1)
+
+
 @runtime_checkable
 class Learner(Protocol):
     """Anything that can be fitted on labeled rows and predict new ones."""
@@ -77,6 +133,24 @@ class UncertaintyRegressor(Learner, Protocol):
     """A regressor that separates epistemic and aleatoric variance."""
 
     def predict_dist(self, X: Any) -> PredictiveDistribution: ...
+
+
+@runtime_checkable
+class ProbabilisticClassifier(Learner, Protocol):
+    """A classifier with class probabilities (scikit-learn's ``predict_proba``, ``classes_``).
+
+    Labels arrive as the engine stores them (floats such as ``0.0``/``1.0``);
+    ``predict`` returns labels from ``classes_``.
+    """
+
+    def predict_proba(self, X: Any) -> np.ndarray: ...
+
+
+@runtime_checkable
+class UncertaintyClassifier(ProbabilisticClassifier, Protocol):
+    """A classifier that also reports the spread of its probabilities over models or passes."""
+
+    def predict_proba_dist(self, X: Any) -> ClassDistribution: ...
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from netal.models.seq2seq import Seq2SeqMCDropout
 from netal.strategies import STRATEGIES, make_strategy
 
 ALL = STRATEGIES.names()
-NEEDS_EMBED = {"coreset", "kmeanspp", "lcmd", "hybrid"}
+NEEDS_EMBED = {"coreset", "kmeanspp", "lcmd", "hybrid", "clue"}
 
 
 def _tabular(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

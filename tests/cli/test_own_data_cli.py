@@ -100,6 +100,10 @@ def test_casestudy_bench_and_stream_run_on_the_example(drives, tmp_path):
     assert "## drives" in (out / "bench" / "summary.md").read_text()
     data = json.loads((out / "bench" / "data.json").read_text())
     assert data["drives"]["rows"] == 958 and data["drives"]["group"] == "source_file"
+    identity = json.loads((out / "bench" / "run.json").read_text())
+    assert identity["command"].startswith("netal bench") or identity["libraries"]["torch"]
+    assert "## Run identity" in (out / "bench" / "summary.md").read_text()
+    assert identity["cpu"] in (out / "bench" / "report.html").read_text()
 
     stream = _invoke(
         ["stream", "--data", drives, "--rows", 300, "--n-test", 100, "--seeds", 1, "--jobs", 1,

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from netal.errors import ConfigError, InvalidInputError, UnknownNameError
 from netal.experiments.tabular import (
@@ -116,6 +117,25 @@ def test_cost_column_drives_spent_cost(tmp_path: Path, rng: np.random.Generator)
     bought = result.queried_ids
     assert result.spent_cost == pytest.approx(prepared.costs[bought].sum())
     assert result.spent_cost > len(bought)  # costs are 1, 2 or 3 per label
+
+
+def test_a_run_trains_on_one_thread_like_a_cell(tmp_path: Path, rng: np.random.Generator) -> None:
+    path = _write_table(tmp_path / "t.csv", rng)
+    spec = _csv_spec(path, strategy="random")
+    seen: list[int] = []
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first = run_active_learning(
+            spec, on_iteration=lambda _: seen.append(torch.get_num_threads())
+        )
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2  # restored afterwards
+    finally:
+        torch.set_num_threads(before)
+    cell = Cell("csv", "random", spec.seed, cell_params(spec, kb_dir=str(tmp_path / "kb")))
+    records = run_tabular_cell(cell).table("records")
+    assert np.array_equal(first.metrics["test_rmse"].to_numpy(), records["rmse"].to_numpy())
 
 
 def test_cell_round_trip_and_result(tmp_path: Path, rng: np.random.Generator) -> None:

@@ -18,7 +18,12 @@ from netal.report.conclusions import (
     seeds_note,
     verdict,
 )
-from netal.report.identity import command_line, run_identity
+from netal.report.identity import (
+    command_line,
+    cpu_description,
+    kernels_description,
+    run_identity,
+)
 from netal.report.numbers import format_number, format_p_value, markdown_table
 
 
@@ -106,3 +111,24 @@ def test_run_identity_has_every_key() -> None:
     assert {"netal", "git_commit", "date", "platform", "python", "libraries"} <= set(identity)
     assert identity["libraries"]["numpy"] == np.__version__
     assert command_line([]) == "(none)"
+    assert {"cpu", "kernels", "threads"} <= set(identity)
+
+
+CPUINFO = """processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Gold 6338
+flags\t\t: fpu sse2 avx avx2 fma avx512f
+
+processor\t: 1
+vendor_id\t: AuthenticAMD
+"""
+
+
+def test_identity_names_the_cpu_its_vector_flags_and_the_opt_in() -> None:
+    assert cpu_description(CPUINFO) == "GenuineIntel, Intel(R) Xeon(R) Gold 6338, avx2 fma avx512f"
+    assert cpu_description("vendor_id: AuthenticAMD\nflags: sse2\n").endswith(
+        "no vector flags listed"
+    )
+    assert "NETAL_REPRODUCIBLE=1" in kernels_description({"NETAL_REPRODUCIBLE": "yes"})
+    assert "not set" in kernels_description({})
+    assert "MKL_CBWR=AVX2" in kernels_description({"MKL_CBWR": "AVX2"})

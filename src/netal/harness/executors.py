@@ -41,6 +41,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar, runtime_checkable
@@ -172,13 +173,16 @@ def pin_child_environment() -> dict[str, str]:
 _CAVEAT_SHOWN = False
 
 
-def _run_item(fn: Callable[[T], R], item: T, n_threads: int, load_torch: bool) -> R:
-    """``fn(item)`` with ``n_threads`` torch, BLAS and OpenMP threads (restored afterwards).
+@contextmanager
+def cell_threads(n_threads: int = CELL_THREADS, *, load_torch: bool = True) -> Iterator[None]:
+    """Run a block on ``n_threads`` torch, BLAS and OpenMP threads (restored afterwards).
 
-    Without ``load_torch``, torch is only limited when already imported (a
-    worker started with :data:`_THREAD_VARIABLES` imports it with the right
-    count); with it, torch is imported first, as this process's torch may
-    have started with one thread per core.
+    What every study cell runs under, so a seed gives the same bytes in this
+    process as in a worker, on a machine of any core count.  Without
+    ``load_torch``, torch is only limited when already imported (a worker
+    started with :data:`_THREAD_VARIABLES` imports it with the right count);
+    with it, torch is imported first, as this process's torch may have
+    started with one thread per core.
     """
     # threadpoolctl and torch load only when an item runs (the CLI stays light)
     from threadpoolctl import threadpool_limits
@@ -188,8 +192,15 @@ def _run_item(fn: Callable[[T], R], item: T, n_threads: int, load_torch: bool) -
 
         # torch first: threadpoolctl lowering OpenMP's count would hide torch's from it
         with torch_threads(n_threads), threadpool_limits(limits=n_threads):
-            return fn(item)
+            yield
+        return
     with threadpool_limits(limits=n_threads):
+        yield
+
+
+def _run_item(fn: Callable[[T], R], item: T, n_threads: int, load_torch: bool) -> R:
+    """``fn(item)`` under :func:`cell_threads`."""
+    with cell_threads(n_threads, load_torch=load_torch):
         return fn(item)
 
 

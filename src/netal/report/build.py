@@ -13,7 +13,7 @@ from netal.harness.store import RECORDS, CellStore
 from netal.report import document, figures
 from netal.report.conclusions import plural, seed_list, verdict_rows
 from netal.report.html import FigureBlock, PageHead, markdown_to_html, render_page, slug
-from netal.report.identity import identity_rows, run_identity
+from netal.report.identity import identity_rows, read_run_identity, run_identity
 from netal.report.inputs import (
     Summary,
     load_queries,
@@ -48,6 +48,7 @@ def _bench_summaries(store_dir: Path) -> list[Summary]:
         data = summary_from_results(
             part, experiment="bench", dataset=str(dataset), protocol="bench grid", by=by
         )
+        data["run"] = read_run_identity(store_dir.parent)
         summaries.append(parse_summary(data, store_dir))
     return summaries
 

@@ -39,8 +39,9 @@ from netal.harness.progress import report
 from netal.harness.store import RECORDS, CellOutput, cell_frame
 from netal.harness.study import StudyRun, check_out_dir, run_study
 from netal.report import build_report
+from netal.report.identity import identity_rows, write_run_identity
 from netal.report.summary import arm_columns, comparison_tables
-from netal.strategies import STRATEGIES
+from netal.strategies import STRATEGIES, strategy_names
 
 # ---------------------------------------------------------------------- cells
 
@@ -205,7 +206,7 @@ class BenchPlan:
         chosen_datasets = (
             datasets or _str_list(table, "datasets", path) or list(tables or ()) or ["twin"]
         )
-        chosen = strategies or _str_list(table, "strategies", path) or STRATEGIES.names()
+        chosen = strategies or _str_list(table, "strategies", path) or strategy_names()
         n_seeds = seeds if seeds is not None else table.get("seeds", 10)
         first = table.get("first_seed", 0)
         for key, value in (("seeds", n_seeds), ("first_seed", first)):
@@ -318,12 +319,18 @@ def bench_tables(results: pd.DataFrame) -> dict[str, dict[str, str]]:
     return tables
 
 
-def _markdown(tables: Mapping[str, Mapping[str, str]]) -> str:
+def _markdown(
+    tables: Mapping[str, Mapping[str, str]], identity: Mapping[str, object] | None = None
+) -> str:
     lines = []
     for dataset, group in tables.items():
         lines.append(f"## {dataset}\n")
         for title, table in group.items():
             lines.append(f"### {title}\n\n{table}")
+    if identity:
+        lines.append("## Run identity\n")
+        lines.extend(f"- {label}: {text}" for label, text in identity_rows(dict(identity)))
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -382,10 +389,11 @@ class BenchStudy:
         return run_tabular_cell(cell)
 
     def finish(self, run: StudyRun) -> BenchOutcome:
-        """Per-dataset tables in ``summary.md``, the data's provenance in ``data.json`` and, if asked, ``report.html``."""
+        """Tables in ``summary.md``, data provenance in ``data.json``, identity in ``run.json``, ``report.html``."""
         results = cell_frame(run.outputs, RECORDS)
         tables = bench_tables(results)
-        markdown = _markdown(tables)
+        identity = write_run_identity(run.out_dir)
+        markdown = _markdown(tables, identity)
         write_text(run.out_dir / "summary.md", markdown)
         data = {
             name: data_provenance(name, self.plan.dataset_options(name), self.plan.base.data_dir)

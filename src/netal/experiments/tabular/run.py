@@ -22,6 +22,7 @@ from netal.atomic import write_parquet
 from netal.experiments.sources import data_provenance
 from netal.experiments.tabular.prepare import PreparedTabular, prepare_tabular
 from netal.experiments.tabular.spec import RunSpec
+from netal.harness.executors import cell_threads
 from netal.loop import ActiveLearningLoop, Budget, ReplayOracle, TestSetMetrics
 from netal.models import FixedValidation
 from netal.models import make_learner as create_learner
@@ -112,7 +113,10 @@ def run_active_learning(
     """Run (or resume, with a knowledge-base file) the active-learning loop of ``spec``.
 
     ``prepared`` defaults to :func:`prepare_tabular` of ``spec``;
-    ``on_iteration(i)`` is called after each completed iteration.
+    ``on_iteration(i)`` is called after each completed iteration.  The loop
+    runs on one torch/BLAS thread (:func:`netal.harness.executors.cell_threads`),
+    like every cell of a study, so ``netal run``, this function and a bench
+    cell of the same spec give the same bytes on machines of any core count.
 
     Returns
     -------
@@ -120,7 +124,8 @@ def run_active_learning(
         Labeled ids, per-iteration metrics (``test_rmse``, ``test_mae``,
         ``test_q95_abs_error``, ...), queries and the last learner.
     """
-    return build_loop(spec, prepared, on_iteration).run()
+    with cell_threads():
+        return build_loop(spec, prepared, on_iteration).run()
 
 
 def records_of(result: Any, elapsed: float | None = None) -> pd.DataFrame:

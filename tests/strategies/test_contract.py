@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from strategy_toys import ToyLearner, distance_to_anchors
 
-from netal.strategies import STRATEGIES, Selection, Strategy, make_strategy
+from netal.strategies import STRATEGIES, Selection, Strategy, make_strategy, strategy_names
 
-ALL = STRATEGIES.names()
+ALL = strategy_names()
+"""The regression strategies (the toy learner is a regressor); tests/strategies/test_classification.py
+drives the classification ones."""
 
 
 def _problem(seed: int, window: bool) -> tuple[np.ndarray, np.ndarray, ToyLearner]:
@@ -23,9 +25,12 @@ def _problem(seed: int, window: bool) -> tuple[np.ndarray, np.ndarray, ToyLearne
 def test_registry_lists_every_strategy() -> None:
     expected = {
         "random", "max_variance", "paper", "paper_notebook", "qbc", "bald", "coreset",
-        "kmeanspp", "lcmd", "hybrid", "cost_aware",
+        "kmeanspp", "lcmd", "hybrid", "cost_aware", "clue",
     }  # fmt: skip
     assert set(ALL) == expected
+    classification = {"random", "coreset", "entropy", "margin", "bald_cls", "badge"}
+    assert set(strategy_names("classification")) == classification
+    assert set(STRATEGIES.names()) == expected | classification
 
 
 @pytest.mark.parametrize("name", ALL)

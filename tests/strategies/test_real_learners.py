@@ -9,9 +9,9 @@ from netal.models.committee import BaggingCommittee
 from netal.models.ensemble import DeepEnsemble
 from netal.models.mlp import MCDropoutMLP
 from netal.models.seq2seq import Seq2SeqMCDropout
-from netal.strategies import STRATEGIES, make_strategy
+from netal.strategies import make_strategy, strategy_names
 
-ALL = STRATEGIES.names()
+ALL = strategy_names()
 NEEDS_EMBED = {"coreset", "kmeanspp", "lcmd", "hybrid", "clue"}
 
 

@@ -104,6 +104,23 @@ def make_strategy(name: str, /, **params: Any) -> Strategy:
     return STRATEGIES.create(name, **params)
 
 
+def strategy_names(task: str = "regression") -> list[str]:
+    """The registered strategies for ``task``: ``"regression"`` (default) or ``"classification"``.
+
+    A strategy class states its task in a ``task`` attribute (``"regression"``
+    when it has none); ``random`` and the embedding-only strategies (core-set)
+    serve both.  Studies that run "every strategy" on regression data list
+    them with this function, so classification strategies (entropy, margin,
+    BALD for classification, BADGE) never meet a regressor.
+    """
+    both = {"random", "coreset"}
+    return [
+        name
+        for name in STRATEGIES.names()
+        if name in both or getattr(STRATEGIES[name], "task", "regression") == task
+    ]
+
+
 def check_selection_args(
     X_pool: Any, X_labeled: Any, batch_size: Any, costs: Any = None
 ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray | None]:

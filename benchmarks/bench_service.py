@@ -15,9 +15,9 @@ the end (``check``):
 * no task leased to more annotators than its overlap (expired leases aside),
   none to the same annotator twice;
 * every answer the server acknowledged (HTTP 200) is stored, with its value;
-* nothing stuck: after the load, the annotators drain the queue (a lease taken
-  just before a crash returns when it expires) until every query task has all
-  its answers.
+* nothing stuck (``--kill`` runs): after the load the annotators drain the
+  queue (a lease taken just before the crash returns when it expires) until
+  every query task has all its answers (``open_tasks`` 0).
 
 With ``--kill`` the server is killed with SIGKILL mid-load and restarted on the
 same database; the annotators retry through the outage (an answer sent again
@@ -268,7 +268,13 @@ async def _open_tasks(client: httpx.AsyncClient, setup: Setup, headers: dict) ->
 
 
 async def _run(
-    server: Server, setup: Setup, seconds: float, kill_at: float | None, log: Log, events: dict
+    server: Server,
+    setup: Setup,
+    seconds: float,
+    kill_at: float | None,
+    log: Log,
+    events: dict,
+    drain: bool,
 ) -> None:
     limits = httpx.Limits(max_connections=len(setup.tokens) + 10)
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:
@@ -286,13 +292,13 @@ async def _run(
             events["restart_s"] = round(await asyncio.to_thread(server.start), 2)
         await asyncio.gather(*workers)
         events["load_s"] = round(time.monotonic() - began, 2)
+        if not drain:
+            return
         # drain: leases orphaned by the crash expire, every task gets all its answers
         drain_began = time.monotonic()
         await asyncio.gather(
             *[
-                _annotator(
-                    client, setup, who, log, time.monotonic() + 10 * setup.lease_s + 60, True
-                )
+                _annotator(client, setup, who, log, time.monotonic() + 600, True)
                 for who in range(len(setup.tokens))
             ]
         )
@@ -341,7 +347,7 @@ def check(setup: Setup, log: Log) -> dict[str, int]:
         "over_overlap": int(over),
         "handed_twice_to_one": int(handed_twice),
         "lost_answers": int(lost),
-        "stuck_tasks": int(not_done),
+        "open_tasks": int(not_done),
         "acknowledged": len(log.acked),
         "stored_answers": sum(1 for s, _ in stored.values() if s == "answered"),
     }
@@ -364,7 +370,8 @@ def run(
     events: dict[str, Any] = {"start_s": round(server.start(), 2)}
     log = Log()
     try:
-        asyncio.run(_run(server, setup, seconds, seconds / 2 if kill else None, log, events))
+        kill_at = seconds / 2 if kill else None
+        asyncio.run(_run(server, setup, seconds, kill_at, log, events, drain=kill))
     finally:
         server.stop()
 

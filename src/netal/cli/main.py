@@ -92,6 +92,7 @@ _COMMAND_MODULES = (
     "netal.cli.synth",
     "netal.cli.serve",
     "netal.cli.agent",
+    "netal.cli.federated",
 )
 
 

@@ -5,3 +5,51 @@ budget and a netal engine; per round it selects and labels locally, trains, and
 sends only model updates (paper: "Active ML for 6G", section VII, "Distributed
 learning integration").
 """
+
+from netal.federated.app import (
+    FederatedResult,
+    make_client_app,
+    make_server_app,
+    make_strategy,
+    run_federated,
+    serve_run,
+)
+from netal.federated.central import run_centralized
+from netal.federated.clients import ClientData, dirichlet_partition, group_partition
+from netal.federated.config import AGGREGATIONS, COMPRESSIONS, FederatedConfig, Federation
+from netal.federated.learner import FederatedMLP
+from netal.federated.messages import (
+    MeteredGrid,
+    Traffic,
+    audit_content,
+    dequantize_update,
+    message_bytes,
+    quantize_update,
+)
+from netal.federated.selection import SELECTORS, SelectionInput
+
+__all__ = [
+    "AGGREGATIONS",
+    "COMPRESSIONS",
+    "SELECTORS",
+    "ClientData",
+    "FederatedConfig",
+    "FederatedMLP",
+    "FederatedResult",
+    "Federation",
+    "MeteredGrid",
+    "SelectionInput",
+    "Traffic",
+    "audit_content",
+    "dequantize_update",
+    "dirichlet_partition",
+    "group_partition",
+    "make_client_app",
+    "make_server_app",
+    "make_strategy",
+    "message_bytes",
+    "quantize_update",
+    "run_centralized",
+    "run_federated",
+    "serve_run",
+]

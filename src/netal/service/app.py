@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from netal import __version__
 from netal.errors import NetalError
-from netal.service import assign
+from netal.service import assign, web
 from netal.service.auth import authenticate, create_user, issue_token, user_of_token
 from netal.service.dashboard import annotator_records
 from netal.service.database import open_database
@@ -177,6 +177,7 @@ def create_app(
     app.state.start_workers = start_workers
     app.state.rng = random.Random()
     _routes(app)
+    web.install(app)  # the pages: log-in, annotate, dashboard (netal.service.web)
     return app
 
 

@@ -11,7 +11,6 @@ converts to WGS84 for output. The default scenario ships with the package
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,6 +22,18 @@ import numpy as np
 from netal.configfile import load_toml
 from netal.errors import ConfigError
 from netal.twin.geometry import Route, points_in_polygon, segment_distance_to_polyline
+from netal.twin.scenario_schema import (
+    MAX_MAGNITUDE,
+    MAY_BE_NEGATIVE,
+    MOBILITY_KEYS,
+    ORACLE_KEYS,
+    RADIO_KEYS,
+    SHARES,
+    TABLE_KEYS,
+    THROUGHPUT_KEYS,
+    TOP_KEYS,
+    number_problem,
+)
 
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -128,160 +139,6 @@ class Scenario:
             * np.cos(np.radians(self.origin_lat))
         )
         return np.stack([x, y], axis=-1)
-
-
-# --------------------------------------------------------------------------- parameter schemas
-_RADIO_KEYS = (
-    "frequency_ghz ue_height_m ue_antenna_gain_dbi noise_figure_db subcarrier_spacing_khz "
-    "sf_sigma_los_db sf_sigma_nlos_db sf_decorrelation_los_m sf_decorrelation_nlos_m "
-    "lte_sf_sigma_db lte_sf_decorrelation_m fast_fading_sigma_db body_loss_max_db "
-    "body_angle_start_deg body_angle_full_deg vehicle_loss_db vehicle_loss_sigma_db "
-    "blocker_rate_per_s blocker_mean_duration_s blocker_loss_min_db blocker_loss_max_db "
-    "cell_activity background_interference_dbm_per_re sinr_max_db l3_filter_coefficient nr_add_dbm nr_add_ttt_s nr_drop_dbm "
-    "nr_drop_ttt_s nr_rlf_dbm nr_detect_dbm a3_offset_db a3_ttt_s"
-).split()
-_MOBILITY_KEYS = (
-    "walking_share acw_share walking_speed_mean walking_speed_sd walking_speed_max "
-    "driving_cruise_min driving_cruise_max driving_speed_max acceleration deceleration "
-    "corner_speed pedestrians_obey_lights gps_sigma_m compass_sigma_deg"
-).split()
-_THROUGHPUT_KEYS = (
-    "nr_carriers nr_prb_per_carrier slots_per_second dl_share overhead beam_refinement_gain_db "
-    "rank2_sinr_db load_share lte_prb lte_carriers lte_load_share tcp_time_constant_s "
-    "sinr_jitter_db sinr_jitter_driving_db app_loss_sigma app_loss_sigma_low_sinr low_sinr_db "
-    "lte_rssnr_missing_nr lte_rssnr_missing_lte"
-).split()
-_ORACLE_KEYS = "walking_speed driving_speed measure_duration_s observe_duration_s window_s".split()
-_SHARES = {
-    "walking_share",
-    "acw_share",
-    "pedestrians_obey_lights",
-    "dl_share",
-    "overhead",
-    "load_share",
-    "lte_load_share",
-    "cell_activity",
-    "lte_rssnr_missing_nr",
-    "lte_rssnr_missing_lte",
-    "l3_filter_coefficient",
-}
-_MAY_BE_NEGATIVE = {
-    "nr_add_dbm",
-    "nr_drop_dbm",
-    "nr_rlf_dbm",
-    "nr_detect_dbm",
-    "low_sinr_db",
-    "rank2_sinr_db",
-    "beam_refinement_gain_db",
-    "ue_antenna_gain_dbi",
-}
-
-
-MAX_MAGNITUDE = 1e9
-"""Largest absolute value of any number in a scenario or timeline file (metres, seconds, dB...).
-
-Larger values are typos, and they overflow the physics (1e300 m squared is infinite)."""
-
-FREQUENCY_GHZ = (0.5, 100.0)
-"""Carrier frequencies the path-loss models hold for (3GPP TR 38.901: 0.5-100 GHz)."""
-
-DBM_RANGE = (-200.0, 100.0)
-"""Powers in dBm (EIRP, thresholds, interference): beyond this range they are typos."""
-
-_RANGES: dict[str, tuple[float, float]] = {
-    "frequency_ghz": FREQUENCY_GHZ,
-    "origin_lat": (-85.0, 85.0),
-    "origin_lon": (-180.0, 180.0),
-    "beamwidth_deg": (0.0, 360.0),
-    "height_m": (0.0, 1000.0),
-    "ue_height_m": (0.0, 1000.0),
-    "width_m": (0.0, 1000.0),
-}
-"""Closed ranges of keys, wherever they appear (a lower bound in :data:`_POSITIVE` is open)."""
-
-_POSITIVE = {
-    "frequency_ghz",
-    "height_m",
-    "ue_height_m",
-    "width_m",
-    "bandwidth_mhz",
-    "beamwidth_deg",
-    "cycle_s",
-    "subcarrier_spacing_khz",
-    "sf_decorrelation_los_m",
-    "sf_decorrelation_nlos_m",
-    "lte_sf_decorrelation_m",
-    "blocker_mean_duration_s",
-    "walking_speed_mean",
-    "walking_speed_max",
-    "driving_cruise_min",
-    "driving_cruise_max",
-    "driving_speed_max",
-    "acceleration",
-    "deceleration",
-    "corner_speed",
-    "nr_carriers",
-    "nr_prb_per_carrier",
-    "slots_per_second",
-    "lte_prb",
-    "lte_carriers",
-    "tcp_time_constant_s",
-    "walking_speed",
-    "driving_speed",
-    "window_s",
-}
-"""Keys that must be > 0 (divisors, sizes, speeds, frequencies)."""
-
-_TOP_KEYS = (
-    "scenario map roads route buildings traffic_lights towers lte_anchor radio mobility "
-    "throughput oracle"
-).split()
-_TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "scenario": ("name", "origin_lat", "origin_lon", "world_seed"),
-    "map": ("bounds",),
-    "roads": ("name", "points", "width_m"),
-    "route": ("waypoints", "start_m", "max_request_offset_m"),
-    "buildings": ("id", "polygon", "height_m"),
-    "traffic_lights": ("position", "cycle_s", "red_s"),
-    "towers": ("id", "position", "height_m", "ssb_re_eirp_dbm", "sectors"),
-    "sectors": ("azimuth_deg", "beamwidth_deg"),
-    "lte_anchor": (
-        "position",
-        "height_m",
-        "frequency_ghz",
-        "re_eirp_dbm",
-        "bandwidth_mhz",
-        "interference_dbm_per_re",
-    ),
-}
-"""The keys each table of a scenario may hold (the parameter tables: ``_*_KEYS`` below)."""
-
-
-def number_problem(key: str, value: float) -> str | None:
-    """What is wrong with ``value`` for ``key`` (finite, magnitude, key range), or None.
-
-    Every number must be finite and at most :data:`MAX_MAGNITUDE` in absolute
-    value; keys in :data:`_RANGES` lie in their range, keys in :data:`_POSITIVE`
-    are > 0, shares lie in [0, 1] and powers in dBm in :data:`DBM_RANGE`.
-    """
-    if not math.isfinite(value):
-        return f"must be a finite number, got {value}"
-    if key in _POSITIVE and value <= 0:
-        return f"must be > 0, got {value:g}"
-    low, high = _limits(key)
-    if not low <= value <= high:
-        return f"must lie in [{low:g}, {high:g}], got {value:g}"
-    return None
-
-
-def _limits(key: str) -> tuple[float, float]:
-    if key in _RANGES:
-        return _RANGES[key]
-    if key in _SHARES:
-        return (0.0, 1.0)
-    if "dbm" in key:
-        return DBM_RANGE
-    return (-MAX_MAGNITUDE, MAX_MAGNITUDE)
 
 
 class _Reader:
@@ -412,9 +269,9 @@ class _Reader:
         out: dict[str, float] = {}
         for key in keys:
             value = self.number(table, key, name)
-            if key in _SHARES and not 0.0 <= value <= 1.0:
+            if key in SHARES and not 0.0 <= value <= 1.0:
                 raise self.error(f"{name}.{key}", f"must lie in [0, 1], got {value}", name)
-            if key not in _MAY_BE_NEGATIVE and "dbm" not in key and value < 0:
+            if key not in MAY_BE_NEGATIVE and "dbm" not in key and value < 0:
                 raise self.error(f"{name}.{key}", f"must be >= 0, got {value}", name)
             out[key] = value
         return out
@@ -447,8 +304,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
 
 def _check_tables(r: _Reader) -> None:
     """Refuse unknown tables and unknown keys in the fixed-key tables (before reading values)."""
-    r.check_keys(r.data, _TOP_KEYS, "")
-    for name, known in _TABLE_KEYS.items():
+    r.check_keys(r.data, TOP_KEYS, "")
+    for name, known in TABLE_KEYS.items():
         value = r.data.get(name)
         tables = value if isinstance(value, list) else [value]
         for index, table in enumerate(tables):
@@ -494,7 +351,7 @@ def _build(r: _Reader) -> Scenario:
             )
         },
     )
-    throughput = r.params("throughput", _THROUGHPUT_KEYS, extra=("cqi_table",))
+    throughput = r.params("throughput", THROUGHPUT_KEYS, extra=("cqi_table",))
     table = r.get(r.table("throughput"), "cqi_table", str, "throughput")
     if table not in ("256qam", "64qam"):
         raise r.error(
@@ -515,10 +372,10 @@ def _build(r: _Reader) -> Scenario:
         traffic_lights=lights,
         towers=towers,
         lte=lte,
-        radio=r.params("radio", _RADIO_KEYS),
-        mobility=r.params("mobility", _MOBILITY_KEYS),
+        radio=r.params("radio", RADIO_KEYS),
+        mobility=r.params("mobility", MOBILITY_KEYS),
         throughput={**throughput, "cqi_table": table},
-        oracle=r.params("oracle", _ORACLE_KEYS),
+        oracle=r.params("oracle", ORACLE_KEYS),
     )
 
 
@@ -586,7 +443,7 @@ def _tower(
             raise r.error(
                 f"{where}.sectors[{j}]", "must be a table {azimuth_deg, beamwidth_deg}", "towers", i
             )
-        r.check_keys(s, _TABLE_KEYS["sectors"], f"{where}.sectors[{j}]", i)
+        r.check_keys(s, TABLE_KEYS["sectors"], f"{where}.sectors[{j}]", i)
         sectors.append(
             Sector(
                 azimuth_deg=r.number(s, "azimuth_deg", f"towers[{i}].sectors[{j}]", i),

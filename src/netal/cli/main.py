@@ -93,6 +93,8 @@ _COMMAND_MODULES = (
     "netal.cli.serve",
     "netal.cli.agent",
     "netal.cli.federated",
+    "netal.cli.transfer",
+    "netal.cli.anomaly",
 )
 
 

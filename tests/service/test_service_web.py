@@ -233,7 +233,7 @@ def test_dashboard_shows_answers_bias_and_flags(client, app, svc):
         ).json()
     }
     assert api["bob"]["flagged"] and not api["ann"]["flagged"]
-    assert f"{api['bob']['gold_bias']:+.3g}" in board
+    assert f"{round(api['bob']['gold_bias'], 3):+.3g}" in board
     assert 'id="q-answers">6<' in board
 
 

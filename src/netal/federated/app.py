@@ -117,8 +117,10 @@ class _Decoding:
         replies = list(replies)
         for msg in replies:
             if not msg.has_error():
-                update = dequantize_update(msg.content["arrays"].to_numpy_ndarrays())
                 base = self.sent or []
+                update = dequantize_update(
+                    msg.content["arrays"].to_numpy_ndarrays(), [b.shape for b in base]
+                )
                 decoded = [b + u for b, u in zip(base, update, strict=True)]
                 msg.content["arrays"] = ArrayRecord(decoded)
         return super().aggregate_train(server_round, replies)  # type: ignore[misc]

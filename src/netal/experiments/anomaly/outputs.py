@@ -1,0 +1,186 @@
+"""What ``netal anomaly`` writes from all cells: results, curves with confidence bands, tables, figures.
+
+A *run* is one (test scenario, seed) pair; means and t intervals (95 %) are over runs.
+Files in ``OUT``: ``results.parquet`` (every checkpoint of every cell), ``reference.parquet``
+(per run: sizes, fully supervised F1 and PR-AUC), ``curves.parquet`` (mean and band per arm
+and label count), ``summary.json``, ``summary.md`` and ``anomaly_curves.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from scipy import stats as scipy_stats
+
+from netal.atomic import atomic_path, write_parquet, write_text
+from netal.harness.stats import to_markdown
+from netal.harness.study import StudyRun, concat_tables
+
+METRICS = {
+    "found_frac": "share of pool anomalies found",
+    "f1": "test F1",
+    "pr_auc": "test PR-AUC",
+}
+"""Curves drawn and tabulated, with their axis labels."""
+
+FIND_SHARE = 0.8
+"""The discovery goal of issue 16: queries needed to find 80 % of the anomalies."""
+
+
+@dataclass(frozen=True)
+class AnomalyOutcome:
+    """What the study wrote: the summary, the results and where."""
+
+    summary: dict[str, Any]
+    results: pd.DataFrame
+    out_dir: Path
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t interval of ``values`` (NaN-free); the interval is NaN below two values."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, math.nan, math.nan
+    half = float(scipy_stats.t.ppf((1 + level) / 2, len(values) - 1)) * float(
+        values.std(ddof=1) / math.sqrt(len(values))
+    )
+    return mean, mean - half, mean + half
+
+
+def curves(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95 % band of every metric per arm and label count, over runs."""
+    rows = []
+    for (arm, n), group in results.groupby(["strategy", "n_labels"], sort=True):
+        row: dict[str, Any] = {"strategy": arm, "n_labels": int(n), "runs": len(group)}
+        for metric in METRICS:
+            row[metric], row[f"{metric}_low"], row[f"{metric}_high"] = mean_ci(group[metric])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def first_at_least(run: pd.DataFrame, column: str, target: float) -> float:
+    """The fewest labels at which ``column`` reaches ``target`` in one run (NaN if never)."""
+    hits = run.loc[run[column] >= target - 1e-12, "n_labels"]
+    return float(hits.min()) if len(hits) else math.nan
+
+
+def _fmt(mean: float, low: float, high: float, digits: int = 3) -> str:
+    if math.isnan(mean):
+        return "n/a"
+    if math.isnan(low):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def arm_table(results: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Per arm: final discovery, precision, F1 and PR-AUC, labels to find 80 % and to match supervised F1."""
+    supervised = reference.set_index(["test_scenario", "seed"])["supervised_f1"]
+    rows = []
+    for arm, group in results.groupby("strategy", sort=True):
+        finals = group.sort_values("n_labels").groupby(["test_scenario", "seed"]).tail(1)
+        find, match = [], []
+        for key, run in group.groupby(["test_scenario", "seed"]):
+            find.append(first_at_least(run, "found_frac", FIND_SHARE))
+            match.append(first_at_least(run, "f1", float(supervised.loc[key])))
+        find_arr, match_arr = np.asarray(find), np.asarray(match)
+        rows.append(
+            {
+                "arm": arm,
+                "labels": int(finals["n_labels"].max()),
+                "found share": _fmt(*mean_ci(finals["found_frac"])),
+                "precision of queries": _fmt(*mean_ci(finals["precision"])),
+                "test F1": _fmt(*mean_ci(finals["f1"])),
+                "test PR-AUC": _fmt(*mean_ci(finals["pr_auc"])),
+                "labels to find 80 %": f"{_fmt(*mean_ci(find_arr), digits=0)} "
+                f"({np.isfinite(find_arr).sum()}/{len(find_arr)} runs)",
+                "labels to match supervised F1": f"{_fmt(*mean_ci(match_arr), digits=0)} "
+                f"({np.isfinite(match_arr).sum()}/{len(match_arr)} runs)",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def reference_table(reference: pd.DataFrame) -> pd.DataFrame:
+    """Per test scenario: sizes and the fully supervised and unsupervised references (means over seeds)."""
+    table = (
+        reference.groupby("test_scenario", sort=True).mean(numeric_only=True).drop(columns="seed")
+    )
+    table["random needs for 80 %"] = FIND_SHARE * table["n_pool"]
+    return table.reset_index().round(3)
+
+
+def curve_figure(curve: pd.DataFrame, reference: pd.DataFrame, path: Path) -> Path:
+    """Three panels (anomalies found, F1, PR-AUC against labels), mean and 95 % band per arm."""
+    figure = Figure(figsize=(15, 4.2))
+    axes = figure.subplots(1, 3)
+    for ax, (metric, label) in zip(axes, METRICS.items(), strict=True):
+        for arm, group in curve.groupby("strategy", sort=True):
+            x = group["n_labels"].to_numpy()
+            (line,) = ax.plot(x, group[metric], marker="o", markersize=3, label=arm)
+            ax.fill_between(
+                x,
+                group[f"{metric}_low"],
+                group[f"{metric}_high"],
+                alpha=0.2,
+                color=line.get_color(),
+            )
+        ax.set_xlabel("labels (queries, cold start included)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    supervised = float(reference["supervised_f1"].mean())
+    axes[1].axhline(supervised, color="black", linestyle="--", label="fully supervised")
+    axes[0].legend(loc="upper left", fontsize=8)
+    axes[1].legend(loc="lower right", fontsize=8)
+    FigureCanvasAgg(figure)
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=100, bbox_inches="tight", format="png")
+    return path
+
+
+def write_anomaly_outputs(run: StudyRun, study: Any) -> AnomalyOutcome:
+    """Every file of ``OUT`` from the cells' tables (see the module docstring)."""
+    out = run.out_dir
+    results = concat_tables(run.outputs, "records")
+    reference = concat_tables(run.outputs, "reference").drop_duplicates(
+        ["test_scenario", "seed"], ignore_index=True
+    )
+    curve = curves(results)
+    arms, refs = arm_table(results, reference), reference_table(reference)
+    write_parquet(results, out / "results.parquet")
+    write_parquet(reference, out / "reference.parquet")
+    write_parquet(curve, out / "curves.parquet")
+    curve_figure(curve, reference, out / "anomaly_curves.png")
+    summary = {
+        "experiment": "anomaly",
+        "dataset": "sutd5g",
+        "settings": study.fingerprint(),
+        "test_scenarios": sorted(set(results["test_scenario"])),
+        "seeds": sorted(int(s) for s in set(results["seed"])),
+        "arms": json.loads(arms.to_json(orient="records")),
+        "reference": json.loads(refs.to_json(orient="records")),
+    }
+    write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
+    runs = results.groupby(["test_scenario", "seed"]).ngroups
+    markdown = [
+        "# Anomaly detection on sutd5g (netal anomaly)\n",
+        f"{runs} runs (test scenario x seed); means with 95 % t intervals over runs.\n",
+        "## Arms at the full budget\n",
+        to_markdown(arms),
+        "\n## Splits and references (means over seeds)\n",
+        to_markdown(refs),
+        "\n![curves](anomaly_curves.png)\n",
+    ]
+    write_text(out / "summary.md", "\n".join(markdown))
+    return AnomalyOutcome(summary, results, out)

@@ -1,0 +1,115 @@
+"""The anomaly study (issue 16): split and rate, detectors, AAD, the study on sutd5g, resume, budgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+from netal.errors import DataError, InvalidInputError
+from netal.experiments.anomaly import (
+    ActiveAnomalyDiscovery,
+    check_binary_labels,
+    detector_scores,
+    run_anomaly_experiment,
+)
+from netal.experiments.anomaly.data import downsample, load_frame, scenario_split
+
+
+def test_non_binary_anomaly_labels_are_one_clear_error() -> None:
+    with pytest.raises(DataError, match=r"labels\.csv.*0 or 1, got 2$"):
+        check_binary_labels([0, 1, 2, 0], "labels.csv")
+    np.testing.assert_array_equal(check_binary_labels([0, 1.0], "x"), [0.0, 1.0])
+
+
+def test_downsampling_keeps_every_normal_row_and_reaches_the_rate() -> None:
+    y = np.r_[np.zeros(900), np.ones(600)]
+    rows = downsample(y, 0.05, np.random.default_rng(0))
+    assert (y[rows] == 0).sum() == 900
+    assert y[rows].mean() == pytest.approx(0.05, abs=0.002)
+    np.testing.assert_array_equal(downsample(y, None, np.random.default_rng(0)), np.arange(1500))
+
+
+def test_scenario_split_tests_on_one_walk_and_pools_the_others(data_dir: Path) -> None:
+    frame = load_frame(str(data_dir))
+    split = scenario_split(frame, "Lvl5_AllRRUOn", 0.05, seed=1)
+    test_rows = frame[frame["scenario"] == "Lvl5_AllRRUOn"]
+    assert (split.y_test == 0).sum() == (test_rows["lab_anom"] == 0).sum()
+    assert (split.y_pool == 0).sum() == (frame["lab_anom"] == 0).sum() - (split.y_test == 0).sum()
+    assert split.y_pool.mean() == pytest.approx(0.05, abs=0.002)
+    pool_rows = {tuple(r) for r in split.X_pool}
+    assert not any(tuple(r) in pool_rows for r in split.X_test[:200])
+    with pytest.raises(InvalidInputError, match="Lvl9"):
+        scenario_split(frame, "Lvl9", 0.05, seed=1)
+
+
+def test_iforest_components_average_to_pyods_score_and_are_standardized() -> None:
+    from pyod.models.iforest import IForest
+
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(size=(300, 3)), rng.normal(6, 1, size=(10, 3))]
+    scores = detector_scores(("iforest", "ecod", "copod"), X, X[:50], seed=0)
+    assert scores.pool.shape == (310, 52) and scores.test.shape == (50, 52)
+    np.testing.assert_allclose(scores.pool.mean(axis=0), 0.0, atol=1e-9)
+    reference = IForest(n_estimators=50, random_state=0).fit(X).decision_scores_
+    assert spearmanr(scores.per_detector()[:, 0], reference).statistic > 0.99
+    top = np.argsort(-scores.ensemble())[:10]
+    assert (top >= 300).sum() >= 8  # the far cluster is what every detector flags
+
+
+def test_aad_feedback_moves_weight_to_the_component_that_finds_anomalies() -> None:
+    """Component 0 ranks the anomalies; components 1-4 are noise the prior trusts as much."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    y = (rng.random(n) < 0.04).astype(float)
+    Z = rng.normal(size=(n, 5))
+    Z[:, 0] += 2.5 * y
+    Z[:, 1:] += 2.0 * (rng.random((n, 4)) < 0.05)  # noisy outliers that are not anomalies
+    aad = ActiveAnomalyDiscovery(Z, np.full(5, 0.2), tau=0.04)
+    static = np.argsort(-(Z @ np.full(5, 0.2)), kind="stable")[:200]
+    order = aad.next_queries(np.zeros(0, dtype=np.int64), 10)
+    while len(order) < 200:
+        aad.update(order, y[order])
+        order = np.concatenate([order, aad.next_queries(order, 10)])
+    assert len(np.unique(order)) == 200
+    assert aad.weights[0] > aad.weights[1:].max()
+    assert y[order].sum() > y[static].sum() + 5
+
+
+@pytest.mark.slow
+def test_study_on_sutd5g_keeps_budgets_and_resumes(tmp_path: Path, data_dir: Path) -> None:
+    ran: list[str] = []
+    kwargs = {
+        "arms": ("random", "aad", "entropy"),
+        "test_scenarios": ("Lvl6_1RRUOn",),
+        "learner_params": {"n_estimators": 10, "min_samples_leaf": 3},
+        "n_initial": 10,
+        "batch_size": 10,
+        "budget": 30,
+        "seeds": (0,),
+        "data_dir": str(data_dir),
+        "on_cell": lambda cell, output=None: ran.append(cell.strategy),
+    }
+    outcome = run_anomaly_experiment(tmp_path, **kwargs)
+    assert sorted(ran) == ["aad", "entropy", "random"]
+    results = outcome.results
+    assert results.groupby(["strategy", "seed"])["n_labels"].max().eq(30).all()
+    assert sorted(results["n_labels"].unique()) == [10, 20, 30]
+    for arm in ("random", "aad", "entropy"):
+        found = results[results["strategy"] == arm].sort_values(["seed", "n_labels"])
+        assert found.groupby("seed")["found"].apply(lambda s: s.is_monotonic_increasing).all()
+        assert results[results["strategy"] == arm]["f1"].between(0, 1).all()
+    aad = results[(results["strategy"] == "aad") & (results["n_labels"] == 30)]["found"]
+    rand = results[(results["strategy"] == "random") & (results["n_labels"] == 30)]["found"]
+    assert aad.mean() > rand.mean()  # the detectors' top is richer in anomalies than random rows
+    for name in ("summary.md", "summary.json", "anomaly_curves.png", "results.parquet"):
+        assert (tmp_path / name).stat().st_size > 0
+    queries = pd.read_parquet(next((tmp_path / "cells").glob("*/queries.parquet")))
+    assert len(queries) == 30 and queries["pool_row"].is_unique
+    ran.clear()
+    again = run_anomaly_experiment(tmp_path, **kwargs)  # resumed: every cell is stored
+    assert ran == [] or set(ran) == {"random", "aad", "entropy"}  # on_skipped also reports
+    pd.testing.assert_frame_equal(again.results, results)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi import Path as PathParam
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -69,6 +70,12 @@ def _caller(session: SessionDep, token: Annotated[str | None, Depends(_bearer)])
 
 
 Caller = Annotated[User, Depends(_caller)]
+
+MAX_ID = 2**31 - 1
+"""Largest row id (a PostgreSQL ``integer``): a larger id in a path is a 422, not a database error."""
+ProjectId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a project's id")]
+TaskId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a task's id")]
+UserId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a user's id")]
 
 
 def _admin(user: Caller) -> User:
@@ -218,7 +225,7 @@ def _routes(app: FastAPI) -> None:
         return [_user_out(u) for u in session.scalars(select(User).order_by(User.id))]
 
     @app.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["admin"])
-    def add_api_token(user_id: int, body: ApiTokenIn, _: Admin, db: DB) -> TokenOut:
+    def add_api_token(user_id: UserId, body: ApiTokenIn, _: Admin, db: DB) -> TokenOut:
         """A long-lived API token for a user (an agent), shown once."""
         with db.begin() as session:
             user = session.get(User, user_id)
@@ -266,13 +273,13 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/projects/{project_id}", response_model=ProjectOut, tags=["projects"])
     def get_project(
-        project_id: int, request: Request, user: Caller, session: SessionDep
+        project_id: ProjectId, request: Request, user: Caller, session: SessionDep
     ) -> ProjectOut:
         """One project: settings, engine progress, queue counts."""
         return _project_out(request, session, _project(session, project_id, user))
 
     @app.post("/projects/{project_id}/members", status_code=204, tags=["projects"])
-    def add_member(project_id: int, body: MemberIn, user: Admin, db: DB) -> Response:
+    def add_member(project_id: ProjectId, body: MemberIn, user: Admin, db: DB) -> Response:
         """Make a user a member of the project."""
         with db.begin() as session:
             _project(session, project_id, user)
@@ -289,7 +296,7 @@ def _routes(app: FastAPI) -> None:
         responses={204: {"description": "no task for you now"}},
         tags=["tasks"],
     )
-    def next_task(project_id: int, user: Caller, db: DB, request: Request) -> Any:
+    def next_task(project_id: ProjectId, user: Caller, db: DB, request: Request) -> Any:
         """Lease the next task to the caller (204 when there is none for them now)."""
         with request.app.state.reader() as session:
             project = _project(session, project_id, user)
@@ -318,7 +325,12 @@ def _routes(app: FastAPI) -> None:
         "/projects/{project_id}/tasks/{task_id}/answer", response_model=AnswerOut, tags=["tasks"]
     )
     def answer(
-        project_id: int, task_id: int, body: AnswerIn, user: Caller, db: DB, request: Request
+        project_id: ProjectId,
+        task_id: TaskId,
+        body: AnswerIn,
+        user: Caller,
+        db: DB,
+        request: Request,
     ) -> AnswerOut:
         """Record the caller's answer (idempotent: the same answer again changes nothing)."""
         with request.app.state.reader() as session:
@@ -356,7 +368,7 @@ def _routes(app: FastAPI) -> None:
         return AnswerOut(task_id=task_id, value=value, created=created)
 
     @app.get("/projects/{project_id}/tasks/mine", response_model=list[MyTaskOut], tags=["tasks"])
-    def my_tasks(project_id: int, user: Caller, session: SessionDep) -> list[MyTaskOut]:
+    def my_tasks(project_id: ProjectId, user: Caller, session: SessionDep) -> list[MyTaskOut]:
         """The caller's own assignments in the project and their own answers."""
         _project(session, project_id, user)
         rows = session.scalars(
@@ -378,7 +390,7 @@ def _routes(app: FastAPI) -> None:
     @app.get(
         "/projects/{project_id}/annotators", response_model=list[AnnotatorOut], tags=["quality"]
     )
-    def annotators(project_id: int, user: Admin, session: SessionDep) -> list[AnnotatorOut]:
+    def annotators(project_id: ProjectId, user: Admin, session: SessionDep) -> list[AnnotatorOut]:
         """Per annotator: answers, gold accuracy, the joint fit's bias and noise, a flag when far off."""
         _project(session, project_id, user)
         return annotator_records(session, project_id)

@@ -192,7 +192,10 @@ def test_wrong_project_is_403_and_the_dashboard_is_for_admins(client, app, svc):
         assert response.status_code == 403, path
     assert "not a member of project" in client.get(f"/ui/projects/{other}/annotate").text
     assert client.post(f"/ui/projects/{other}/next", data={"csrf": csrf}).status_code == 403
-    assert client.get("/ui/projects/999/annotate").status_code == 404
+    for huge in (999, 2**31, 2**63):  # past a PostgreSQL integer: a 404 page, not a 500
+        assert client.get(f"/ui/projects/{huge}/annotate").status_code == 404
+        answer = client.post(f"/ui/projects/{mine}/tasks/{huge}/answer", data={"csrf": csrf})
+        assert answer.status_code == 404 and f"no task {huge}" in answer.text
     assert "other" not in client.get("/ui/projects").text
     assert _assignments(app) == []
 

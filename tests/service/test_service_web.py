@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from netal.service import create_app
 from netal.service.tables import Assignment, Token
 
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
@@ -250,3 +252,34 @@ def test_logout_revokes_the_session(client, app, svc):
     client.cookies.set("netal_session", token)
     response = client.get("/ui/projects", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/ui/login")
+
+
+def test_pages_on_sqlite_and_postgresql(db_url, tmp_path, svc):
+    app = create_app(db_url, state_dir=tmp_path / "state", start_workers=False)
+    with TestClient(app) as client:
+        svc.add_user(app, "root", "admin")
+        ann = svc.add_user(app, "ann", "annotator")
+        project = svc.add_project(app, "mine", [ann])
+        tasks = svc.add_tasks(app, project, 3)
+        [gold] = svc.add_tasks(app, project, 1, gold=True)
+        csrf = _page_session(client, svc, "ann")
+        page = client.post(f"/ui/projects/{project}/next", data={"csrf": csrf})
+        assert f'data-task="{tasks[0]}"' in page.text
+        url = f"/ui/projects/{project}/tasks"
+        page = client.post(f"{url}/{tasks[0]}/answer", data={"csrf": csrf, "value": "7"})
+        assert "Answer recorded." in page.text and f'data-task="{tasks[1]}"' in page.text
+        page = client.post(f"{url}/{tasks[1]}/skip", data={"csrf": csrf})
+        assert "Task skipped" in page.text and f'data-task="{tasks[2]}"' in page.text
+        page = client.post(f"{url}/{tasks[2]}/answer", data={"csrf": csrf, "value": "8"})
+        assert f'data-task="{gold}"' in page.text and "123.456" not in page.text
+        assert 'id="answered">2<' in page.text
+        _page_session(client, svc, "root")
+        board = client.get(f"/ui/projects/{project}/dashboard").text
+        for name, count in (
+            ("answers", 2),
+            ("skipped", 1),
+            ("leased", 1),
+            ("open", 1),
+            ("complete", 2),
+        ):
+            assert f'id="q-{name}">{count}<' in board, name

@@ -92,6 +92,86 @@ def user_token(
             engine.dispose()
 
 
+def _project_id(session, project: str) -> int:  # type: ignore[no-untyped-def]
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layer)
+    from sqlalchemy import select
+
+    from netal.service.tables import Project
+
+    row = session.scalar(select(Project).where(Project.name == project))
+    if row is None and project.isdigit():
+        row = session.get(Project, int(project))
+    if row is None:
+        raise InvalidInputError("project", f"no project {project!r} (give its name or id)")
+    return int(row.id)
+
+
+@app.command("export")
+def export(
+    project: str = typer.Argument(..., help="Project name or id."),
+    out: str = typer.Option("-", "--out", help="JSON file to write ('-': standard output)."),
+    label_config: str = typer.Option(
+        None, "--label-config", help="Also write Label Studio's labeling config (XML) here."
+    ),
+    db: str = DB,
+    debug: bool = DEBUG,
+) -> None:
+    """Export a project's tasks and answers as Label Studio task JSON."""
+    import json
+
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layer)
+    from netal.atomic import write_text
+    from netal.service.database import open_database
+    from netal.service.interop import LABEL_CONFIG, export_tasks
+
+    with fail_cleanly(debug):
+        engine, _, reader = open_database(db)
+        try:
+            with reader() as session:
+                tasks = export_tasks(session, _project_id(session, project))
+        finally:
+            engine.dispose()
+        text = json.dumps(tasks, indent=1)
+        if out == "-":
+            typer.echo(text)
+        else:
+            write_text(out, text + "\n")
+            typer.echo(f"wrote {len(tasks)} tasks to {out}", err=True)
+        if label_config:
+            write_text(label_config, LABEL_CONFIG)
+
+
+@app.command("import")
+def import_(
+    project: str = typer.Argument(..., help="Project name or id."),
+    source: str = typer.Argument(..., help="Label Studio task JSON (a list of tasks)."),
+    db: str = DB,
+    debug: bool = DEBUG,
+) -> None:
+    """Record the answers of a Label Studio task JSON export in a project."""
+    import json
+    from pathlib import Path
+
+    # imported when the command runs, not at the top, to keep `netal --help` fast (lower layer)
+    from netal.service.database import open_database
+    from netal.service.interop import import_tasks
+
+    with fail_cleanly(debug):
+        try:
+            tasks = json.loads(Path(source).read_text())
+        except OSError as exc:
+            raise InvalidInputError("source", f"cannot read {source}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise InvalidInputError("source", f"{source} is not JSON: {exc}") from None
+        engine, factory, _ = open_database(db)
+        try:
+            with factory.begin() as session:
+                counts = import_tasks(session, _project_id(session, project), tasks)
+        finally:
+            engine.dispose()
+        typer.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 def serve(
     db: str = DB,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),

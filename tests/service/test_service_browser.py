@@ -10,6 +10,7 @@ on the learning curve.  Needs the Debian packages ``chromium`` and
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -212,6 +213,7 @@ def test_log_in_annotate_with_the_keyboard_and_watch_the_dashboard(server, brows
     _wait(browser, lambda b: _text(b, "next-form") is not None)
     _task_page(browser)
     assert browser.find_elements("css selector", "svg#map circle#here")  # the twin's place
+    assert re.fullmatch(r"\((9|10):\d\d left\)", _text(browser, "lease-left"))  # of 600 s
     assert browser.find_element("id", "prediction").text
     assert browser.find_element("id", "features").find_elements("tag name", "tr")
     for keys, words in (

@@ -25,6 +25,22 @@
   if (page === "annotate") {
     var value = document.getElementById("value");
     if (value) { value.focus(); }
+    var lease = document.getElementById("lease");
+    var left = document.getElementById("lease-left");
+    if (lease && left) {
+      var until = Date.parse(lease.getAttribute("datetime"));
+      var tick = function () {
+        var seconds = Math.round((until - Date.now()) / 1000);
+        if (seconds <= 0) {
+          left.textContent = "(expired: skip it or get a new task)";
+          return;
+        }
+        var minutes = Math.floor(seconds / 60);
+        left.textContent = "(" + minutes + ":" + String(seconds % 60).padStart(2, "0") + " left)";
+        window.setTimeout(tick, 1000);
+      };
+      tick();
+    }
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) { return; }
       var key = event.key;

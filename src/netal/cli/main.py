@@ -95,6 +95,7 @@ _COMMAND_MODULES = (
     "netal.cli.federated",
     "netal.cli.transfer",
     "netal.cli.anomaly",
+    "netal.cli.forecast",
 )
 
 

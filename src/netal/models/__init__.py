@@ -19,6 +19,7 @@ instead and expose ``predict_proba`` and ``predict_proba_dist``
 ``mc_dropout_classifier``       :class:`MCDropoutClassifier` (Gal and Ghahramani 2016; classification)
 ``deep_ensemble_classifier``    :class:`DeepEnsembleClassifier` (Lakshminarayanan et al. 2017; classification)
 ``bagged_trees``                :class:`BaggedTreesClassifier` (Breiman 1996, 2001; classification)
+``mc_dropout_forecaster``       :class:`MCDropoutForecaster` (MC dropout, lag masking; forecasting)
 ==============================  ======================================================================
 
 :mod:`netal.models.seeding` (public) derives the seeds of networks and their
@@ -42,6 +43,7 @@ from netal.models.base import (
 from netal.models.committee import BaggingCommittee
 from netal.models.ensemble import DeepEnsemble
 from netal.models.ensemble_classifier import DeepEnsembleClassifier
+from netal.models.forecaster import MCDropoutForecaster
 from netal.models.mlp import MCDropoutMLP
 from netal.models.mlp_classifier import MCDropoutClassifier
 from netal.models.seq2seq import Seq2SeqMCDropout
@@ -57,6 +59,7 @@ __all__ = [
     "FixedValidation",
     "Learner",
     "MCDropoutClassifier",
+    "MCDropoutForecaster",
     "MCDropoutMLP",
     "PredictiveDistribution",
     "ProbabilisticClassifier",

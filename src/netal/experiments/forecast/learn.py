@@ -1,0 +1,213 @@
+"""Train the neural forecaster on what was measured, score unmeasured windows, evaluate on the future."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from netal.errors import InvalidInputError
+from netal.experiments.forecast.evaluate import forecast_metrics
+from netal.experiments.forecast.measure import Windows
+from netal.experiments.forecast.series import (
+    CellSeries,
+    Geometry,
+    Scale,
+    covariates,
+    measured_scale,
+    origins_in,
+    rows_at,
+    seasonal_scale,
+    test_origins,
+)
+from netal.models.forecaster import MCDropoutForecaster
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The neural forecaster's settings (see :class:`~netal.models.forecaster.MCDropoutForecaster`)."""
+
+    hidden: tuple[int, ...] = (64, 64)
+    dropout: float = 0.1
+    n_passes: int = 30
+    epochs: int = 150
+    mask_rate: float = 0.5
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A forecaster trained on the measured steps and each cell's scale."""
+
+    model: MCDropoutForecaster
+    scales: tuple[Scale, ...]
+    n_rows: int
+
+
+def training_rows(
+    cells: list[CellSeries], masks: list[np.ndarray], geometry: Geometry
+) -> tuple[np.ndarray, np.ndarray, tuple[Scale, ...], np.ndarray]:
+    """Rows of the training period whose every step was measured: ``X, y, scales, cell_rows``.
+
+    ``cell_rows`` holds, per row, the cell and the training-period step of
+    every input and target (``(n, 1 + n_lags + horizon)``), so a test can
+    check that only measured training steps were used.
+    """
+    xs, ys, used, scales = [], [], [], []
+    for c, (cell, mask) in enumerate(zip(cells, masks, strict=True)):
+        scale = measured_scale(cell.train, mask)
+        scales.append(scale)
+        origins = origins_in(mask, geometry)
+        if not len(origins):
+            continue
+        X, y = rows_at(
+            scale.forward(cell.train), covariates(cell.train_time, c, len(cells)), origins, geometry
+        )
+        xs.append(X)
+        ys.append(y)
+        steps = origins[:, None] + np.arange(-geometry.n_lags, geometry.horizon)[None, :]
+        used.append(np.column_stack([np.full(len(origins), c), steps]))
+    if not xs:
+        raise InvalidInputError(
+            "window_hours", "no measured stretch is long enough for the lags and the horizon"
+        )
+    return np.concatenate(xs), np.concatenate(ys), tuple(scales), np.concatenate(used)
+
+
+def fit_forecaster(
+    cells: list[CellSeries],
+    masks: list[np.ndarray],
+    geometry: Geometry,
+    settings: ModelSettings,
+    seed: int,
+) -> Fitted:
+    """An :class:`MCDropoutForecaster` trained on the measured rows of every cell (one global model)."""
+    X, y, scales, _ = training_rows(cells, masks, geometry)
+    model = MCDropoutForecaster(
+        n_lags=geometry.n_lags,
+        mask_rate=settings.mask_rate,
+        hidden=settings.hidden,
+        dropout=settings.dropout,
+        n_passes=settings.n_passes,
+        epochs=settings.epochs,
+        random_state=seed,
+    ).fit(X, y)
+    return Fitted(model, scales, len(X))
+
+
+def window_scores(
+    fitted: Fitted,
+    cells: list[CellSeries],
+    windows: Windows,
+    candidates: np.ndarray,
+    geometry: Geometry,
+) -> np.ndarray:
+    """Mean epistemic variance (standardized log load) of the forecasts inside each candidate window.
+
+    Origins every ``horizon`` steps from the window's start; lags masked (the
+    window is not measured, so neither is its recent past, in general).
+    """
+    rows, owner = [], []
+    for position, index in enumerate(candidates):
+        c = int(windows.cell[index])
+        last = max(int(windows.start[index]), int(windows.stop[index]) - geometry.horizon)
+        origins = np.arange(int(windows.start[index]), last + 1, geometry.horizon)
+        cov = covariates(cells[c].train_time[origins], c, len(cells))
+        rows.append(np.concatenate([np.zeros((len(origins), geometry.n_lags)), cov], axis=1))
+        owner.append(np.full(len(origins), position))
+    if not rows:
+        return np.empty(0)
+    dist = fitted.model.predict_dist(np.concatenate(rows), mask_lags=True)
+    per_row = np.asarray(dist.epistemic_var).reshape(len(dist.epistemic_var), -1).mean(axis=1)
+    owners = np.concatenate(owner)
+    return np.bincount(owners, weights=per_row, minlength=len(candidates)) / np.bincount(
+        owners, minlength=len(candidates)
+    )
+
+
+def evaluate(
+    fitted: Fitted, cells: list[CellSeries], geometry: Geometry, coverage: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-cell metrics on the test period, and the forecasts (for the figures).
+
+    Rolling origins every ``horizon`` steps (:func:`test_origins`); the lags
+    are the observed test steps before each origin.
+    """
+    metrics, forecasts = [], []
+    for c, cell in enumerate(cells):
+        scale = fitted.scales[c]
+        origins = test_origins(len(cell.test), geometry)
+        X, _ = rows_at(
+            scale.forward(cell.test), covariates(cell.test_time, c, len(cells)), origins, geometry
+        )
+        mean, low, high = fitted.model.predict_interval(X, coverage)
+        metrics.append(
+            {
+                "cell": cell.name,
+                **score_cell(
+                    cell,
+                    geometry,
+                    origins,
+                    scale.inverse(mean),
+                    scale.inverse(low),
+                    scale.inverse(high),
+                ),
+            }
+        )
+        forecasts.append(
+            forecast_frame(
+                cell,
+                origins,
+                geometry,
+                scale.inverse(mean),
+                scale.inverse(low),
+                scale.inverse(high),
+            )
+        )
+    return pd.DataFrame(metrics), pd.concat(forecasts, ignore_index=True)
+
+
+def actuals(cell: CellSeries, origins: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """The test load at every origin's horizon steps, ``(k, horizon)``."""
+    return cell.test[origins[:, None] + np.arange(geometry.horizon)[None, :]]
+
+
+def score_cell(
+    cell: CellSeries,
+    geometry: Geometry,
+    origins: np.ndarray,
+    mean: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> dict[str, float]:
+    """:func:`forecast_metrics` of one cell's test forecasts (MASE scaled by its training period)."""
+    return forecast_metrics(
+        actuals(cell, origins, geometry),
+        mean,
+        low,
+        high,
+        seasonal_scale(cell.train, geometry.season),
+    )
+
+
+def forecast_frame(
+    cell: CellSeries,
+    origins: np.ndarray,
+    geometry: Geometry,
+    mean: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> pd.DataFrame:
+    """One row per forecast step: cell, time, actual, mean, low, high (bytes)."""
+    steps = (origins[:, None] + np.arange(geometry.horizon)[None, :]).ravel()
+    return pd.DataFrame(
+        {
+            "cell": cell.name,
+            "time": cell.test_time[steps],
+            "step_ahead": np.tile(np.arange(1, geometry.horizon + 1), len(origins)),
+            "actual": cell.test[steps],
+            "mean": np.ravel(mean),
+            "low": np.ravel(low),
+            "high": np.ravel(high),
+        }
+    )

@@ -60,6 +60,10 @@ SessionDep = Annotated[Session, Depends(_session)]
 
 def _caller(session: SessionDep, token: Annotated[str | None, Depends(_bearer)]) -> User:
     user = user_of_token(session, token) if token else None
+    # end the read now: the request's session would otherwise hold its pooled connection
+    # while the route takes another one, and 40 threads each holding one and waiting for
+    # a second exhaust PostgreSQL's pool (bench_service: next-task p50 32 s, then 500s)
+    session.commit()
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

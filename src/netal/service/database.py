@@ -57,7 +57,8 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # one connection per request thread (Starlette runs sync routes on 40 threads)
+        return create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
     raise InvalidInputError("db", f"{url!r}: only sqlite:/// and postgresql+psycopg:// URLs")
 
 

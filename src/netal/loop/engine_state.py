@@ -41,7 +41,9 @@ class EngineState:
         self.clock = clock
         self.X, self.costs, self.retired = self._pool(loop.X, costs, progress)
         self.labeled_ids: list[int] = progress.labeled_ids.tolist()
-        self.labels = progress.labels
+        self.told_labels = progress.labels  # as told; revisions apply from their model version
+        self.revisions: list[tuple[int, int, np.ndarray]] = list(progress.revisions)
+        self.labels = self._labels_as_of(None, len(self.labeled_ids))
         self.train_inputs = self._inputs(progress)
         self.unlabeled = np.ones(len(self.X), dtype=bool)
         self.unlabeled[progress.labeled_ids] = False
@@ -134,6 +136,9 @@ class EngineState:
         self.labeled_ids.extend(int(i) for i in ids)
         self.unlabeled[ids] = False
         self.labels = labels if self.labels is None else np.concatenate([self.labels, labels])
+        self.told_labels = (
+            labels if self.told_labels is None else np.concatenate([self.told_labels, labels])
+        )
         self.last_labeled = iteration
 
     def _committed_and_reserved(self) -> tuple[int, float]:
@@ -144,6 +149,25 @@ class EngineState:
         reserved = accumulate(self.spent_cost, np.array([q.expected_cost for q in counted]))
         return self.spent_labels + len(counted), float(reserved[-1])
 
+    def _labels_as_of(self, iteration: int | None, n_labeled: int) -> np.ndarray | None:
+        """The first ``n_labeled`` labels model version ``iteration`` trains on (None: the latest).
+
+        A revised label replaces the told one from the version its revision
+        names on, so an earlier version refitted from its checkpoint note sees
+        the labels it was trained on.
+        """
+        if self.told_labels is None:
+            return None
+        labels = np.array(self.told_labels[:n_labeled], copy=True)
+        for position, first, label in self.revisions:
+            if position < n_labeled and (iteration is None or first <= iteration):
+                labels[position] = label
+        return labels
+
     def _training_data(self, iteration: int, n_labeled: int) -> tuple[np.ndarray, np.ndarray]:
         assert self.labels is not None
-        return self.train_inputs[:n_labeled], self.labels[:n_labeled]
+        if not self.revisions:
+            return self.train_inputs[:n_labeled], self.labels[:n_labeled]
+        labels = self._labels_as_of(iteration, n_labeled)
+        assert labels is not None
+        return self.train_inputs[:n_labeled], labels

@@ -190,6 +190,45 @@ class Telling(Training):
         )
         self._add_labels(ids, labels, iteration, inputs)
 
+    # -------------------------------------------------------------- revise
+
+    def revise(self, labels: dict[int, Any], reason: str) -> list[int]:
+        """Replace told labels (all or none); the sample ids whose label changed."""
+        positions = {sample: k for k, sample in enumerate(self.labeled_ids)}
+        rows: list[tuple[int, int, np.ndarray]] = []
+        for sample_id, value in labels.items():
+            position = positions.get(sample_id)
+            if position is None or self.labels is None:
+                raise InvalidInputError(
+                    "labels", f"sample {sample_id} has no told label to revise; nothing was revised"
+                )
+            try:
+                label = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    "labels", f"sample {sample_id}: label {value!r} is not a number"
+                ) from None
+            if label.shape != self.labels.shape[1:]:
+                raise ShapeMismatchError(
+                    "labels",
+                    f"sample {sample_id}: label of shape {label.shape}, told labels have "
+                    f"shape {self.labels.shape[1:]}",
+                )
+            if not np.isfinite(label).all():
+                raise NonFiniteError(
+                    "labels", f"sample {sample_id}: non-finite label {value!r}; nothing was revised"
+                )
+            if not np.array_equal(label, self.labels[position]):
+                rows.append((position, int(sample_id), label))
+        if rows:
+            first = self.last_complete + 1
+            self.kb.record_revisions(self.run_id, first, rows, reason)
+            self.labels = np.array(self.labels, copy=True)
+            for position, _, label in rows:
+                self.revisions.append((position, first, label))
+                self.labels[position] = label
+        return [sample for _, sample, _ in rows]
+
     # -------------------------------------------------------- refuse/expire
 
     def refuse(self, query_ids: Iterable[int]) -> int:

@@ -34,13 +34,15 @@ class Training(EngineState):
         return False
 
     def train(self, force: bool = False) -> int:
-        """Train and evaluate a model version on every label so far (if any is new, or ``force``).
+        """Train and evaluate a model version on every label so far (if any is new or
+        revised, or ``force``).
 
         ``force`` trains a new version even without new labels (e.g. the same
         labels seen through another training window); it needs a version to
         exist already.
         """
-        retrained = force and len(self.labeled_ids) == self.n_trained
+        revised = any(first > self.last_complete for _, first, _ in self.revisions)
+        retrained = (force or revised) and len(self.labeled_ids) == self.n_trained
         if len(self.labeled_ids) == self.n_trained and not (retrained and self.checkpoint):
             return self.last_complete
         loop = self.loop

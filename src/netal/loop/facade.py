@@ -1,6 +1,6 @@
 """The ask/tell face of :class:`~netal.loop.ActiveLearningLoop`: check the arguments, call the engine.
 
-:class:`AskTell` holds the loop's driving methods (ask, ask_for, tell, refuse,
+:class:`AskTell` holds the loop's driving methods (ask, ask_for, tell, revise, refuse,
 expire, train, add_candidates, retire) and its read-outs (pending, training set,
 model version, done, stop reason, learner); each checks its arguments and hands
 them to the opened run's :class:`~netal.loop.engine.Engine`.
@@ -8,7 +8,7 @@ them to the opened run's :class:`~netal.loop.engine.Engine`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -119,6 +119,37 @@ class AskTell:
             Seconds the oracle took (recorded with the queries).
         """
         return self._opened().tell(answers, wall_time)
+
+    def revise(self, labels: Mapping[int, Any], *, reason: str = "") -> list[int]:
+        """Replace told labels with better estimates; the sample ids whose label changed.
+
+        For labels that improve after they were told: overlapping answers
+        re-aggregated as more answers and gold tasks calibrate the annotators
+        (the paper's human-in-the-loop annotators, section VII), a measurement
+        repeated.  The revisions are recorded in the knowledge base (with
+        ``reason``) before they act, all or none; the next model version trains
+        on them (:meth:`train` trains one even without new labels), earlier
+        versions keep the labels they were trained on, and a resumed run
+        replays them.  A label equal to the current one is not a revision.
+
+        Parameters
+        ----------
+        labels
+            Sample id -> new label (the shape of the told labels); every
+            sample must have a told label.
+        reason
+            Why (recorded with the revisions, at most 200 characters).
+        """
+        if not isinstance(labels, Mapping):
+            raise InvalidInputError("labels", f"must map sample ids to labels, got {labels!r}")
+        if not isinstance(reason, str):
+            raise InvalidInputError("reason", f"must be a string, got {reason!r}")
+        checked: dict[int, Any] = {}
+        for sample_id, label in labels.items():
+            if isinstance(sample_id, bool) or not isinstance(sample_id, int | np.integer):
+                raise InvalidInputError("labels", f"sample id {sample_id!r} is not an integer")
+            checked[int(sample_id)] = label
+        return self._opened().revise(checked, reason)
 
     def refuse(self, query_ids: Iterable[int]) -> int:
         """Return pending queries to the pool (the oracle declined); how many were pending."""

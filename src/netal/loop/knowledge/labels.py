@@ -21,6 +21,7 @@ from netal.loop.knowledge.tables import (
     CheckpointRecord,
     IterationRecord,
     LabeledRecord,
+    LabelRevisionRecord,
     MetricRecord,
     QueryRecord,
 )
@@ -97,6 +98,32 @@ class LabelWriter(RunStore):
                 f"{self.path or ':memory:'} (is another process running the same run?): "
                 f"{exc.orig}"
             ) from None
+
+    def record_revisions(
+        self,
+        run_id: int,
+        iteration: int,
+        rows: list[tuple[int, int, np.ndarray]],
+        reason: str = "",
+    ) -> None:
+        """Commit revised labels ``(position, sample_id, label)``, first trained in ``iteration``."""
+        stamp = now()
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(LabelRevisionRecord),
+                [
+                    {
+                        "run_id": run_id,
+                        "position": int(position),
+                        "sample_id": int(sample_id),
+                        "iteration": int(iteration),
+                        "label": label_json(label),
+                        "reason": reason[:200],
+                        "created": stamp,
+                    }
+                    for position, sample_id, label in rows
+                ],
+            )
 
     def _insert_labels(
         self,

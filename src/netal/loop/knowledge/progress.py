@@ -15,6 +15,7 @@ from netal.loop.knowledge.runs import RunStore
 from netal.loop.knowledge.tables import (
     IterationRecord,
     LabeledRecord,
+    LabelRevisionRecord,
     MetricRecord,
     QueryRecord,
     RunRecord,
@@ -39,6 +40,15 @@ class ProgressReader(RunStore):
                 .order_by(LabeledRecord.position)
             ).all()
             candidates = candidate_frame(session, run_id)
+            revisions = session.execute(
+                select(
+                    LabelRevisionRecord.position,
+                    LabelRevisionRecord.iteration,
+                    LabelRevisionRecord.label,
+                )
+                .where(LabelRevisionRecord.run_id == run_id)
+                .order_by(LabelRevisionRecord.id)
+            ).all()
             iterations = session.scalars(
                 select(IterationRecord)
                 .where(IterationRecord.run_id == run_id)
@@ -96,4 +106,8 @@ class ProgressReader(RunStore):
                 for row in labeled
             ),
             candidates=candidates,
+            revisions=tuple(
+                (int(position), int(iteration), np.array(json.loads(label), dtype=np.float64))
+                for position, iteration, label in revisions
+            ),
         )

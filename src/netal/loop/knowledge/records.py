@@ -72,6 +72,10 @@ class RunProgress:
     candidates
         Samples added to the pool after the start, in id order: sample_id,
         iteration, features (arrays), cost, retired.
+    revisions
+        Revised labels in the order they were made: ``(position, iteration,
+        label)``, the labeled row, the model version first trained on it, the
+        new label.
     """
 
     labeled_ids: np.ndarray
@@ -89,6 +93,7 @@ class RunProgress:
     batches_in_round: int = 0
     labeled_features: tuple[np.ndarray | None, ...] = ()
     candidates: pd.DataFrame | None = None
+    revisions: tuple[tuple[int, int, np.ndarray], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,26 @@ class LabeledRecord(Base):
     """The measured input as JSON when the answer carried one (a measurement), else NULL."""
 
 
+class LabelRevisionRecord(Base):
+    """A told label replaced by a better estimate (e.g. re-aggregated overlapping answers).
+
+    ``position`` is the labeled row's place in the labeled order, ``iteration``
+    the model version the revised label is first trained in; every model
+    version from it on trains on ``label`` (the latest revision of a row wins).
+    """
+
+    __tablename__ = "label_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    position: Mapped[int]
+    sample_id: Mapped[int]
+    iteration: Mapped[int]
+    label: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime]
+
+
 class CandidateRecord(Base):
     """A sample added to a run's pool after it started (acquired or synthesized)."""
 

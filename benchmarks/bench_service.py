@@ -141,13 +141,14 @@ class Server:
 
     def __init__(self, db_url: str, port: int, state_dir: Path) -> None:
         self.db_url, self.port, self.state_dir = db_url, port, state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 120.0) -> float:
+    def start(self, timeout: float = 600.0) -> float:
         """Start and wait until it answers; the seconds it took."""
         began = time.monotonic()
         self.process = subprocess.Popen(
@@ -162,17 +163,24 @@ class Server:
                 str(self.state_dir),
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log.open("ab"),
         )
         while time.monotonic() - began < timeout:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {self.log_tail()}")
             try:
                 if httpx.get(f"{self.url}/openapi.json", timeout=2).status_code == 200:
                     return time.monotonic() - began
             except httpx.TransportError:
                 time.sleep(0.1)
         raise RuntimeError("server did not start in time")
+
+    @property
+    def log(self) -> Path:
+        return self.state_dir / "server.log"
+
+    def log_tail(self, n: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
 
     def kill(self) -> None:
         assert self.process is not None
@@ -197,6 +205,7 @@ class Log:
     handed: list[tuple[int, int]] = field(default_factory=list)  # (task, annotator)
     acked: dict[tuple[int, int], float] = field(default_factory=dict)  # (task, annotator) -> value
     refused: dict[int, int] = field(default_factory=dict)  # submit status -> count
+    failed: dict[int, int] = field(default_factory=dict)  # next-task status (not 200/204) -> count
     outage_errors: int = 0
     answers_in_load: int = 0
 
@@ -235,9 +244,12 @@ async def _annotator(
                 return
             await asyncio.sleep(0.2 if drain else 0.02)
             continue
+        if response.status_code != 200:
+            log.failed[response.status_code] = log.failed.get(response.status_code, 0) + 1
+            await asyncio.sleep(0.05)
+            continue
         if clean and not drain:
             log.next_ms.append(took * 1000)
-        response.raise_for_status()
         empty = 0
         task = response.json()["task_id"]
         log.handed.append((task, who))
@@ -360,10 +372,15 @@ def run(
     n_tasks: int = 4000,
     kill: bool = False,
     overlap: int = 2,
-    lease_s: float = 5.0,
+    lease_s: float | None = None,
     state_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """One load run; the figures and the invariant counts."""
+    """One load run; the figures and the invariant counts.
+
+    ``lease_s`` defaults to 600 s (a person's lease), 30 s with ``kill`` (the
+    leases orphaned by the crash come back in the drain).
+    """
+    lease_s = (30.0 if kill else 600.0) if lease_s is None else lease_s
     setup = prepare(db_url, annotators, n_tasks, overlap=overlap, lease_s=lease_s)
     state_dir = Path(state_dir or tempfile.mkdtemp(prefix="netal-bench-state-"))
     server = Server(db_url, free_port(), state_dir)
@@ -374,6 +391,8 @@ def run(
         asyncio.run(_run(server, setup, seconds, kill_at, log, events, drain=kill))
     finally:
         server.stop()
+    if log.failed or any(status >= 500 for status in log.refused):
+        events["server_log_tail"] = server.log_tail()
 
     def pct(values: list[float], q: float) -> float | None:
         return round(float(np.percentile(values, q)), 1) if values else None
@@ -383,12 +402,14 @@ def run(
         "annotators": annotators,
         "seconds": seconds,
         "kill": kill,
+        "lease_s": lease_s,
         "next_p50_ms": pct(log.next_ms, 50),
         "next_p99_ms": pct(log.next_ms, 99),
         "submit_p50_ms": pct(log.submit_ms, 50),
         "submit_p99_ms": pct(log.submit_ms, 99),
         "answers_per_s": round(log.answers_in_load / events["load_s"], 1),
         "refused": log.refused,
+        "next_failed": log.failed,
         **events,
         **check(setup, log),
     }

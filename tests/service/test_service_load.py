@@ -23,10 +23,18 @@ def _bench():  # type: ignore[no-untyped-def]
 def test_annotators_under_load_and_a_killed_server_lose_nothing(db_url: str, tmp_path: Path):
     """10 annotators on a real uvicorn server, SIGKILL mid-load, restart: the invariants hold."""
     result = _bench().run(
-        db_url, annotators=10, seconds=6.0, n_tasks=150, kill=True, state_dir=tmp_path / "state"
+        db_url,
+        annotators=10,
+        seconds=6.0,
+        n_tasks=150,
+        kill=True,
+        lease_s=5.0,
+        state_dir=tmp_path / "state",
     )
     assert result["answers_before_kill"] > 0, result
     assert result["acknowledged"] > result["answers_before_kill"], result  # work went on after
+    assert result["next_failed"] == {}, result  # no 5xx (nor any other failure) on a claim
+    assert all(status < 500 for status in result["refused"]), result
     assert result["over_overlap"] == 0, result
     assert result["handed_twice_to_one"] == 0, result
     assert result["lost_answers"] == 0, result

@@ -121,6 +121,7 @@ def test_registry_names_and_factory() -> None:
         "mc_dropout_classifier",
         "deep_ensemble_classifier",
         "bagged_trees",
+        "mc_dropout_forecaster",
     }
     learner = make_learner("deep_ensemble", n_members=2)
     assert isinstance(learner, DeepEnsemble) and learner.n_members == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import krippendorff
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -207,6 +208,7 @@ def test_wrong_project_is_403_and_the_dashboard_is_for_admins(client, app, svc):
     assert board.status_code == 200
     assert 'id="q-open">1<' in board.text and 'id="q-answers">0<' in board.text
     assert "No model version yet" in board.text and "No answers yet" in board.text
+    assert "Agreement: not yet" in board.text
     added = client.post(f"/ui/projects/{mine}/members", data={"csrf": csrf, "name": "bob"})
     assert "Member added." in added.text and 'id="members">ann, bob<' in added.text
     missing = client.post(f"/ui/projects/{mine}/members", data={"csrf": csrf, "name": "eve"})
@@ -240,6 +242,13 @@ def test_dashboard_shows_answers_bias_and_flags(client, app, svc):
     assert api["bob"]["flagged"] and not api["ann"]["flagged"]
     assert f"{round(api['bob']['gold_bias'], 3):+.3g}" in board
     assert 'id="q-answers">6<' in board
+    # agreement over the 3 tasks both answered: bob's 40 offset is systematic disagreement
+    expected = krippendorff.alpha(
+        reliability_data=[[123.456 + n + offset for n in (-0.5, 0.4, 0.1)] for offset in (0, 40)],
+        level_of_measurement="interval",
+    )
+    assert expected < 0 and f'id="alpha">{expected:.3f}<' in board
+    assert "over 3 tasks answered by two or more of 2 annotators" in board
 
 
 def test_logout_revokes_the_session(client, app, svc):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import krippendorff
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -292,3 +293,29 @@ def test_pages_on_sqlite_and_postgresql(db_url, tmp_path, svc):
             ("complete", 2),
         ):
             assert f'id="q-{name}">{count}<' in board, name
+
+
+@pytest.mark.slow
+def test_dashboard_reads_the_curve_of_a_project_without_a_running_engine(tmp_path, svc):
+    """After a restart a finished project has no worker; its curve comes from its knowledge base."""
+    url, state = f"sqlite:///{tmp_path / 's.sqlite'}", tmp_path / "state"
+    app = create_app(url, state_dir=state)
+    small = {"dataset": "twin", "twin_rows": 400, "learner_params": {"n_members": 4}}
+    with TestClient(app) as client:
+        svc.add_user(app, "root", "admin")
+        admin = svc.login(client, "root")
+        body = {"name": "p", **small, "n_initial": 12, "batch_size": 4, "budget_labels": 4}
+        project = client.post("/projects", headers=admin, json=body).json()["id"]
+        svc.wait_for(
+            lambda: client.get(f"/projects/{project}", headers=admin).json()["status"] == "running"
+        )
+        _page_session(client, svc, "root")
+        live = client.get(f"/ui/projects/{project}/dashboard").text
+    again = create_app(url, state_dir=state, start_workers=False)
+    with TestClient(again) as client:
+        assert again.state.runners[project].loop is None  # its engine is not open
+        _page_session(client, svc, "root")
+        board = client.get(f"/ui/projects/{project}/dashboard").text
+    table = re.compile(r'<table class="numbers" id="curve-table">.*?</table>', re.S)
+    assert table.search(live) and table.search(live).group() == table.search(board).group()
+    assert "<td>0</td><td>12</td>" in table.search(board).group()

@@ -10,6 +10,7 @@ blocked).
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import krippendorff
@@ -17,6 +18,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from netal.loop.knowledge import KnowledgeBase
 from netal.service.auth import now
 from netal.service.projects import project_aggregate
 from netal.service.quality import gold_bias_flag
@@ -151,13 +153,20 @@ def queue_state(session: Session, project_id: int) -> dict[str, int]:
     }
 
 
-def learning_curve(runner: Any) -> list[dict[str, float]]:
+def learning_curve(
+    runner: Any, knowledge_base: Path | None = None, run_name: str = "service"
+) -> list[dict[str, float]]:
     """The test error of each model version of a project's engine (empty before its first).
 
     Parameters
     ----------
     runner
         The project's :class:`~netal.service.projects.ProjectRunner`, or None.
+    knowledge_base, run_name
+        Where to read the curve when no runner has the engine open (a project
+        finished or failed before the server started): the project's
+        knowledge base file and run (``ProjectSettings.run_spec`` names it
+        ``"service"``); nothing is read when the file does not exist.
 
     Returns
     -------
@@ -166,9 +175,15 @@ def learning_curve(runner: Any) -> list[dict[str, float]]:
         recorded, oldest first.
     """
     loop = getattr(runner, "loop", None)
-    if loop is None:
+    if loop is not None:
+        table = loop.knowledge_base.metrics(loop.run_name, wide=True)
+    elif knowledge_base is not None and Path(knowledge_base).is_file():
+        with KnowledgeBase(knowledge_base) as kb:
+            if run_name not in set(kb.runs().get("name", [])):
+                return []
+            table = kb.metrics(run_name, wide=True)
+    else:
         return []
-    table = loop.knowledge_base.metrics(loop.run_name, wide=True)
     if table.empty or "n_labeled" not in table.columns:
         return []
     keep = ["n_labeled", *[c for c in table.columns if str(c).startswith("test_")]]

@@ -193,7 +193,8 @@ def dashboard_page(request: Request, project_id: int, m: str = "") -> HTMLRespon
             raise PageError(403, "the dashboard is for admins")
         runner = request.app.state.runners.get(project_id)
         progress = runner.progress() if runner is not None else {}
-        curve = learning_curve(runner)
+        # the runner's engine, else its knowledge base file (ProjectRunner's name for it)
+        curve = learning_curve(runner, request.app.state.state_dir / f"project-{project_id}.sqlite")
         members = session.scalars(
             select(User.name)
             .join(Member, Member.user_id == User.id)

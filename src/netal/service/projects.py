@@ -39,6 +39,7 @@ from netal.locks import hold_file
 from netal.loop import Answer
 from netal.service.auth import now
 from netal.service.quality import Aggregate, aggregate
+from netal.service.revision import revise_told
 from netal.service.tables import Assignment, Project, Task
 
 LOG = logging.getLogger("netal.service")
@@ -87,6 +88,13 @@ class ProjectSettings(BaseModel):
     n_gold: int = Field(0, ge=0, description="gold tasks, from the initial labeled set")
     lease_s: float = Field(600.0, gt=0, le=7 * 86400)
     seed: int = Field(0, ge=0)
+    revise_tolerance: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="revise a told label when the re-fitted answers move it by more than this "
+        "(target units; default 1 % of the told labels' standard deviation)",
+    )
 
     def run_spec(self, knowledge_base: Path) -> RunSpec:
         """The engine's run (checked by :class:`RunSpec`)."""
@@ -149,6 +157,7 @@ class ProjectRunner:
         self.prepared: Any = None
         self._learner: tuple[int, Any] | None = None
         self._directions: np.ndarray | None = None
+        self._answers_fitted = -1
         self._progress: dict[str, Any] = {
             "model_version": None,
             "labeled": 0,
@@ -316,7 +325,8 @@ class ProjectRunner:
             )
 
     def step(self) -> None:
-        """Tell the engine every complete task, then refill the queue."""
+        """Revise told labels the answers moved, tell every complete task, refill the queue."""
+        self._revise()
         self._tell_complete()
         self._refill()
         self._progress = {
@@ -325,6 +335,21 @@ class ProjectRunner:
             "spent_labels": int(self.loop.spent_labels),
             "done": bool(self.loop.done),
         }
+
+    def _revise(self) -> None:
+        """Re-fit the answers when new ones came in; revise the told labels that moved."""
+        with self.db() as session:
+            seen = session.scalar(
+                select(func.count())
+                .select_from(Assignment)
+                .join(Task, Task.id == Assignment.task_id)
+                .where(Task.project_id == self.project_id, Assignment.status == "answered")
+            )
+            if seen == self._answers_fitted:
+                return
+            fit = project_aggregate(session, self.project_id)
+        revise_told(self.db, self.loop, self.project_id, fit, self.settings.revise_tolerance)
+        self._answers_fitted = seen
 
     def _tell_complete(self) -> None:
         """Tell the engine the aggregated label of every task whose answers are all in."""

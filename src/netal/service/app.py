@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from netal import __version__
 from netal.errors import NetalError
 from netal.service import assign, web
+from netal.service.agreement import project_quality
 from netal.service.auth import authenticate, create_user, issue_token, user_of_token
 from netal.service.dashboard import annotator_records
 from netal.service.database import open_database
@@ -35,6 +36,7 @@ from netal.service.schemas import (
     MemberIn,
     MyTaskOut,
     ProjectOut,
+    QualityOut,
     TaskOut,
     TokenOut,
     UserIn,
@@ -398,3 +400,9 @@ def _routes(app: FastAPI) -> None:
         """Per annotator: answers, gold accuracy, the joint fit's bias and noise, a flag when far off."""
         _project(session, project_id, user)
         return annotator_records(session, project_id)
+
+    @app.get("/projects/{project_id}/quality", response_model=QualityOut, tags=["quality"])
+    def quality(project_id: ProjectId, user: Admin, session: SessionDep) -> QualityOut:
+        """Krippendorff's alpha over the overlapping answers, and who the joint fit flags."""
+        project = _project(session, project_id, user)
+        return project_quality(session, project)

@@ -38,6 +38,7 @@ from netal.experiments.tabular import RunSpec, build_loop, load_spec_dataset, pr
 from netal.locks import hold_file
 from netal.loop import Answer
 from netal.service.auth import now
+from netal.service.categorical import dawid_skene
 from netal.service.quality import Aggregate, aggregate
 from netal.service.revision import revise_told
 from netal.service.tables import Assignment, Project, Task
@@ -47,15 +48,38 @@ GOLD_OVERLAP = 1_000_000
 """A gold task may be answered by every annotator (once each)."""
 
 
-def project_aggregate(session: Session, project_id: int) -> Aggregate:
-    """The joint fit of task values, annotator biases and noise over a project's answers."""
+def project_answers(
+    session: Session, project_id: int
+) -> tuple[list[tuple[int, int, float]], dict[int, float]]:
+    """A project's answers ``(task, annotator, value)`` and its gold values by task."""
     rows = session.execute(
         select(Task.id, Assignment.user_id, Assignment.value, Task.kind, Task.gold_value)
         .join(Assignment, Assignment.task_id == Task.id)
         .where(Task.project_id == project_id, Assignment.status == "answered")
     ).all()
     gold = {task: value for task, _, _, kind, value in rows if kind == "gold"}
-    return aggregate([(task, user, value) for task, user, value, _, _ in rows], gold)
+    return [(task, user, value) for task, user, value, _, _ in rows], gold
+
+
+def project_aggregate(session: Session, project_id: int) -> Aggregate:
+    """The joint fit of a project's answers: task values, and per annotator bias and noise.
+
+    A categorical project (``target="categorical"``) is fitted by Dawid-Skene:
+    the labels are the most probable classes, ``noise`` is an annotator's
+    error rate (1 - accuracy) and there is no additive bias.
+    """
+    answers, gold = project_answers(session, project_id)
+    project = session.get(Project, project_id)
+    if project is not None and project.config.get("target") == "categorical":
+        fit = dawid_skene(answers, gold)
+        return Aggregate(
+            labels=fit.labels,
+            bias={},
+            noise={a: 1.0 - accuracy for a, accuracy in fit.accuracy.items()},
+            answers=fit.answers,
+            flagged=fit.flagged,
+        )
+    return aggregate(answers, gold)
 
 
 class ProjectSettings(BaseModel):
@@ -78,6 +102,11 @@ class ProjectSettings(BaseModel):
     batch_size: int = Field(10, ge=1, le=10_000)
     budget_labels: int = Field(100, ge=1)
     retrain_every: int = Field(10, ge=1, description="train a new model version every k labels")
+    target: Literal["numeric", "categorical"] = Field(
+        "numeric",
+        description="numeric: answers are values (joint bias and noise fit); categorical: "
+        "answers are class codes (Dawid-Skene)",
+    )
     mode: Literal["label", "measure", "verify"] = Field(
         "label",
         description="label: give the target; measure: go and measure it; "

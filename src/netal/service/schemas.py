@@ -131,3 +131,19 @@ class AnnotatorOut(BaseModel):
     bias: float | None = Field(None, description="additive bias of the joint fit")
     noise: float | None = Field(None, description="noise s.d. of the joint fit")
     flagged: bool
+
+
+class QualityOut(BaseModel):
+    """A project's agreement and annotator quality (admins only)."""
+
+    target: str = Field(description="numeric or categorical")
+    level: str = Field(description="Krippendorff's level of measurement: interval or nominal")
+    krippendorff_alpha: float | None = Field(
+        description="agreement beyond chance over the overlapping answers (None: no overlap)"
+    )
+    tasks: int = Field(description="tasks with at least one answer")
+    answers: int
+    accuracy: dict[str, float] | None = Field(
+        None, description="categorical: each annotator's Dawid-Skene accuracy"
+    )
+    flagged: list[str] = Field(description="annotators far off (the joint fit)")

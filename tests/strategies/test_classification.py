@@ -192,3 +192,17 @@ def test_uncertainty_sampling_finds_more_positives_than_random_on_the_engine() -
         queried = result.queries[result.queries["counted"]]["sample_id"].to_numpy()
         found[name] = y[queried].mean()
     assert found["entropy"] > found["random"] and found["bald_cls"] > found["random"]
+
+
+def test_cost_aware_wraps_a_classification_strategy_within_the_budget() -> None:
+    """Two equally uncertain halves, one ten times dearer: cost-aware entropy buys the cheap half."""
+    pool = np.column_stack(
+        [np.tile(np.linspace(-0.1, 0.1, 20), 2), np.r_[np.zeros(20), np.ones(20)]]
+    )
+    costs = np.r_[np.ones(20), np.full(20, 10.0)]
+    selection = make_strategy("cost_aware", base="entropy").select(
+        ToyClassifier(_sigmoid_boundary), pool, pool[:0], 8, costs=costs, budget=6.0,
+        rng=np.random.default_rng(0),
+    )  # fmt: skip
+    assert len(selection.indices) == 6 and costs[selection.indices].sum() <= 6.0
+    assert (selection.indices < 20).all()

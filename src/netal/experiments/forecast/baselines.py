@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from netal.errors import InvalidInputError
-from netal.experiments.forecast.series import CellSeries, Geometry, test_origins
+from netal.experiments.forecast.series import CellSeries, Geometry, holdout_origins
 from netal.registry import Registry
 
 BASELINES: Registry[Callable[..., Any]] = Registry("forecast baseline")
@@ -73,7 +73,7 @@ def baseline_forecasts(
     from statsforecast.utils import ConformalIntervals
 
     factory = BASELINES.get(name)
-    origins = test_origins(len(cell.test), geometry)
+    origins = holdout_origins(len(cell.test), geometry)
     series = np.log1p(np.concatenate([cell.train, cell.test]))
     frame = pd.DataFrame({"unique_id": cell.name, "ds": np.arange(len(series)), "y": series})
     intervals = ConformalIntervals(h=geometry.horizon, n_windows=conformal_windows)

@@ -15,11 +15,11 @@ from netal.experiments.forecast.series import (
     Geometry,
     Scale,
     covariates,
+    holdout_origins,
     measured_scale,
     origins_in,
     rows_at,
     seasonal_scale,
-    test_origins,
 )
 from netal.models.forecaster import MCDropoutForecaster
 
@@ -130,13 +130,13 @@ def evaluate(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-cell metrics on the test period, and the forecasts (for the figures).
 
-    Rolling origins every ``horizon`` steps (:func:`test_origins`); the lags
+    Rolling origins every ``horizon`` steps (:func:`holdout_origins`); the lags
     are the observed test steps before each origin.
     """
     metrics, forecasts = [], []
     for c, cell in enumerate(cells):
         scale = fitted.scales[c]
-        origins = test_origins(len(cell.test), geometry)
+        origins = holdout_origins(len(cell.test), geometry)
         X, _ = rows_at(
             scale.forward(cell.test), covariates(cell.test_time, c, len(cells)), origins, geometry
         )

@@ -199,7 +199,7 @@ def rows_at(
     return X, z[target_index]
 
 
-def test_origins(n_test: int, geometry: Geometry) -> np.ndarray:
+def holdout_origins(n_test: int, geometry: Geometry) -> np.ndarray:
     """Rolling origins in the test period, every ``horizon`` steps, aligned to its end.
 
     The last origin forecasts the last ``horizon`` steps; the first one has

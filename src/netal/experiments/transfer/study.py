@@ -15,6 +15,7 @@ model version.  ``finish`` writes per task ``OUT/<task>/results.parquet``,
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -98,22 +99,28 @@ class TransferStudy:
         return _task_data(task, seed, s.data_dir, s.twin_rows, tuple(sorted(s.caps().items())))
 
     def source_state(self, data: TransferData, seed: int) -> np.ndarray:
-        """The seed's pretrained source model, from ``OUT/pretrained`` or trained and stored there."""
+        """The seed's pretrained source model, from ``OUT/pretrained`` or trained and stored there.
+
+        Workers that need the same model at once wait on an ``flock`` of
+        ``<task>-<seed>.lock`` instead of pretraining it twice.
+        """
         path = Path(self.out_dir) / PRETRAINED_DIR / f"{data.task}-{seed}.npy"
-        if path.is_file():
-            return np.load(path, allow_pickle=False)
-        report(0, None, "pretraining")
-        state = pretrain(
-            data.X_source,
-            data.y_source,
-            data.X_source_val,
-            data.y_source_val,
-            seed=seed,
-            **{**self.settings.mlp_params(), "epochs": self.settings.pretrain_epochs},
-        )
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            np.save(handle, state, allow_pickle=False)
+        with open(path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process ends
+            if path.is_file():
+                return np.load(path, allow_pickle=False)
+            report(0, None, "pretraining")
+            state = pretrain(
+                data.X_source,
+                data.y_source,
+                data.X_source_val,
+                data.y_source_val,
+                seed=seed,
+                **{**self.settings.mlp_params(), "epochs": self.settings.pretrain_epochs},
+            )
+            with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+                np.save(handle, state, allow_pickle=False)
         return state
 
     def run_cell(self, cell: Cell) -> CellOutput:

@@ -80,7 +80,10 @@ _GROUPS = {
         "netal.cli.mapek",
         "The closed MAPE-K loop: watch a network stream, detect drift, label, retrain, promote.",
     ),
-    "service": ("netal.cli.serve", "The annotation service: its users (the server: netal serve)."),
+    "service": (
+        "netal.cli.serve",
+        "The annotation service: users, Label Studio export/import (the server: netal serve).",
+    ),
 }
 _COMMAND_MODULES = (
     "netal.cli.casestudy",

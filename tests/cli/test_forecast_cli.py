@@ -53,6 +53,8 @@ def test_forecast_runs_end_to_end_and_resumes(tmp_path: Path, data_dir: Path) ->
     assert summary["experiment"] == "forecast" and summary["coverage_nominal"] == 0.9
     assert (out / "report.html").exists() and (out / "figures" / "forecast-vs-budget.png").exists()
     assert "uncertainty budget 30%" in result.output
+    page = (out / "report.html").read_text()
+    assert 'id="fig-forecast-vs-budget"' in page and 'id="fig-forecast-uncertainty"' in page
     stored = sorted(p.name for p in (out / "cells").iterdir())
     again = runner.invoke(app, args)  # everything stored: nothing reruns, same tables
     assert again.exit_code == 0, again.output

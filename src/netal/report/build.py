@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -31,6 +32,8 @@ SUMMARY_FILE = "summary.json"
 QUERIES_FILE = "queries.parquet"
 UNCERTAINTY_FILE = "uncertainty.parquet"
 ROUTES_FILE = "routes.parquet"
+STUDY_FIGURES_FILE = "study_figures.json"
+"""Figures a study drew itself: a JSON list of ``{"id", "png" (relative to OUT), "caption"}``."""
 STORE_DIR = "cells"
 FIGURES_DIR = "figures"
 REPORT_FILE = "report.html"
@@ -240,6 +243,8 @@ def _figure_sections(
     timeline = load_timeline(out)
     if timeline is not None:
         sections.append(_timeline_section(*timeline, units.get("rmse"), fig_dir))
+    if (out / STUDY_FIGURES_FILE).exists():
+        sections.append(("study-figures", "Study figures", _study_blocks(out)))
     if uncertainty is not None:
         png = figures.uncertainty_figure(
             uncertainty, fig_dir / "uncertainty-map.png", units.get("rmse")
@@ -248,3 +253,17 @@ def _figure_sections(
         block = FigureBlock("fig-uncertainty-map", png, caption)
         sections.append(("uncertainty", "Uncertainty", [block]))
     return sections
+
+
+def _study_blocks(out: Path) -> list[FigureBlock]:
+    """The blocks of ``OUT/study_figures.json`` (a missing or malformed entry names the file)."""
+    path = out / STUDY_FIGURES_FILE
+    try:
+        entries = json.loads(path.read_text())
+        blocks = [FigureBlock(str(e["id"]), out / e["png"], str(e["caption"])) for e in entries]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DataError(str(path), f"malformed study figure list ({exc})") from None
+    for block in blocks:
+        if not block.png.is_file():
+            raise DataError(str(path), f"figure {block.png} not found")
+    return blocks

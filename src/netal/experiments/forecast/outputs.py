@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netal.atomic import write_parquet
+from netal.atomic import write_parquet, write_text
 from netal.experiments.forecast.evaluate import band_table
 from netal.harness.study import StudyRun, concat_tables
 from netal.report import build_report, summary_from_results, write_summary
@@ -103,6 +104,19 @@ def _figures(study: Any, out: Path, bands: pd.DataFrame, refs: dict, run: StudyR
     return [str(p) for p in paths]
 
 
+def _caption(path: str) -> str:
+    if Path(path).stem == "forecast-vs-budget":
+        return (
+            "MASE, sMAPE and interval coverage of the neural forecaster on the held-out future "
+            "against measurement budget: mean over seeds with its 95 % t band; horizontal lines: "
+            "full measurement and the statsforecast baselines (fitted on everything)."
+        )
+    return (
+        "Top: the training load of one cell with the windows this plan measured shaded. "
+        "Bottom: rolling forecasts of the held-out future with their intervals."
+    )
+
+
 def write_forecast_outputs(study: Any, run: StudyRun) -> ForecastOutcome:
     """Write ``results.parquet``, ``cell_metrics.parquet``, ``baselines.parquet``, figures, summary, report."""
     out = run.out_dir
@@ -161,6 +175,11 @@ def write_forecast_outputs(study: Any, run: StudyRun) -> ForecastOutcome:
     summary["tables"] = {**summary["tables"], **tables}
     summary["coverage_nominal"] = study.coverage
     summary["figures"] = _figures(study, out, bands, refs, run)
+    entries = [
+        {"id": f"fig-{Path(p).stem}", "png": str(Path(p).relative_to(out)), "caption": _caption(p)}
+        for p in summary["figures"]
+    ]
+    write_text(out / "study_figures.json", json.dumps(entries, indent=1))
     write_parquet(results, out / "results.parquet")
     write_parquet(cell_metrics, out / "cell_metrics.parquet")
     if not baselines.empty:

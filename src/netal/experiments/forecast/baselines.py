@@ -6,6 +6,7 @@ forecasting using exponential smoothing methods", IJF 18(3), 2002) and MSTL
 Series with Multiple Seasonal Patterns", 2021), each with split-conformal
 intervals (statsforecast's ``ConformalIntervals``; Stankeviciute et al.,
 "Conformal time-series forecasting", NeurIPS 2021), fitted on a cell's log load
+(the neural forecaster's outage-safe transform, :class:`~netal.experiments.forecast.series.Scale`)
 over the whole training period and rolled over the test period at the same
 origins as the neural forecaster (fitted once, ``refit=False``: later origins
 only see the observed history up to them).
@@ -20,7 +21,12 @@ import numpy as np
 import pandas as pd
 
 from netal.errors import InvalidInputError
-from netal.experiments.forecast.series import CellSeries, Geometry, holdout_origins
+from netal.experiments.forecast.series import (
+    CellSeries,
+    Geometry,
+    holdout_origins,
+    measured_scale,
+)
 from netal.registry import Registry
 
 BASELINES: Registry[Callable[..., Any]] = Registry("forecast baseline")
@@ -74,7 +80,9 @@ def baseline_forecasts(
 
     factory = BASELINES.get(name)
     origins = holdout_origins(len(cell.test), geometry)
-    series = np.log1p(np.concatenate([cell.train, cell.test]))
+    # the neural forecaster's transform (log with an outage-safe offset), from the training period
+    scale = measured_scale(cell.train, np.ones(len(cell.train), dtype=bool))
+    series = scale.forward(np.concatenate([cell.train, cell.test]))
     frame = pd.DataFrame({"unique_id": cell.name, "ds": np.arange(len(series)), "y": series})
     intervals = ConformalIntervals(h=geometry.horizon, n_windows=conformal_windows)
     model = factory(geometry.season, intervals)
@@ -93,4 +101,4 @@ def baseline_forecasts(
     (hi,) = [c for c in out.columns if c.startswith(f"{column}-hi-")]
     mean = out[column].to_numpy().reshape(shape)
     low, high = out[lo].to_numpy().reshape(shape), out[hi].to_numpy().reshape(shape)
-    return origins, np.expm1(mean), np.expm1(low), np.expm1(high)
+    return origins, scale.inverse(mean), scale.inverse(low), scale.inverse(high)

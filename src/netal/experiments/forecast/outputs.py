@@ -162,7 +162,7 @@ def write_forecast_outputs(study: Any, run: StudyRun) -> ForecastOutcome:
     paired = []
     for arm in [a for a in study.arms if a != "random"]:
         paired += _paired(results, arm, "random", "mase")
-    for arm in [a for a in study.arms if a != "round_robin"]:
+    for arm in [a for a in study.arms if a not in ("round_robin", "random")]:
         paired += _paired(results, arm, "round_robin", "mase")
     if paired:
         tables["Paired MASE difference per seed (negative: arm better), 95 % t CI"] = (

@@ -69,3 +69,21 @@ def test_arms_and_settings_are_checked_with_one_line_errors() -> None:
         arm_settings("best")
     with pytest.raises(InvalidInputError, match="--rounds"):
         load_federated(None, {"rounds": 0})
+
+
+def test_the_documented_example_configs_load() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    spec, config, run = load_federated(examples / "federated.toml", {})
+    assert (spec.source, config.strategy, config.hidden, run.seeds) == (
+        "twin",
+        "max_variance",
+        (64, 64),
+        5,
+    )
+    assert run.arms == ("random", "local", "global", "logo", "central", "logo+int8")
+    spec, config, run = load_federated(examples / "federated-lcmd.toml", {"source": "ucc5g"})
+    assert (spec.source, config.strategy, run.arms) == (
+        "ucc5g",
+        "lcmd",
+        ("random", "local", "global"),
+    )

@@ -34,6 +34,11 @@ TINY = {
 }
 
 
+def test_the_example_file_holds_the_defaults() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "transfer.toml"
+    assert load_transfer(example) == TransferSettings()
+
+
 def test_settings_refuse_bad_values_by_name(tmp_path: Path) -> None:
     with pytest.raises(UnknownNameError, match="transfer task"):
         TransferSettings(tasks=("twin-flying",))

@@ -9,7 +9,7 @@ import pytest
 from netal.errors import DataError, InvalidInputError
 from netal.experiments.forecast import ForecastStudy, ModelSettings
 from netal.experiments.forecast.evaluate import forecast_metrics, t_interval
-from netal.experiments.forecast.learn import training_rows
+from netal.experiments.forecast.learn import fit_forecaster, training_rows, window_scores
 from netal.experiments.forecast.measure import (
     PLANS,
     affordable_prefix,
@@ -167,3 +167,14 @@ def test_settings_refuse_bad_values_in_one_line() -> None:
         load_forecast(None, {"cell_costs": (1.0, 2.0)})
     study = load_forecast(None, {"budgets": (0.15, 0.3)}).study()
     assert study.figure_budget == 0.15 and study.geometry().window == 12
+
+
+def test_uncertainty_is_higher_where_little_was_measured() -> None:
+    windows = make_windows([240, 180], GEOMETRY.window, 30, (1.0, 1.0))
+    own, other = np.flatnonzero(windows.cell == 0), np.flatnonzero(windows.cell == 1)
+    chosen = np.r_[own[:-1], other[:1]]  # cell a: all but one window; cell b: one window
+    fitted = fit_forecaster(
+        CELLS, windows.mask(chosen, [240, 180]), GEOMETRY, ModelSettings((32,), 0.2, 20, 40), 0
+    )
+    scores = window_scores(fitted, CELLS, windows, np.r_[own[-1:], other[1:]], GEOMETRY)
+    assert scores[0] < scores[1:].min()  # the well-measured cell's gap is the least uncertain

@@ -22,7 +22,7 @@ from netal.loop import KnowledgeBase
 
 WORKER = Path(__file__).resolve().parent / "resume_worker.py"
 TRAIN_SLEEP = "0.05"  # seconds per fit: leaves a window between labeling and training
-TIMEOUT = 240.0
+TIMEOUT = 900.0  # a guard against a hang only: a loaded 2-core machine is 10x slower
 
 
 def _fetch(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -100,7 +100,7 @@ def _run_with_kills(path: Path, schedule: list[tuple[str, float]]) -> tuple[int,
                 break
             time.sleep(0.003)
         if not killed:
-            out, err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            out, err = process.communicate(timeout=max(60.0, deadline - time.monotonic()))
             assert process.returncode == 0, err.decode()
             assert out.decode().startswith("done"), out.decode()
             return kills, starts

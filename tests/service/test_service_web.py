@@ -249,7 +249,7 @@ def test_dashboard_shows_answers_bias_and_flags(client, app, svc):
         level_of_measurement="interval",
     )
     assert expected < 0 and f'id="alpha">{expected:.3f}<' in board
-    assert "over 3 tasks answered by two or more of 2 annotators" in board
+    assert "(interval)" in board and "(6 answers to 3 tasks, gold included)" in board
 
 
 def test_logout_revokes_the_session(client, app, svc):
@@ -319,3 +319,17 @@ def test_dashboard_reads_the_curve_of_a_project_without_a_running_engine(tmp_pat
     table = re.compile(r'<table class="numbers" id="curve-table">.*?</table>', re.S)
     assert table.search(live) and table.search(live).group() == table.search(board).group()
     assert "<td>0</td><td>12</td>" in table.search(board).group()
+
+
+def test_a_categorical_project_asks_for_a_class_code(client, app, svc):
+    ann = svc.add_user(app, "ann", "annotator")
+    project = svc.add_project(app, "classes", [ann], target="categorical")
+    [task] = svc.add_tasks(app, project, 1)
+    csrf = _page_session(client, svc, "ann")
+    page = client.post(f"/ui/projects/{project}/next", data={"csrf": csrf})
+    assert f'data-task="{task}"' in page.text and "class code" in page.text
+    done = client.post(
+        f"/ui/projects/{project}/tasks/{task}/answer", data={"csrf": csrf, "value": "2"}
+    )
+    assert "Answer recorded." in done.text
+    assert _assignments(app) == [(task, ann, "answered", 2.0)]

@@ -9,11 +9,9 @@ blocked).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import krippendorff
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -66,51 +64,6 @@ def annotator_records(session: Session, project_id: int) -> list[AnnotatorOut]:
             )
         )
     return out
-
-
-def agreement(session: Session, project_id: int) -> dict[str, Any] | None:
-    """Krippendorff's alpha (interval) of the answers to tasks that two or more annotators answered.
-
-    Parameters
-    ----------
-    session
-        A session of the service database.
-    project_id
-        The project.
-
-    Returns
-    -------
-    dict or None
-        ``alpha`` (1 perfect agreement, 0 no better than chance, below 0
-        systematic disagreement; None when every answer is the same value),
-        ``tasks`` and ``annotators`` it was computed over; None before two
-        tasks have two answers each.
-    """
-    rows = session.execute(
-        select(Assignment.task_id, Assignment.user_id, Assignment.value)
-        .join(Task, Task.id == Assignment.task_id)
-        .where(Task.project_id == project_id, Assignment.status == "answered")
-    ).all()
-    answers: dict[int, dict[int, float]] = defaultdict(dict)
-    for task_id, user_id, value in rows:
-        answers[task_id][user_id] = float(value)
-    shared = {task: by_user for task, by_user in answers.items() if len(by_user) >= 2}
-    if len(shared) < 2:
-        return None
-    users = sorted({user for by_user in shared.values() for user in by_user})
-    tasks = sorted(shared)
-    data = np.full((len(users), len(tasks)), np.nan)
-    row = {user: i for i, user in enumerate(users)}
-    for j, task in enumerate(tasks):
-        for user, value in shared[task].items():
-            data[row[user], j] = value
-    values = data[np.isfinite(data)]
-    alpha = (
-        float(krippendorff.alpha(reliability_data=data, level_of_measurement="interval"))
-        if np.ptp(values) > 0
-        else None
-    )
-    return {"alpha": alpha, "tasks": len(tasks), "annotators": len(users)}
 
 
 def queue_state(session: Session, project_id: int) -> dict[str, int]:

@@ -25,8 +25,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import delete, select
 
 from netal.service import webannotate
+from netal.service.agreement import project_quality
 from netal.service.auth import authenticate, hash_token, issue_token
-from netal.service.dashboard import agreement, annotator_records, learning_curve, queue_state
+from netal.service.dashboard import annotator_records, learning_curve, queue_state
 from netal.service.tables import Member, Project, Token, User
 from netal.service.webcommon import (
     HERE,
@@ -213,7 +214,7 @@ def dashboard_page(request: Request, project_id: int, m: str = "") -> HTMLRespon
             "budget": project.config.get("budget_labels"),
             "queue": queue_state(session, project_id),
             "annotators": [a.model_dump() for a in annotator_records(session, project_id)],
-            "agreement": agreement(session, project_id),
+            "quality": project_quality(session, project).model_dump(),
             "curve": curve,
             "curve_svg": curve_svg(curve, "test_rmse"),
             "members": members,

@@ -106,6 +106,7 @@ def _annotate(
         context = {
             "project": {"id": project.id, "name": project.name, "status": project.status},
             "mode": project.config.get("mode", "label"),
+            "categorical": project.config.get("target") == "categorical",
             "task": task,
             "map": route_map(places, current=bool(task and task["place"])) if places else None,
             "message": message,

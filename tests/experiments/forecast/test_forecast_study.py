@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -178,3 +180,8 @@ def test_uncertainty_is_higher_where_little_was_measured() -> None:
     )
     scores = window_scores(fitted, CELLS, windows, np.r_[own[-1:], other[1:]], GEOMETRY)
     assert scores[0] < scores[1:].min()  # the well-measured cell's gap is the least uncertain
+
+
+def test_the_example_config_holds_the_defaults() -> None:
+    example = Path(__file__).resolve().parents[3] / "examples" / "forecast.toml"
+    assert load_forecast(example) == load_forecast(None)

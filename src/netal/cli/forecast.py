@@ -62,6 +62,11 @@ def forecast(
     batch: int = typer.Option(
         None, "--batch", min=1, help="Windows per uncertainty round. Default: 4."
     ),
+    conformal: bool = typer.Option(
+        None,
+        "--conformal/--no-conformal",
+        help="Calibrate the neural intervals by split conformal prediction on the latest measured rows. Default: off.",
+    ),
     seeds: int = typer.Option(None, "--seeds", "-s", min=1, help="Replication seeds. Default: 3."),
     first_seed: int = typer.Option(None, "--first-seed", min=0, help="First seed. Default: 0."),
     data_dir: Path = typer.Option(
@@ -92,6 +97,7 @@ def forecast(
             window_hours=window_hours,
             epochs=epochs,
             batch=batch,
+            conformal=conformal,
             seeds=seeds,
             first_seed=first_seed,
             data_dir=str(data_dir.resolve()) if data_dir else None,

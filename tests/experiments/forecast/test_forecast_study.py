@@ -11,7 +11,12 @@ import pytest
 from netal.errors import DataError, InvalidInputError
 from netal.experiments.forecast import ForecastStudy, ModelSettings
 from netal.experiments.forecast.evaluate import forecast_metrics, t_interval
-from netal.experiments.forecast.learn import fit_forecaster, training_rows, window_scores
+from netal.experiments.forecast.learn import (
+    conformal_quantile,
+    fit_forecaster,
+    training_rows,
+    window_scores,
+)
 from netal.experiments.forecast.measure import (
     PLANS,
     affordable_prefix,
@@ -185,3 +190,13 @@ def test_uncertainty_is_higher_where_little_was_measured() -> None:
 def test_the_example_config_holds_the_defaults() -> None:
     example = Path(__file__).resolve().parents[3] / "examples" / "forecast.toml"
     assert load_forecast(example) == load_forecast(None)
+
+
+def test_conformal_quantile_grows_with_coverage_and_needs_rows() -> None:
+    windows = make_windows([240, 180], GEOMETRY.window, 30, (1.0, 1.0))
+    masks = windows.mask(np.arange(len(windows)), [240, 180])
+    settings = ModelSettings((16,), 0.1, 10, 10)
+    q80 = conformal_quantile(CELLS, masks, GEOMETRY, settings, 0, 0.8)
+    q95 = conformal_quantile(CELLS, masks, GEOMETRY, settings, 0, 0.95)
+    assert q80 is not None and q95 is not None and 0 < q80 < q95
+    assert conformal_quantile(CELLS, masks, GEOMETRY, settings, 0, 0.9, min_rows=10_000) is None

@@ -49,6 +49,9 @@ class ForecastSettings(Replication):
         Calibration windows of the baselines' conformal intervals.
     epochs, hidden, dropout, n_passes, mask_rate
         The neural forecaster (:class:`~netal.models.forecaster.MCDropoutForecaster`).
+    conformal
+        Calibrate the neural forecaster's intervals by split conformal prediction on the
+        latest 20 % of what was measured (default: Gaussian MC-dropout intervals).
     data_dir
         Directory of real datasets (default ``$NETAL_DATA_DIR``).
     seeds, first_seed
@@ -72,6 +75,7 @@ class ForecastSettings(Replication):
     dropout: float = 0.1
     n_passes: int = 30
     mask_rate: float = 0.5
+    conformal: bool = False
     data_dir: str | None = None
 
     def __post_init__(self) -> None:
@@ -148,6 +152,7 @@ class ForecastSettings(Replication):
                 self.n_passes,
                 self.epochs,
                 float(self.mask_rate),
+                bool(self.conformal),
             ),
             figure_budget=min(self.budgets, key=lambda b: abs(b - 0.2)),
             data_dir=self.data_dir,

@@ -23,6 +23,7 @@ from netal.errors import InvalidInputError
 from netal.experiments.forecast.baselines import BASELINES, baseline_forecasts
 from netal.experiments.forecast.learn import (
     ModelSettings,
+    conformal_quantile,
     evaluate,
     fit_forecaster,
     forecast_frame,
@@ -72,6 +73,8 @@ class ForecastStudy:
         """Every setting but ``data_dir`` (where the data is, not what it is)."""
         kept = dataclasses.asdict(self)
         del kept["data_dir"]
+        if not kept["model"]["conformal"]:
+            del kept["model"]["conformal"]  # fingerprints written before the option still match
         return {"study": "forecast", **kept}
 
     def cells(self, seeds: Sequence[int]) -> list[Cell]:
@@ -150,6 +153,10 @@ class ForecastStudy:
                 fitted, chosen = self._adaptive(
                     cells, windows, chosen, level * total, geometry, seed
                 )
+            if self.model.conformal:
+                masks = windows.mask(chosen, lengths)
+                q = conformal_quantile(cells, masks, geometry, self.model, seed, self.coverage)
+                fitted = dataclasses.replace(fitted, interval_q=q)
             cell_metrics, frame = evaluate(fitted, cells, geometry, self.coverage)
             spent = float(windows.cost[chosen].sum())
             pooled = frame.assign(err=(frame["actual"] - frame["mean"]).abs())
@@ -174,6 +181,7 @@ class ForecastStudy:
                     ),
                     "width": float(cell_metrics["width"].mean()),
                     "train_rows": fitted.n_rows,
+                    "interval_q": np.nan if fitted.interval_q is None else fitted.interval_q,
                     "wall_time_s": time.perf_counter() - began,
                 }
             )

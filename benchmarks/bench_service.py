@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -382,6 +383,7 @@ def run(
     """
     lease_s = (30.0 if kill else 600.0) if lease_s is None else lease_s
     setup = prepare(db_url, annotators, n_tasks, overlap=overlap, lease_s=lease_s)
+    own_state = state_dir is None
     state_dir = Path(state_dir or tempfile.mkdtemp(prefix="netal-bench-state-"))
     server = Server(db_url, free_port(), state_dir)
     events: dict[str, Any] = {"start_s": round(server.start(), 2)}
@@ -393,6 +395,8 @@ def run(
         server.stop()
     if log.failed or any(status >= 500 for status in log.refused):
         events["server_log_tail"] = server.log_tail()
+    elif own_state:
+        shutil.rmtree(state_dir, ignore_errors=True)
 
     def pct(values: list[float], q: float) -> float | None:
         return round(float(np.percentile(values, q)), 1) if values else None
@@ -421,7 +425,6 @@ class PostgresCluster:
     def __init__(self) -> None:
         import glob
         import pwd
-        import shutil
 
         found = (
             shutil.which("initdb")
@@ -459,8 +462,6 @@ class PostgresCluster:
         return f"postgresql+psycopg://netal@/postgres?host={self.root}&port={self.port}"
 
     def stop(self) -> None:
-        import shutil
-
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -113,3 +113,33 @@ def test_study_on_sutd5g_keeps_budgets_and_resumes(tmp_path: Path, data_dir: Pat
     again = run_anomaly_experiment(tmp_path, **kwargs)  # resumed: every cell is stored
     assert ran == [] or set(ran) == {"random", "aad", "entropy"}  # on_skipped also reports
     pd.testing.assert_frame_equal(again.results, results)
+
+
+def test_twin_split_marks_induced_conditions_as_anomalies() -> None:
+    from netal.experiments.anomaly.data import twin_split
+
+    split = twin_split(0.1, seed=2, rows=300)
+    assert split.test_scenario == "twin" and split.X_pool.shape[1] == len(split.features)
+    assert split.y_pool.mean() == pytest.approx(0.1, abs=0.01)
+    assert len(split.y_test) == pytest.approx(len(split.y_pool) / 2, abs=3)
+    assert np.isfinite(split.X_pool).all() and np.isfinite(split.X_test).all()
+    again = twin_split(0.1, seed=2, rows=300)
+    np.testing.assert_array_equal(again.X_pool, split.X_pool)
+
+
+@pytest.mark.slow
+def test_study_on_the_twin_keeps_budgets(tmp_path: Path) -> None:
+    outcome = run_anomaly_experiment(
+        tmp_path,
+        dataset="twin",
+        arms=("random", "aad", "entropy"),
+        learner_params={"n_estimators": 10},
+        n_initial=10,
+        batch_size=10,
+        budget=30,
+        seeds=(0,),
+    )
+    results = outcome.results
+    assert set(results["dataset"]) == {"twin"} and set(results["test_scenario"]) == {"twin"}
+    assert results.groupby("strategy")["n_labels"].max().eq(30).all()
+    assert outcome.summary["dataset"] == "twin"

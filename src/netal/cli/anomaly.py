@@ -16,6 +16,12 @@ def anomaly(
         "-c",
         help="TOML file with an \\[anomaly] table whose keys are the settings (flags win).",
     ),
+    dataset: str = typer.Option(
+        None,
+        "--dataset",
+        "-d",
+        help="sutd5g (scenario splits) or twin (induced body blockage and crowds as anomalies). Default: sutd5g.",
+    ),
     arms: str = typer.Option(
         None,
         "--arms",
@@ -52,7 +58,7 @@ def anomaly(
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes running cells."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
-    """Find anomalies in sutd5g with PyOD detectors, active anomaly discovery and netal's strategies.
+    """Find anomalies in sutd5g (or the twin) with PyOD detectors, active anomaly discovery and netal's strategies.
 
     Writes OUT/summary.md, OUT/summary.json, OUT/anomaly_curves.png (anomalies found, test F1 and PR-AUC against labels, with 95 % bands) and OUT/results.parquet. Rerun the same command to resume.
     """
@@ -62,6 +68,7 @@ def anomaly(
 
     with fail_cleanly(debug):
         flags = given_flags(
+            dataset=dataset,
             arms=split_names(arms),
             test_scenarios=split_names(test_scenarios),
             budget=budget,
@@ -74,10 +81,11 @@ def anomaly(
             data_dir=str(data_dir.resolve()) if data_dir else None,
         )
         settings = load_anomaly(config, flags)
-        n_cells = len(settings.arms) * len(settings.test_scenarios) * settings.seeds
+        splits = 1 if settings.dataset == "twin" else len(settings.test_scenarios)
+        n_cells = len(settings.arms) * splits * settings.seeds
         with (
             open_executor(jobs) as pool,
-            grid_progress(n_cells, "anomaly on sutd5g", out) as tick,
+            grid_progress(n_cells, f"anomaly on {settings.dataset}", out) as tick,
         ):
             outcome = run_anomaly_experiment(
                 out, **settings.study_kwargs(), executor=pool, on_cell=tick

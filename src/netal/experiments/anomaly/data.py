@@ -14,6 +14,10 @@ manual labels ``lab_anom``.  Two quirks decide the protocol:
   keeps the labels' own rate.
 
 Rows with a missing radio feature (1.2 %) are left out.
+
+On the twin (:func:`twin_split`) the normal rows are ordinary twin runs and the anomalies are
+rare conditions the scenario generating function induces (own-body blockage, a crowd of
+blockers; :func:`netal.twin.induce`), the test rows another run with other seeds.
 """
 
 from __future__ import annotations
@@ -27,9 +31,23 @@ import pandas as pd
 from netal.data import load_dataset
 from netal.data.sutd5g import SUTD_FEATURES, SUTD_SCENARIOS
 from netal.errors import DataError, InvalidInputError
+from netal.twin import generate
+from netal.twin.induce import induce
 
 LABEL = "lab_anom"
 """The anomaly label of sutd5g (0 normal, 1 anomalous)."""
+
+TWIN = "twin"
+"""The dataset name (and the one test scenario) of the twin's anomaly task."""
+
+TWIN_FEATURES: tuple[str, ...] = ("lte_rsrp", "lte_rsrq", "lte_rssi", "movingSpeed", "Throughput")
+"""What the twin's operator sees of a sample (no NR fields: NaN when not NR-connected)."""
+
+TWIN_ANOMALIES: tuple[str, ...] = ("body_blockage", "crowd")
+"""Induced rare conditions that are the twin's anomalies."""
+
+TWIN_ROWS = 3000
+"""Normal rows of the twin's pool (the test run has half as many)."""
 
 
 @dataclass(frozen=True)
@@ -94,3 +112,21 @@ def scenario_split(
         parts.append((X[rows], y[rows]))
     (X_pool, y_pool), (X_test, y_test) = parts
     return AnomalySplit(X_pool, y_pool, X_test, y_test, SUTD_FEATURES, test_scenario)
+
+
+def twin_split(anomaly_rate: float | None, seed: int, rows: int = TWIN_ROWS) -> AnomalySplit:
+    """Pool and test of the twin: ordinary runs plus induced rare conditions (``anomaly_rate``)."""
+    rate = 0.05 if anomaly_rate is None else anomaly_rate
+    parts = []
+    for offset, n in ((0, rows), (100_003, rows // 2)):
+        normal = generate(n, seed=seed + offset)
+        per_kind = max(1, round(rate * n / (1 - rate) / len(TWIN_ANOMALIES)))
+        anomalous = [
+            induce(kind, per_kind, seed=seed + offset + k + 1).data
+            for k, kind in enumerate(TWIN_ANOMALIES)
+        ]
+        frame = pd.concat([normal, *anomalous], ignore_index=True)
+        y = np.r_[np.zeros(len(normal)), np.ones(len(frame) - len(normal))]
+        parts.append((frame[list(TWIN_FEATURES)].to_numpy(dtype=np.float64), y))
+    (X_pool, y_pool), (X_test, y_test) = parts
+    return AnomalySplit(X_pool, y_pool, X_test, y_test, TWIN_FEATURES, TWIN)

@@ -183,7 +183,7 @@ def write_anomaly_outputs(run: StudyRun, study: Any) -> AnomalyOutcome:
     curve_figure(curve, reference, out / "anomaly_curves.png")
     summary = {
         "experiment": "anomaly",
-        "dataset": "sutd5g",
+        "dataset": str(getattr(study, "dataset", "sutd5g")),
         "settings": study.fingerprint(),
         "test_scenarios": sorted(set(results["test_scenario"])),
         "seeds": sorted(int(s) for s in set(results["seed"])),
@@ -193,7 +193,7 @@ def write_anomaly_outputs(run: StudyRun, study: Any) -> AnomalyOutcome:
     write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     runs = results.groupby(["test_scenario", "seed"]).ngroups
     markdown = [
-        "# Anomaly detection on sutd5g (netal anomaly)\n",
+        f"# Anomaly detection on {getattr(study, 'dataset', 'sutd5g')} (netal anomaly)\n",
         f"{runs} runs (test scenario x seed); means with 95 % t intervals over runs.\n",
         "## Arms at the full budget\n",
         to_markdown(arms),

@@ -76,6 +76,9 @@ class AnomalySettings:
         Replication seeds.
     data_dir
         Directory of the real datasets (default ``$NETAL_DATA_DIR``).
+    dataset
+        ``sutd5g`` (default) or ``twin`` (ordinary twin runs plus induced body blockage and
+        crowds as the anomalies; ``test_scenarios`` is then ignored).
     """
 
     arms: tuple[str, ...] = ARMS
@@ -92,8 +95,11 @@ class AnomalySettings:
     seeds: int = 3
     first_seed: int = 0
     data_dir: str | None = None
+    dataset: str = "sutd5g"
 
     def __post_init__(self) -> None:
+        if self.dataset not in ("sutd5g", "twin"):
+            raise InvalidInputError("dataset", f"must be 'sutd5g' or 'twin', got {self.dataset!r}")
         _check_names(self.arms, "arms", check_arm)
         _check_names(self.test_scenarios, "test_scenarios", check_scenario)
         _check_names(self.detectors, "detectors", DETECTORS.get)
@@ -145,6 +151,7 @@ class AnomalySettings:
             "lam": self.lam,
             "seeds": self.seed_list(),
             "data_dir": self.data_dir,
+            "dataset": self.dataset,
         }
 
 
@@ -159,6 +166,7 @@ FLAGS = {
     "seeds": "--seeds",
     "first_seed": "--first-seed",
     "data_dir": "--data-dir",
+    "dataset": "--dataset",
 }
 """Settings given as flags, so errors in their values name the flag."""
 

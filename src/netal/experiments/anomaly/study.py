@@ -28,7 +28,7 @@ from netal.experiments.anomaly.arms import (
     run_detector_arm,
     run_engine_arm,
 )
-from netal.experiments.anomaly.data import load_frame, scenario_split
+from netal.experiments.anomaly.data import TWIN, load_frame, scenario_split, twin_split
 from netal.experiments.anomaly.detectors import detector_scores
 from netal.experiments.anomaly.metrics import (
     anomaly_probability,
@@ -59,6 +59,8 @@ class AnomalyStudy:
     tau: float
     lam: float
     data_dir: str | None = None
+    dataset: str = DATASET
+    """``sutd5g`` (scenario splits) or ``twin`` (induced anomalies; one split named ``twin``)."""
 
     def arm_settings(self) -> ArmSettings:
         """What the arms of a cell share."""
@@ -77,12 +79,14 @@ class AnomalyStudy:
         kept = dataclasses.asdict(self)
         for axis in ("arms", "test_scenarios", "data_dir"):
             del kept[axis]
+        if kept["dataset"] == DATASET:
+            del kept["dataset"]  # fingerprints written before the twin source still match
         return {"study": "anomaly", **kept}
 
     def cells(self, seeds: Sequence[int]) -> list[Cell]:
         """One cell per test scenario, seed and arm."""
         return [
-            Cell(DATASET, arm, seed, {"test_scenario": scenario})
+            Cell(self.dataset, arm, seed, {"test_scenario": scenario})
             for scenario in self.test_scenarios
             for seed in seeds
             for arm in self.arms
@@ -91,11 +95,17 @@ class AnomalyStudy:
     def run_cell(self, cell: Cell) -> CellOutput:
         """One arm on one scenario split and seed (module-level code: runs in workers)."""
         scenario = str(cell.param("test_scenario"))
-        split = scenario_split(load_frame(self.data_dir), scenario, self.anomaly_rate, cell.seed)
+        if self.dataset == TWIN:
+            split = twin_split(self.anomaly_rate, cell.seed)
+        else:
+            split = scenario_split(
+                load_frame(self.data_dir), scenario, self.anomaly_rate, cell.seed
+            )
         scores = detector_scores(self.detectors, split.X_pool, split.X_test, cell.seed)
         settings = self.arm_settings()
         if cell.strategy in DETECTOR_ARMS:
-            rng = np.random.default_rng([cell.seed, SUTD_SCENARIOS.index(scenario), 7])
+            index = SUTD_SCENARIOS.index(scenario) if scenario in SUTD_SCENARIOS else 0
+            rng = np.random.default_rng([cell.seed, index, 7])
             records, order = run_detector_arm(
                 cell.strategy, settings, split, scores, cell.seed, rng
             )
@@ -103,7 +113,7 @@ class AnomalyStudy:
             records, order = run_engine_arm(cell.strategy, settings, split, scores, cell.seed)
         n_anomalies = float(split.y_pool.sum())
         records = records.assign(
-            dataset=DATASET,
+            dataset=self.dataset,
             strategy=cell.strategy,
             seed=cell.seed,
             test_scenario=scenario,
@@ -153,10 +163,16 @@ def run_anomaly_experiment(
     lam: float = 0.5,
     seeds: Sequence[int] = (0, 1, 2),
     data_dir: str | Path | None = None,
+    dataset: str = DATASET,
     executor: Any = None,
     on_cell: Any = None,
 ) -> AnomalyOutcome:
-    """Run (or resume) the anomaly study into ``out_dir``; see :class:`AnomalySettings`."""
+    """Run (or resume) the anomaly study into ``out_dir``; see :class:`AnomalySettings`.
+
+    With ``dataset="twin"`` the one split is the twin's (``test_scenarios`` is ``("twin",)``).
+    """
+    if dataset == TWIN:
+        test_scenarios = (TWIN,)
     study = AnomalyStudy(
         arms=tuple(arms),
         test_scenarios=tuple(test_scenarios),
@@ -170,6 +186,7 @@ def run_anomaly_experiment(
         tau=tau,
         lam=lam,
         data_dir=None if data_dir is None else str(data_dir),
+        dataset=dataset,
     )
     return run_study(
         study, check_seeds(seeds), out_dir, executor, on_cell=on_cell, on_skipped=on_cell

@@ -98,6 +98,28 @@ def test_checkpoint_round_trip_and_warm_continue(source: np.ndarray) -> None:
     assert np.isfinite(restored.predict(X)).all()
 
 
+def test_rescale_target_keeps_the_predictions_then_fits_on_the_target_scale(
+    source: np.ndarray,
+) -> None:
+    X, y = _target()
+    small = y / 100.0  # a target on another scale than the source's
+    model = FineTunedMLP(source, policy="full", rescale_target=True, **MLP, random_state=0)
+    model._load_source()
+    before = model.predict(X)
+    model._rescale_head(small)
+    assert np.allclose(model.predict(X), before, rtol=1e-4, atol=1e-3)
+    assert model._y_scaler.scale_[0] == pytest.approx(np.std(small))
+    X_test, y_test = _target(seed=9, n=200)
+    rmse = {}
+    for rescale in (False, True):
+        fitted = FineTunedMLP(source, rescale_target=rescale, **MLP, random_state=0)
+        fitted.fit(X, small)
+        rmse[rescale] = float(np.sqrt(np.mean((fitted.predict(X_test) - y_test / 100.0) ** 2)))
+    assert rmse[True] < rmse[False]
+    with pytest.raises(InvalidInputError, match="rescale_target"):
+        FineTunedMLP(source, rescale_target=True, heteroscedastic=True, **MLP).fit(X, y)
+
+
 def test_bad_settings_are_named(source: np.ndarray) -> None:
     X, y = _target()
     with pytest.raises(InvalidInputError, match="source_state"):

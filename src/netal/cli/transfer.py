@@ -43,6 +43,11 @@ def transfer(
         help="Fine-tuning policy of the transfer arms: full, last_layers, l2sp, none. Default: full.",
     ),
     alpha: float = typer.Option(None, "--alpha", min=0.0, help="L2-SP strength. Default: 0.01."),
+    rescale_target: bool = typer.Option(
+        None,
+        "--rescale-target/--source-scale",
+        help="Fine-tune on the target labels' standardization (head rescaled) instead of the source's. Default: source scale.",
+    ),
     seeds: int = typer.Option(None, "--seeds", "-s", min=1, help="Replication seeds. Default: 3."),
     first_seed: int = typer.Option(None, "--first-seed", min=0, help="First seed. Default: 0."),
     iterations: int = typer.Option(
@@ -89,6 +94,7 @@ def transfer(
             strategy=strategy,
             policy=policy,
             alpha=alpha,
+            rescale_target=rescale_target,
             seeds=seeds,
             first_seed=first_seed,
             iterations=iterations,

@@ -32,7 +32,7 @@ from torch import nn
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
-from netal.models import MCDropoutMLP
+from netal.models import MCDropoutMLP, Standardizer
 from netal.models.seeding import resolve_seed
 from netal.registry import Registry
 
@@ -131,13 +131,21 @@ class FineTunedMLP(MCDropoutMLP):
     n_trainable
         Number of trainable linear layers, from the head down
         (``policy="last_layers"``).
+    rescale_target
+        Standardize the target with the target labels' mean and spread
+        instead of the source's, rescaling the head so that the model's
+        predictions are unchanged before fine-tuning (its loss is then on the
+        target's scale).  For a target whose scale is far from the source's
+        (ucc5g Download -> Netflix: 41,000 against 800 kbit/s on average).
+        Not with ``heteroscedastic``.
     hidden, dropout, n_passes, heteroscedastic, beta, epochs, batch_size, lr, weight_decay, patience, val_fraction, random_state, chunk_size, consistent_masks, min_var
         As in :class:`~netal.models.MCDropoutMLP`.
 
     Notes
     -----
-    The source's standardization of inputs and target is kept: the network's
-    weights only mean something on the scale they were trained on.
+    The source's standardization of the inputs is kept (the weights only mean
+    something on the scale they were trained on), and of the target unless
+    ``rescale_target``.
 
     References
     ----------
@@ -152,6 +160,7 @@ class FineTunedMLP(MCDropoutMLP):
         policy: str = "full",
         alpha: float = 0.01,
         n_trainable: int = 2,
+        rescale_target: bool = False,
         hidden: tuple[int, ...] = (64, 64),
         dropout: float = 0.1,
         n_passes: int = 35,
@@ -189,6 +198,7 @@ class FineTunedMLP(MCDropoutMLP):
         self.policy = policy
         self.alpha = alpha
         self.n_trainable = n_trainable
+        self.rescale_target = rescale_target
 
     def _policy(self) -> FineTunePolicy:
         return FINETUNE_POLICIES.create(self.policy)
@@ -201,6 +211,10 @@ class FineTunedMLP(MCDropoutMLP):
             raise InvalidInputError("alpha", f"must be a finite number >= 0, got {self.alpha!r}")
         n_layers = len(tuple(self.hidden)) + 1
         check_positive_int(self.n_trainable, "n_trainable")
+        if self.rescale_target and self.heteroscedastic:
+            raise InvalidInputError(
+                "rescale_target", "is not available with a heteroscedastic head"
+            )
         if self.n_trainable > n_layers:
             raise InvalidInputError(
                 "n_trainable", f"is {self.n_trainable} but the network has {n_layers} layers"
@@ -236,7 +250,24 @@ class FineTunedMLP(MCDropoutMLP):
         if not self._policy().trains:
             self.predict(np.asarray(X)[:1])  # the same input checks as a fit, no training
             return self
+        if self.rescale_target:
+            self._rescale_head(np.asarray(y, dtype=np.float64))
         return self.partial_fit(X, y, validation_data=validation_data)
+
+    def _rescale_head(self, y: np.ndarray) -> None:
+        """Standardize the target on ``y``; rescale the head so predictions stay the same."""
+        target = Standardizer().fit(y)
+        s_src, m_src = self._y_scaler.scale_, self._y_scaler.mean_
+        s_tgt, m_tgt = target.scale_, target.mean_
+        head = self.net_.head
+        with torch.no_grad():
+            ratio = torch.as_tensor(s_src / s_tgt, dtype=head.weight.dtype)
+            head.weight.mul_(ratio[:, None])
+            shifted = (head.bias.double().numpy() * s_src + m_src - m_tgt) / s_tgt
+            head.bias.copy_(torch.as_tensor(shifted, dtype=head.bias.dtype))
+        self._y_scaler = target
+        self._anchor = [p.detach().clone() for p in self.net_.parameters()]
+        self._optimizer = self._make_optimizer()
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         self._policy().freeze(self.net_, int(self.n_trainable))

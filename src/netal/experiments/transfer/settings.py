@@ -42,6 +42,9 @@ class TransferSettings(Replication):
     policy, alpha, n_trainable
         Fine-tuning policy of the transfer arms (:data:`netal.transfer.FINETUNE_POLICIES`),
         the L2-SP strength and the trainable layers of ``last_layers``.
+    rescale_target
+        Fine-tune on the target labels' standardization, the head rescaled
+        (:class:`netal.transfer.FineTunedMLP`), instead of the source's.
     n_initial, batch_size, iterations
         Free initial target labels (the same for every arm), labels per round,
         rounds (budget: ``batch_size * iterations`` target labels).
@@ -65,6 +68,7 @@ class TransferSettings(Replication):
     policy: str = "full"
     alpha: float = 0.01
     n_trainable: int = 2
+    rescale_target: bool = False
     n_initial: int = 10
     batch_size: int = 10
     iterations: int = 10
@@ -89,6 +93,10 @@ class TransferSettings(Replication):
         if len(set(self.tasks)) != len(self.tasks) or len(set(self.arms)) != len(self.arms):
             raise InvalidInputError("tasks", "or arms name an entry twice")
         STRATEGIES.get(self.strategy)
+        if not isinstance(self.rescale_target, bool):
+            raise InvalidInputError(
+                "rescale_target", f"must be true or false, got {self.rescale_target!r}"
+            )
         FINETUNE_POLICIES.get(self.policy)
         if (
             isinstance(self.alpha, bool)
@@ -127,6 +135,13 @@ class TransferSettings(Replication):
     def mlp_params(self) -> dict[str, Any]:
         """Parameters of the MC-dropout MLP of every neural arm."""
         return {"hidden": tuple(self.hidden), "epochs": self.epochs, "n_passes": self.n_passes}
+
+    def policy_params(self) -> dict[str, Any]:
+        """Parameters of the fine-tuning policy (:class:`netal.transfer.FineTunedMLP`)."""
+        params: dict[str, Any] = {"alpha": self.alpha, "n_trainable": self.n_trainable}
+        if self.rescale_target:
+            params["rescale_target"] = True
+        return params
 
     def caps(self) -> dict[str, int]:
         """The caps of :func:`netal.transfer.load_task`."""

@@ -82,6 +82,8 @@ class TransferStudy:
         for name in ("tasks", "arms", "seeds", "first_seed", "data_dir"):
             kept.pop(name)
         kept["hidden"] = list(kept["hidden"])
+        if not kept["rescale_target"]:
+            del kept["rescale_target"]  # fingerprints written before the option still match
         return {"study": "transfer", **kept}
 
     def cells(self, seeds: Sequence[int]) -> list[Cell]:
@@ -138,7 +140,7 @@ class TransferStudy:
             source_state=state,
             strategy=s.strategy,
             policy=s.policy,
-            policy_params={"alpha": s.alpha, "n_trainable": s.n_trainable},
+            policy_params=s.policy_params(),
             mlp_params=s.mlp_params(),
             n_initial=s.n_initial,
             batch_size=s.batch_size,
@@ -210,7 +212,7 @@ def _task_summary(
     protocol = (
         f"transfer {first['source']} -> {first['target']}; {settings.n_initial} initial + "
         f"{settings.batch_size} x {settings.iterations} target labels; AL = {settings.strategy}, "
-        f"fine-tuning = {settings.policy}"
+        f"fine-tuning = {settings.policy}{' (target rescaled)' if settings.rescale_target else ''}"
         if first is not None
         else task
     )

@@ -1,8 +1,9 @@
 """Load on the annotation service: concurrent annotators against a real uvicorn server.
 
-``N`` annotators (asyncio + httpx, no think time: each asks for a task and
-answers it at once, again and again) work one project's queue of query tasks
-(``overlap`` annotators each) with gold tasks mixed in, against the service app
+``N`` annotators (asyncio + httpx; with no think time, the default, each asks
+for a task and answers it at once, again and again; ``--think S`` makes each
+read a task for an exponential time of mean S seconds before answering) work
+one project's queue of query tasks (``overlap`` annotators each) with gold tasks mixed in, against the service app
 under uvicorn in its own process, on SQLite or PostgreSQL.  The queue is filled
 before the start and the engine workers are off, so what is measured is the
 service itself: the claim (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL,
@@ -73,6 +74,7 @@ class Setup:
     n_tasks: int
     overlap: int
     lease_s: float
+    think_s: float = 0.0
 
 
 def prepare(
@@ -254,6 +256,8 @@ async def _annotator(
         empty = 0
         task = response.json()["task_id"]
         log.handed.append((task, who))
+        if setup.think_s and not drain:  # a person reading the task (exponential, mean think_s)
+            await asyncio.sleep(float(rng.exponential(setup.think_s)))
         value = round(float(rng.normal(100, 10)), 3)
         sent, took, clean = await _post(
             client,
@@ -375,6 +379,7 @@ def run(
     overlap: int = 2,
     lease_s: float | None = None,
     state_dir: Path | None = None,
+    think_s: float = 0.0,
 ) -> dict[str, Any]:
     """One load run; the figures and the invariant counts.
 
@@ -383,6 +388,7 @@ def run(
     """
     lease_s = (30.0 if kill else 600.0) if lease_s is None else lease_s
     setup = prepare(db_url, annotators, n_tasks, overlap=overlap, lease_s=lease_s)
+    setup.think_s = think_s
     own_state = state_dir is None
     state_dir = Path(state_dir or tempfile.mkdtemp(prefix="netal-bench-state-"))
     server = Server(db_url, free_port(), state_dir)
@@ -407,6 +413,7 @@ def run(
         "seconds": seconds,
         "kill": kill,
         "lease_s": lease_s,
+        "think_s": think_s,
         "next_p50_ms": pct(log.next_ms, 50),
         "next_p99_ms": pct(log.next_ms, 99),
         "submit_p50_ms": pct(log.submit_ms, 50),
@@ -483,6 +490,9 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=4000)
     parser.add_argument("--overlap", type=int, default=2)
     parser.add_argument("--kill", action="store_true", help="SIGKILL the server mid-load")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds an annotator reads a task (0: none)"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--state-dir", help=argparse.SUPPRESS)
@@ -498,7 +508,15 @@ def main() -> None:
             cluster = PostgresCluster()
             url = cluster.url()
         try:
-            result = run(url, args.annotators, args.seconds, args.tasks, args.kill, args.overlap)
+            result = run(
+                url,
+                args.annotators,
+                args.seconds,
+                args.tasks,
+                args.kill,
+                args.overlap,
+                think_s=args.think,
+            )
         finally:
             if cluster is not None:
                 cluster.stop()

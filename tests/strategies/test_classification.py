@@ -206,3 +206,12 @@ def test_cost_aware_wraps_a_classification_strategy_within_the_budget() -> None:
     )  # fmt: skip
     assert len(selection.indices) == 6 and costs[selection.indices].sum() <= 6.0
     assert (selection.indices < 20).all()
+
+
+@pytest.mark.parametrize("name", ["entropy", "margin", "bald_cls", "badge"])
+def test_a_one_class_classifier_gives_a_random_batch_not_the_first_rows(name: str) -> None:
+    """All-normal first labels: no row is more uncertain than another, so the batch is uniform."""
+    pool = np.random.default_rng(7).normal(size=(200, 2))
+    learner = ToyClassifier(lambda X: np.zeros((3, len(X))))  # every member: class 0, surely
+    picks = [set(_pick(name, learner, pool, 10, seed)) for seed in (0, 1)]
+    assert picks[0] != picks[1] and picks[0] != set(range(10))

@@ -41,7 +41,8 @@ class BADGE:
     ``embed`` (the neural classifiers); the regression variant is
     ``kmeanspp``.
 
-    The pool is embedded in chunks into one float32 ``(n, K*d)`` array.
+    The pool is embedded in chunks into one float32 ``(n, K*d)`` array.  When every gradient
+    is zero (a classifier that knows one class) the batch is drawn uniformly from ``rng``.
 
     References
     ----------
@@ -79,6 +80,9 @@ class BADGE:
                 out = np.empty((n, block.shape[1]), dtype=np.float32)
             out[part] = block
         assert out is not None  # the pool is not empty (checked above)
+        if not out.any():  # a one-class classifier: every gradient is zero, no information
+            indices = rng.choice(n, size=batch_size, replace=False).astype(np.int64)
+            return Selection(indices=indices, scores=np.zeros(batch_size))
         centers = np.zeros((0, out.shape[1]), dtype=np.float32)
         indices, scores = d2_seeding(out, centers, batch_size, rng)
         return Selection(indices=indices, scores=scores)

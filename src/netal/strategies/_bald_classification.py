@@ -6,13 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from netal.strategies._classification import CLASSIFICATION, class_scores_in_chunks
-from netal.strategies._scoring import TopKScoring
+from netal.strategies._classification import (
+    CLASSIFICATION,
+    ClassificationTopK,
+    class_scores_in_chunks,
+)
 from netal.strategies.base import STRATEGIES
 
 
 @STRATEGIES.register("bald_cls")
-class BALDClassification(TopKScoring):
+class BALDClassification(ClassificationTopK):
     """Top-k mutual information ``I[y; theta | x] = H[E p] - E H[p]`` over passes or members.
 
     Bayesian Active Learning by Disagreement (Houlsby, Huszar, Ghahramani and

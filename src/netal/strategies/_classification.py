@@ -18,7 +18,9 @@ import numpy as np
 from netal._validation import check_finite
 from netal.errors import InvalidInputError, ShapeMismatchError
 from netal.models.base import ClassDistribution
+from netal.strategies._scoring import TopKScoring
 from netal.strategies._streaming import row_slices
+from netal.strategies.base import Selection, check_selection_args, top_k
 
 CLASSIFICATION = "classification"
 """The ``task`` of the classification strategies."""
@@ -77,3 +79,34 @@ def class_scores_in_chunks(
         dist = class_distribution(learner, pool[part], strategy, samples=samples, where=where)
         scores[part] = per_row(dist)
     return scores
+
+
+class ClassificationTopK(TopKScoring):
+    """Top-k scoring of the classification strategies, random when the scores carry no information.
+
+    A classifier that has seen one class only (the first labels of an anomaly hunt are often all
+    normal) gives every row probability 1 for that class, so entropy, margin and mutual
+    information are equal everywhere; taking the lowest row indices would then pick by the
+    pool's order.  When every score is equal the batch is drawn uniformly from ``rng`` instead
+    (scores 0), as the passive baseline would.
+    """
+
+    def select(
+        self,
+        learner: Any,
+        X_pool: np.ndarray,
+        X_labeled: np.ndarray,
+        batch_size: int,
+        *,
+        costs: np.ndarray | None = None,
+        budget: float | None = None,
+        rng: np.random.Generator,
+    ) -> Selection:
+        """The ``batch_size`` highest scores, or a uniform batch when all scores are equal."""
+        pool, _, batch, _ = check_selection_args(X_pool, X_labeled, batch_size, costs)
+        scores = self.score(learner, pool, X_labeled)
+        if np.ptp(scores) > 0:
+            indices = top_k(scores, batch).astype(np.int64)
+            return Selection(indices=indices, scores=scores[indices])
+        indices = rng.choice(pool.shape[0], size=batch, replace=False).astype(np.int64)
+        return Selection(indices=indices, scores=np.zeros(batch))

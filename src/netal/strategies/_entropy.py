@@ -6,13 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from netal.strategies._classification import CLASSIFICATION, class_scores_in_chunks
-from netal.strategies._scoring import TopKScoring
+from netal.strategies._classification import (
+    CLASSIFICATION,
+    ClassificationTopK,
+    class_scores_in_chunks,
+)
 from netal.strategies.base import STRATEGIES
 
 
 @STRATEGIES.register("entropy")
-class EntropySampling(TopKScoring):
+class EntropySampling(ClassificationTopK):
     """Top-k entropy of the mean class probabilities.
 
     Shannon-entropy uncertainty sampling (Lewis and Gale, SIGIR 1994;

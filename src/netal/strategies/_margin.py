@@ -7,13 +7,16 @@ from typing import Any
 import numpy as np
 
 from netal.models.base import ClassDistribution
-from netal.strategies._classification import CLASSIFICATION, class_scores_in_chunks
-from netal.strategies._scoring import TopKScoring
+from netal.strategies._classification import (
+    CLASSIFICATION,
+    ClassificationTopK,
+    class_scores_in_chunks,
+)
 from netal.strategies.base import STRATEGIES
 
 
 @STRATEGIES.register("margin")
-class MarginSampling(TopKScoring):
+class MarginSampling(ClassificationTopK):
     """Top-k ``1 - (p_(1) - p_(2))``: the smallest margin between the two likeliest classes.
 
     Margin sampling (Scheffer, Decomain and Wrobel, "Active Hidden Markov

@@ -235,6 +235,8 @@ async def _annotator(
     base = f"/projects/{setup.project_id}"
     rng = np.random.default_rng(who)
     empty = 0
+    if setup.think_s and not drain:  # people arrive over a think time, not in one burst
+        await asyncio.sleep(float(rng.uniform(0, setup.think_s)))
     while time.monotonic() < until:
         response, took, clean = await _post(
             client, f"{base}/tasks/next", until + 60, headers=headers

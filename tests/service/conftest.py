@@ -21,11 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip(
-    "fastapi", reason="the service extra is not installed (pip install -e .[service])"
-)
-
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from netal._validation import as_float_array, check_positive_int, check_same_length
-from netal.errors import InvalidInputError, ShapeMismatchError
+from netal.errors import ShapeMismatchError
 from netal.models._common import (
     PredictMixin,
     as_2d_target,
@@ -23,7 +23,7 @@ from netal.models._common import (
 from netal.models._scaling import Standardizer
 from netal.models._training import (
     TrainingHistory,
-    load_state,
+    load_checkpoint,
     save_state,
     train_loop,
     validation_split,
@@ -327,21 +327,7 @@ class TorchRegressor(PredictMixin):
 
     def set_state(self, state: bytes) -> None:
         """Restore a checkpoint made by :meth:`get_state` of a learner with the same architecture."""
-        try:
-            payload = load_state(state)
-        except Exception as exc:  # torch raises several unrelated types on garbage input
-            raise InvalidInputError(
-                "state", f"is not a checkpoint of this learner ({exc})"
-            ) from None
-        if (
-            payload.get("kind") != type(self).__name__
-            or payload.get("architecture") != self._architecture()
-        ):
-            raise InvalidInputError(
-                "state",
-                f"was saved by {payload.get('kind')} with architecture {payload.get('architecture')}, "
-                f"not {type(self).__name__} with {self._architecture()}",
-            )
+        payload = load_checkpoint(state, type(self).__name__, self._architecture())
         self._sample_shape = tuple(payload["sample_shape"])
         self.n_features_in_ = int(self._sample_shape[-1])
         self._n_outputs = payload["n_outputs"]

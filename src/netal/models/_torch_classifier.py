@@ -34,7 +34,7 @@ from netal.models._common import (
     check_unit_interval,
 )
 from netal.models._scaling import Standardizer
-from netal.models._training import load_state, save_state, train_loop, validation_split
+from netal.models._training import load_checkpoint, save_state, train_loop, validation_split
 from netal.models.base import ClassDistribution
 from netal.models.seeding import derive_seed, make_generator, resolve_seed, torch_seeded
 
@@ -291,21 +291,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def set_state(self, state: bytes) -> None:
         """Restore a checkpoint made by :meth:`get_state` of a classifier with the same architecture."""
-        try:
-            payload = load_state(state)
-        except Exception as exc:  # torch raises several unrelated types on garbage input
-            raise InvalidInputError(
-                "state", f"is not a checkpoint of this learner ({exc})"
-            ) from None
-        if (
-            payload.get("kind") != type(self).__name__
-            or payload.get("architecture") != self._architecture()
-        ):
-            raise InvalidInputError(
-                "state",
-                f"was saved by {payload.get('kind')} with architecture {payload.get('architecture')}, "
-                f"not {type(self).__name__} with {self._architecture()}",
-            )
+        payload = load_checkpoint(state, type(self).__name__, self._architecture())
         self.n_features_in_ = int(payload["n_in"])
         self.classes_ = np.asarray(payload["classes"], dtype=np.float64)
         self.class_weights_ = np.asarray(payload["class_weights"], dtype=np.float64)

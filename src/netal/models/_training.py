@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from netal.errors import InvalidInputError
 from netal.hooks import current_epoch_hook
 
 # committee.py still imports resolve_seed from here (the engine work owns that file); the
@@ -254,3 +255,22 @@ def load_state(state: bytes) -> dict[str, Any]:
     with warnings.catch_warnings():  # foreign pickles make torch warn before it refuses them
         warnings.simplefilter("ignore", UserWarning)
         return torch.load(io.BytesIO(state), weights_only=True)
+
+
+def load_checkpoint(state: bytes, kind: str, architecture: dict[str, Any]) -> dict[str, Any]:
+    """:func:`load_state` of a learner's checkpoint, refused unless saved by ``kind`` with ``architecture``.
+
+    Raises one :class:`~netal.errors.InvalidInputError` naming ``state`` for
+    bytes that are no checkpoint and for a checkpoint of another learner.
+    """
+    try:
+        payload = load_state(state)
+    except Exception as exc:  # torch raises several unrelated types on garbage input
+        raise InvalidInputError("state", f"is not a checkpoint of this learner ({exc})") from None
+    if payload.get("kind") != kind or payload.get("architecture") != architecture:
+        raise InvalidInputError(
+            "state",
+            f"was saved by {payload.get('kind')} with architecture {payload.get('architecture')}, "
+            f"not {kind} with {architecture}",
+        )
+    return payload

@@ -14,12 +14,15 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -241,6 +244,45 @@ def wait_for(predicate, timeout: float = 120.0, every: float = 0.2):  # type: ig
     raise AssertionError(f"timed out after {timeout} s")
 
 
+@contextmanager
+def netal_serve(workdir: Path, admin_password: str, start_timeout: float = 600.0) -> Iterator[str]:
+    """`netal serve` in a subprocess on a free port with an admin ``root``; yields its base URL.
+
+    Waits until the server answers (a loaded 2-core machine imports slowly) and
+    stops it afterwards.
+    """
+    port = _free_port()
+    command = [sys.executable, "-m", "netal.cli.main", "serve", "--db",
+               f"sqlite:///{workdir / 'svc.sqlite'}", "--port", str(port), "--create-admin", "root"]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env={**os.environ, "NETAL_ADMIN_PASSWORD": admin_password},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 class Helpers:
     """The helpers above, for test modules (test folders are not packages here)."""
 
@@ -250,6 +292,7 @@ class Helpers:
     add_tasks = staticmethod(add_tasks)
     login = staticmethod(login)
     wait_for = staticmethod(wait_for)
+    netal_serve = staticmethod(netal_serve)
 
 
 @pytest.fixture

@@ -9,10 +9,7 @@ on the learning curve.  Needs the Debian packages ``chromium`` and
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -43,54 +40,11 @@ PROJECT = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+def server(tmp_path: Path, svc) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """`netal serve` on a free port with an admin ``root``; its base URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "netal.cli.main",
-            "serve",
-            "--db",
-            f"sqlite:///{tmp_path / 'svc.sqlite'}",
-            "--port",
-            str(port),
-            "--create-admin",
-            "root",
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "NETAL_ADMIN_PASSWORD": ADMIN_PASSWORD},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/openapi.json", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
+    with svc.netal_serve(tmp_path, ADMIN_PASSWORD) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture

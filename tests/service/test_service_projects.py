@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -95,49 +93,11 @@ def test_label_project_with_overlap_and_gold(tmp_path: Path, svc):
         assert quality["ann"]["answers"] >= 8 and quality["bob"]["answers"] >= 8
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.slow
-def test_uvicorn_server_and_twin_agents(tmp_path: Path):
+def test_uvicorn_server_and_twin_agents(tmp_path: Path, svc):  # type: ignore[no-untyped-def]
     """`netal serve` in a subprocess; an admin sets up a measure project; two agents answer it."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "NETAL_ADMIN_PASSWORD": "admin-secret-1"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "netal.cli.main",
-            "serve",
-            "--db",
-            f"sqlite:///{tmp_path / 'svc.sqlite'}",
-            "--port",
-            str(port),
-            "--create-admin",
-            "root",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with svc.netal_serve(tmp_path, "admin-secret-1") as url:
         with httpx.Client(base_url=url, timeout=30) as http:
-            deadline = time.monotonic() + 600  # a loaded 2-core machine imports slowly
-            while True:
-                try:
-                    if http.get("/openapi.json").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None, server.stdout.read()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.3)
             token = http.post("/token", data={"username": "root", "password": "admin-secret-1"})
             admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
             assert http.get("/projects").status_code == 401
@@ -191,12 +151,6 @@ def test_uvicorn_server_and_twin_agents(tmp_path: Path):
         )
         assert done.returncode == 0, done.stderr
         assert "answered 0 measurement tasks" in done.stdout
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def _drain(client: TestClient, project: int, headers: dict, admin: dict, limit: int) -> int:

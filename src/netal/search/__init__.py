@@ -1,0 +1,1 @@
+"""Multi-objective architecture search over netal learners (Optuna): error, size and latency per deployment tier."""

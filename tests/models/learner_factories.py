@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 from sklearn.tree import DecisionTreeRegressor
 
-from netal.models import BaggingCommittee, DeepEnsemble, MCDropoutMLP, Seq2SeqMCDropout
+from netal.models import (
+    BaggingCommittee,
+    BoostedEnsemble,
+    DeepEnsemble,
+    MCDropoutMLP,
+    Seq2SeqMCDropout,
+)
 
 
 def tiny_mlp(**kw: Any) -> MCDropoutMLP:
@@ -24,6 +30,11 @@ def tiny_ensemble(**kw: Any) -> DeepEnsemble:
 def tiny_committee(**kw: Any) -> BaggingCommittee:
     params = {"estimator": DecisionTreeRegressor(max_depth=4), "n_members": 4, "random_state": 0}
     return BaggingCommittee(**{**params, **kw})
+
+
+def tiny_boosted(**kw: Any) -> BoostedEnsemble:
+    params = {"n_members": 3, "n_estimators": 20, "num_leaves": 7, "random_state": 0}
+    return BoostedEnsemble(**{**params, **kw})
 
 
 def tiny_seq2seq(**kw: Any) -> Seq2SeqMCDropout:
@@ -45,8 +56,12 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "mlp": tiny_mlp,
     "ensemble": tiny_ensemble,
     "committee": tiny_committee,
+    "boosted": tiny_boosted,
     "seq2seq": tiny_seq2seq,
 }
+
+WITHOUT_EMBEDDING = frozenset({"committee", "boosted"})
+"""Kinds whose learner has no ``embed`` (tree ensembles)."""
 
 
 def make_data(

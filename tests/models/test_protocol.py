@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from learner_factories import FACTORIES, make_data
+from learner_factories import FACTORIES, WITHOUT_EMBEDDING, make_data
 
 from netal.errors import InvalidInputError, NonFiniteError, NotFittedError, ShapeMismatchError
 from netal.models import (
@@ -34,7 +34,7 @@ def test_protocols_are_implemented(kind: str) -> None:
     assert isinstance(learner, UncertaintyRegressor)
     assert isinstance(learner, SupportsWarmStart)
     assert isinstance(learner, SupportsState)
-    assert isinstance(learner, SupportsEmbedding) == (kind != "committee")
+    assert isinstance(learner, SupportsEmbedding) == (kind not in WITHOUT_EMBEDDING)
 
 
 @pytest.mark.parametrize("n_outputs", [None, 3])
@@ -78,7 +78,7 @@ def test_state_round_trip(kind: str) -> None:
     restored = FACTORIES[kind]()
     restored.set_state(learner.get_state())
     np.testing.assert_array_equal(restored.predict_dist(X).samples, learner.predict_dist(X).samples)
-    if kind != "committee":
+    if kind not in WITHOUT_EMBEDDING:
         np.testing.assert_array_equal(restored.embed(X), learner.embed(X))
 
 
@@ -108,7 +108,7 @@ def test_partial_fit_before_fit_fits(kind: str) -> None:
 
 def test_chunked_scoring_equals_unchunked(kind: str) -> None:
     learner, X, _ = _fit(kind)
-    if kind == "committee":  # no chunking: the committee scores through scikit-learn directly
+    if not hasattr(learner, "chunk_size"):  # no chunking: tree ensembles score row by row
         np.testing.assert_array_equal(learner.predict(X[:10]), learner.predict(X)[:10])
         return
     whole = learner.predict_dist(X)
@@ -119,7 +119,7 @@ def test_chunked_scoring_equals_unchunked(kind: str) -> None:
 
 
 def test_embed_shape_and_dtype(kind: str) -> None:
-    if kind == "committee":
+    if kind in WITHOUT_EMBEDDING:
         assert not hasattr(FACTORIES[kind](), "embed")
         return
     learner, X, _ = _fit(kind)

@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeRegressor
 
-from netal.models import BaggingCommittee, DeepEnsemble, MCDropoutMLP, Seq2SeqMCDropout
+from netal.models import (
+    BaggingCommittee,
+    BoostedEnsemble,
+    DeepEnsemble,
+    MCDropoutMLP,
+    Seq2SeqMCDropout,
+)
 
 FEATURES = ["LTE_RSRP", "nr_ssRsrp", "nr_ssSinr", "uplink_Mbps", "software_power"]
 TARGET = "downlink_Mbps"
@@ -29,6 +35,7 @@ LEARNERS = {
     "committee": lambda: BaggingCommittee(
         DecisionTreeRegressor(min_samples_leaf=5), n_members=8, random_state=0
     ),
+    "boosted": lambda: BoostedEnsemble(n_members=5, random_state=0),
 }
 
 

@@ -36,6 +36,7 @@ from netal.errors import NotFittedError
 from netal.models import (
     LEARNERS,
     BaggingCommittee,
+    BoostedEnsemble,
     DeepEnsemble,
     MCDropoutMLP,
     Seq2SeqMCDropout,
@@ -67,6 +68,7 @@ def _checked_learners() -> list[Any]:
         ),
         DeepEnsemble(n_members=2, hidden=(32,), epochs=60, lr=1e-2, random_state=0),
         BaggingCommittee(DecisionTreeRegressor(max_depth=6), n_members=4, random_state=0),
+        BoostedEnsemble(n_members=3, n_estimators=50, random_state=0),
     ]
 
 

@@ -8,7 +8,13 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
-from netal.models import BaggingCommittee, DeepEnsemble, MCDropoutMLP, Seq2SeqMCDropout
+from netal.models import (
+    BaggingCommittee,
+    BoostedEnsemble,
+    DeepEnsemble,
+    MCDropoutMLP,
+    Seq2SeqMCDropout,
+)
 
 
 def _one_d(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -26,6 +32,8 @@ TABULAR = {
     "committee": lambda: BaggingCommittee(
         make_pipeline(PolynomialFeatures(3), Ridge(alpha=1e-3)), n_members=10, random_state=0
     ),
+    # linear leaves extrapolate; the default constant leaves do not (test_boosted_ensemble.py)
+    "boosted": lambda: BoostedEnsemble(linear_tree=True, random_state=0),
 }
 
 
@@ -73,6 +81,7 @@ HETERO = {
     "ensemble": lambda: DeepEnsemble(
         n_members=3, hidden=(32, 32), epochs=100, patience=30, random_state=0
     ),
+    "boosted": lambda: BoostedEnsemble(random_state=0),
 }
 
 
@@ -104,5 +113,6 @@ def test_homoscedastic_learners_report_zero_aleatoric_variance() -> None:
         MCDropoutMLP(hidden=(8,), epochs=3, random_state=0),
         DeepEnsemble(n_members=2, hidden=(8,), heteroscedastic=False, epochs=3, random_state=0),
         BaggingCommittee(n_members=3, random_state=0),
+        BoostedEnsemble(n_members=2, n_estimators=5, aleatoric="none", random_state=0),
     ):
         assert np.all(learner.fit(x, y).predict_dist(NEAR).aleatoric_var == 0)

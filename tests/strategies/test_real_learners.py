@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from netal.models.boosted_ensemble import BoostedEnsemble
 from netal.models.committee import BaggingCommittee
 from netal.models.ensemble import DeepEnsemble
 from netal.models.mlp import MCDropoutMLP
@@ -43,6 +44,13 @@ def committee() -> tuple[BaggingCommittee, np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
+def boosted_ensemble() -> tuple[BoostedEnsemble, np.ndarray, np.ndarray]:
+    X, y, pool = _tabular(4)
+    learner = BoostedEnsemble(n_members=4, n_estimators=30, random_state=0).fit(X, y)
+    return learner, X, pool
+
+
+@pytest.fixture(scope="module")
 def seq2seq() -> tuple[Seq2SeqMCDropout, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(3)
     windows = rng.normal(size=(110, 20, 3))
@@ -78,6 +86,13 @@ def test_deep_ensemble(name: str, deep_ensemble: tuple) -> None:
 @pytest.mark.parametrize("name", sorted(set(ALL) - NEEDS_EMBED))
 def test_bagging_committee(name: str, committee: tuple) -> None:
     learner, labeled, pool = committee
+    _check(name, learner, labeled, pool)
+
+
+@pytest.mark.filterwarnings("ignore:paper rule:RuntimeWarning")
+@pytest.mark.parametrize("name", sorted(set(ALL) - NEEDS_EMBED))
+def test_boosted_ensemble(name: str, boosted_ensemble: tuple) -> None:
+    learner, labeled, pool = boosted_ensemble
     _check(name, learner, labeled, pool)
 
 

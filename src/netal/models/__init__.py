@@ -15,6 +15,7 @@ instead and expose ``predict_proba`` and ``predict_proba_dist``
 ``mc_dropout_mlp``              :class:`MCDropoutMLP` (Gal and Ghahramani 2016)
 ``deep_ensemble``               :class:`DeepEnsemble` (Lakshminarayanan et al. 2017)
 ``bagging_committee``           :class:`BaggingCommittee` (Seung et al. 1992; Burbidge et al. 2007)
+``boosted_ensemble``            :class:`BoostedEnsemble` (LightGBM, Ke et al. 2017, bagged; Breiman 1996)
 ``seq2seq_mc_dropout``          :class:`Seq2SeqMCDropout` (the seed paper's case-study model)
 ``mc_dropout_classifier``       :class:`MCDropoutClassifier` (Gal and Ghahramani 2016; classification)
 ``deep_ensemble_classifier``    :class:`DeepEnsembleClassifier` (Lakshminarayanan et al. 2017; classification)
@@ -40,6 +41,7 @@ from netal.models.base import (
     UncertaintyClassifier,
     UncertaintyRegressor,
 )
+from netal.models.boosted_ensemble import BoostedEnsemble
 from netal.models.committee import BaggingCommittee
 from netal.models.ensemble import DeepEnsemble
 from netal.models.ensemble_classifier import DeepEnsembleClassifier
@@ -53,6 +55,7 @@ __all__ = [
     "LEARNERS",
     "BaggedTreesClassifier",
     "BaggingCommittee",
+    "BoostedEnsemble",
     "ClassDistribution",
     "DeepEnsemble",
     "DeepEnsembleClassifier",

@@ -41,7 +41,7 @@ def forecast(
     arms: str = typer.Option(
         None,
         "--arms",
-        help="Comma-separated plans: random, round_robin, uncertainty (full always runs). Default: all.",
+        help="Comma-separated plans: random, round_robin, phase_cover, uncertainty (full always runs). Default: random,round_robin,uncertainty.",
     ),
     baselines: str = typer.Option(
         None,
@@ -66,6 +66,16 @@ def forecast(
         None,
         "--conformal/--no-conformal",
         help="Calibrate the neural intervals by split conformal prediction on the latest measured rows. Default: off.",
+    ),
+    seasonal: bool = typer.Option(
+        None,
+        "--seasonal/--no-seasonal",
+        help="Forecast deviations from each cell's measured daily profile. Default: off.",
+    ),
+    validation: bool = typer.Option(
+        None,
+        "--validation/--no-validation",
+        help="Score on the last 20 % of each training period instead of the test files (to choose variants). Default: off.",
     ),
     seeds: int = typer.Option(None, "--seeds", "-s", min=1, help="Replication seeds. Default: 3."),
     first_seed: int = typer.Option(None, "--first-seed", min=0, help="First seed. Default: 0."),
@@ -98,6 +108,8 @@ def forecast(
             epochs=epochs,
             batch=batch,
             conformal=conformal,
+            seasonal=seasonal,
+            validation=validation,
             seeds=seeds,
             first_seed=first_seed,
             data_dir=str(data_dir.resolve()) if data_dir else None,

@@ -15,11 +15,13 @@ from netal.experiments.forecast.series import (
     Geometry,
     Scale,
     covariates,
+    daily_profile,
     holdout_origins,
     measured_scale,
     origins_in,
     rows_at,
     seasonal_scale,
+    time_slots,
 )
 from netal.models.forecaster import MCDropoutForecaster
 
@@ -35,6 +37,8 @@ class ModelSettings:
     mask_rate: float = 0.5
     conformal: bool = False
     """Calibrate the intervals by split conformal prediction (:func:`conformal_quantile`)."""
+    seasonal: bool = False
+    """Forecast the deviation from the cell's measured daily profile (:func:`cell_inputs`)."""
 
 
 @dataclass(frozen=True)
@@ -49,16 +53,62 @@ class Fitted:
     scales: tuple[Scale, ...]
     n_rows: int
     interval_q: float | None = None
+    profiles: tuple[np.ndarray, ...] | None = None
+    """Per cell, the measured daily profile (standardized log load) the model forecasts around."""
+
+
+def cell_inputs(
+    z: np.ndarray,
+    times: np.ndarray,
+    cell: int,
+    n_cells: int,
+    geometry: Geometry,
+    profile: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The series the rows are cut from, per-step covariates, and the seasonal base per step.
+
+    Without a profile: ``z``, the calendar covariates, zeros.  With the cell's
+    measured daily ``profile`` (:func:`~netal.experiments.forecast.series.daily_profile`):
+    ``z`` minus the profile at each step (lags and targets become deviations
+    from the usual load at that time of day) and, as extra covariates of an
+    origin, the profile at its ``horizon`` target steps; adding the base back
+    to a forecast gives the load.  A seasonal profile as the level a few
+    windows can anchor is the idea of seasonal decomposition (Cleveland et al.,
+    "STL", J. Official Statistics 6(1), 1990), learned here from measured steps only.
+    """
+    cov = covariates(times, cell, n_cells)
+    if profile is None:
+        return z, cov, np.zeros(len(z))
+    base = profile[time_slots(times, geometry.season)]
+    ahead = np.arange(len(z))[:, None] + np.arange(geometry.horizon)[None, :]
+    padded = np.concatenate([base, np.full(geometry.horizon, base[-1])])
+    return z - base, np.concatenate([cov, padded[ahead]], axis=1), base
+
+
+def cell_profiles(
+    cells: list[CellSeries], masks: list[np.ndarray], geometry: Geometry
+) -> tuple[np.ndarray, ...]:
+    """Each cell's daily profile of standardized log load, from its measured steps only."""
+    profiles = []
+    for cell, mask in zip(cells, masks, strict=True):
+        z = measured_scale(cell.train, mask).forward(cell.train)
+        slots = time_slots(cell.train_time, geometry.season)
+        profiles.append(daily_profile(z, mask, slots, geometry.season))
+    return tuple(profiles)
 
 
 def training_rows(
-    cells: list[CellSeries], masks: list[np.ndarray], geometry: Geometry
+    cells: list[CellSeries],
+    masks: list[np.ndarray],
+    geometry: Geometry,
+    profiles: tuple[np.ndarray, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[Scale, ...], np.ndarray]:
     """Rows of the training period whose every step was measured: ``X, y, scales, cell_rows``.
 
     ``cell_rows`` holds, per row, the cell and the training-period step of
     every input and target (``(n, 1 + n_lags + horizon)``), so a test can
-    check that only measured training steps were used.
+    check that only measured training steps were used.  With ``profiles``
+    (:func:`cell_profiles`) the rows are deviations from them (:func:`cell_inputs`).
     """
     xs, ys, used, scales = [], [], [], []
     for c, (cell, mask) in enumerate(zip(cells, masks, strict=True)):
@@ -67,9 +117,11 @@ def training_rows(
         origins = origins_in(mask, geometry)
         if not len(origins):
             continue
-        X, y = rows_at(
-            scale.forward(cell.train), covariates(cell.train_time, c, len(cells)), origins, geometry
+        profile = None if profiles is None else profiles[c]
+        z, cov, _ = cell_inputs(
+            scale.forward(cell.train), cell.train_time, c, len(cells), geometry, profile
         )
+        X, y = rows_at(z, cov, origins, geometry)
         xs.append(X)
         ys.append(y)
         steps = origins[:, None] + np.arange(-geometry.n_lags, geometry.horizon)[None, :]
@@ -89,8 +141,10 @@ def fit_forecaster(
     seed: int,
 ) -> Fitted:
     """An :class:`MCDropoutForecaster` trained on the measured rows of every cell (one global model)."""
-    X, y, scales, _ = training_rows(cells, masks, geometry)
-    return Fitted(_forecaster(geometry, settings, seed).fit(X, y), scales, len(X))
+    profiles = cell_profiles(cells, masks, geometry) if settings.seasonal else None
+    X, y, scales, _ = training_rows(cells, masks, geometry, profiles)
+    model = _forecaster(geometry, settings, seed).fit(X, y)
+    return Fitted(model, scales, len(X), profiles=profiles)
 
 
 def _forecaster(geometry: Geometry, settings: ModelSettings, seed: int) -> MCDropoutForecaster:
@@ -128,7 +182,8 @@ def conformal_quantile(
     multi-horizon forecasts).  None when either part has fewer than
     ``min_rows`` rows.
     """
-    X, y, _, used = training_rows(cells, masks, geometry)
+    profiles = cell_profiles(cells, masks, geometry) if settings.seasonal else None
+    X, y, _, used = training_rows(cells, masks, geometry, profiles)
     origin = used[:, 1 + geometry.n_lags]
     fit_part = np.zeros(len(X), dtype=bool)
     calibrate = np.zeros(len(X), dtype=bool)
@@ -164,7 +219,10 @@ def window_scores(
         c = int(windows.cell[index])
         last = max(int(windows.start[index]), int(windows.stop[index]) - geometry.horizon)
         origins = np.arange(int(windows.start[index]), last + 1, geometry.horizon)
-        cov = covariates(cells[c].train_time[origins], c, len(cells))
+        profile = None if fitted.profiles is None else fitted.profiles[c]
+        train = cells[c].train
+        _, cov_all, _ = cell_inputs(train, cells[c].train_time, c, len(cells), geometry, profile)
+        cov = cov_all[origins]
         rows.append(np.concatenate([np.zeros((len(origins), geometry.n_lags)), cov], axis=1))
         owner.append(np.full(len(origins), position))
     if not rows:
@@ -189,15 +247,19 @@ def evaluate(
     for c, cell in enumerate(cells):
         scale = fitted.scales[c]
         origins = holdout_origins(len(cell.test), geometry)
-        X, _ = rows_at(
-            scale.forward(cell.test), covariates(cell.test_time, c, len(cells)), origins, geometry
+        profile = None if fitted.profiles is None else fitted.profiles[c]
+        z, cov, base = cell_inputs(
+            scale.forward(cell.test), cell.test_time, c, len(cells), geometry, profile
         )
+        X, _ = rows_at(z, cov, origins, geometry)
         if fitted.interval_q is None:
             mean, low, high = fitted.model.predict_interval(X, coverage)
         else:
             dist = fitted.model.predict_dist(X)
             mean = dist.mean
             low, high = mean - fitted.interval_q * dist.std, mean + fitted.interval_q * dist.std
+        shift = base[origins[:, None] + np.arange(geometry.horizon)[None, :]]
+        mean, low, high = mean + shift, low + shift, high + shift
         metrics.append(
             {
                 "cell": cell.name,

@@ -11,6 +11,11 @@ within it.  Plans are found by name in :data:`PLANS`:
 ``round_robin``
     Cells in turn, each cell's windows in bit-reversed order (every prefix is
     spread evenly over the period: periodic sampling at a growing rate).
+``phase_cover``
+    Stratified by the phase of the day: cells in turn, each cell's windows
+    cycling through the phases of the day (a 6-hour window is one of four),
+    a random day for each, so every prefix covers each phase of each cell
+    about equally (stratified sampling over the daily season).
 ``uncertainty``
     Adaptive: the forecaster trained on what was measured scores every
     unmeasured window by its epistemic variance there (MC dropout with the
@@ -45,12 +50,16 @@ class Windows:
         Cell index and step range ``[start, stop)`` of every window.
     cost
         Cost of measuring it (hours x the cell's cost factor).
+    phase
+        Which part of the day (counted from the cell's first step) the window
+        covers: ``0 .. n-1`` for the ``n`` windows a day holds; None: unknown.
     """
 
     cell: np.ndarray
     start: np.ndarray
     stop: np.ndarray
     cost: np.ndarray
+    phase: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.cell)
@@ -79,7 +88,10 @@ def make_windows(
             starts.append(start)
             stops.append(stop)
             costs.append((stop - start) * step_minutes / 60.0 * float(cell_costs[c]))
-    return Windows(np.array(cells), np.array(starts), np.array(stops), np.array(costs))
+    per_day = max(1, 1440 // step_minutes)
+    phases = max(1, per_day // window)
+    phase = (np.array(starts, dtype=np.int64) % per_day) * phases // per_day
+    return Windows(np.array(cells), np.array(starts), np.array(stops), np.array(costs), phase)
 
 
 def start_windows(windows: Windows, rng: np.random.Generator) -> np.ndarray:
@@ -130,6 +142,32 @@ def round_robin_plan(windows: Windows, start: np.ndarray, rng: np.random.Generat
         own = np.flatnonzero(windows.cell == c)
         first = int(np.flatnonzero(np.isin(own, start))[0])
         queues.append(list(own[(first + bit_reversed(len(own))) % len(own)]))
+    order: list[int] = []
+    while any(queues):
+        for queue in queues:
+            if queue:
+                order.append(queue.pop(0))
+    return np.array(order, dtype=np.int64)
+
+
+@PLANS.register("phase_cover")
+def phase_cover_plan(windows: Windows, start: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Cells in turn; per cell the phases of the day in turn from its start window, a random day each."""
+    phase = windows.phase if windows.phase is not None else np.zeros(len(windows), np.int64)
+    queues = []
+    for c in rng.permutation(np.unique(windows.cell)):
+        own = np.flatnonzero(windows.cell == c)
+        first = int(own[np.isin(own, start)][0])
+        pools = {
+            int(p): list(rng.permutation(own[(phase[own] == p) & (own != first)]))
+            for p in np.unique(phase[own])
+        }
+        cycle = [int(p) for p in rng.permutation(sorted(pools)) if p != phase[first]]
+        cycle.append(int(phase[first]))
+        queue = [first]
+        while any(pools.values()):
+            queue += [pools[p].pop() for p in cycle if pools[p]]
+        queues.append(queue)
     order: list[int] = []
     while any(queues):
         for queue in queues:

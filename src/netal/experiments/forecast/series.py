@@ -224,3 +224,52 @@ def seasonal_scale(train: np.ndarray, season: int) -> float:
     if len(train) <= season:
         raise InvalidInputError("season", f"training period of {len(train)} steps <= one season")
     return float(np.mean(np.abs(train[season:] - train[:-season])))
+
+
+def time_slots(times: np.ndarray, season: int) -> np.ndarray:
+    """The step of the day (``0 .. season-1``) every time falls in."""
+    stamp = pd.DatetimeIndex(times)
+    minutes = (stamp.hour * 60 + stamp.minute).to_numpy()
+    return (minutes * season // 1440).astype(np.int64)
+
+
+def daily_profile(
+    z: np.ndarray, measured: np.ndarray, slots: np.ndarray, season: int
+) -> np.ndarray:
+    """Mean of the measured steps of ``z`` per step of the day, ``(season,)``.
+
+    Steps of the day nobody measured are interpolated linearly (around the
+    clock) from the nearest measured ones, so a profile exists from the
+    first measured window on.  Only measured training steps enter it.
+    """
+    counts = np.bincount(slots[measured], minlength=season).astype(np.float64)
+    sums = np.bincount(slots[measured], weights=z[measured], minlength=season)
+    known = np.flatnonzero(counts > 0)
+    if not len(known):
+        raise InvalidInputError("measured", "a cell has no measured step")
+    values = sums[known] / counts[known]
+    xp = np.concatenate([known - season, known, known + season])
+    return np.interp(np.arange(season), xp, np.tile(values, 3))
+
+
+def validation_cells(cells: list[CellSeries], share: float = 0.2) -> list[CellSeries]:
+    """Each cell's training period split in time: the last ``share`` becomes the held-out future.
+
+    For choosing between variants without touching the test files: the
+    validation period lies before the test period and is never measured.
+    """
+    if not 0.0 < share < 1.0:
+        raise InvalidInputError("validation", f"share must be in (0, 1), got {share!r}")
+    out = []
+    for cell in cells:
+        cut = len(cell.train) - max(1, round(share * len(cell.train)))
+        out.append(
+            CellSeries(
+                cell.name,
+                cell.train[:cut],
+                cell.train[cut:],
+                cell.train_time[:cut],
+                cell.train_time[cut:],
+            )
+        )
+    return out

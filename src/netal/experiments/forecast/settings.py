@@ -52,6 +52,12 @@ class ForecastSettings(Replication):
     conformal
         Calibrate the neural forecaster's intervals by split conformal prediction on the
         latest 20 % of what was measured (default: Gaussian MC-dropout intervals).
+    seasonal
+        Forecast deviations from each cell's daily profile learned from the measured steps
+        (``cell_inputs`` of :mod:`netal.experiments.forecast.learn`).
+    validation
+        Score on the last 20 % of each training period (never measured) instead of the
+        test files: for choosing between variants before looking at the test period.
     data_dir
         Directory of real datasets (default ``$NETAL_DATA_DIR``).
     seeds, first_seed
@@ -76,6 +82,8 @@ class ForecastSettings(Replication):
     n_passes: int = 30
     mask_rate: float = 0.5
     conformal: bool = False
+    seasonal: bool = False
+    validation: bool = False
     data_dir: str | None = None
 
     def __post_init__(self) -> None:
@@ -153,8 +161,10 @@ class ForecastSettings(Replication):
                 self.epochs,
                 float(self.mask_rate),
                 bool(self.conformal),
+                bool(self.seasonal),
             ),
             figure_budget=min(self.budgets, key=lambda b: abs(b - 0.2)),
+            validation=bool(self.validation),
             data_dir=self.data_dir,
         )
 

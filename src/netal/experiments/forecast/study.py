@@ -38,7 +38,7 @@ from netal.experiments.forecast.measure import (
     pick_batch,
     start_windows,
 )
-from netal.experiments.forecast.series import CellSeries, Geometry, load_cells
+from netal.experiments.forecast.series import CellSeries, Geometry, load_cells, validation_cells
 from netal.harness.grid import Cell
 from netal.harness.progress import report
 from netal.harness.store import CellOutput
@@ -67,14 +67,19 @@ class ForecastStudy:
     conformal_windows: int = 5
     model: ModelSettings = field(default_factory=ModelSettings)
     figure_budget: float = 0.2
+    validation: bool = False
+    """Hold out the last 20 % of each training period instead of the test files (choosing variants)."""
     data_dir: str | None = None
 
     def fingerprint(self) -> dict[str, Any]:
         """Every setting but ``data_dir`` (where the data is, not what it is)."""
         kept = dataclasses.asdict(self)
         del kept["data_dir"]
-        if not kept["model"]["conformal"]:
-            del kept["model"]["conformal"]  # fingerprints written before the option still match
+        for option in ("conformal", "seasonal"):
+            if not kept["model"][option]:
+                del kept["model"][option]  # fingerprints written before the option still match
+        if not kept["validation"]:
+            del kept["validation"]
         return {"study": "forecast", **kept}
 
     def cells(self, seeds: Sequence[int]) -> list[Cell]:
@@ -89,8 +94,9 @@ class ForecastStudy:
         return Geometry(self.n_lags, self.horizon, window, 24 * 60 // self.step_minutes)
 
     def load(self) -> list[CellSeries]:
-        """The cells' series."""
-        return load_cells(self.data_dir, self.stations or None, self.step_minutes)
+        """The cells' series (with :attr:`validation`, the training periods split in time)."""
+        cells = load_cells(self.data_dir, self.stations or None, self.step_minutes)
+        return validation_cells(cells) if self.validation else cells
 
     def run_cell(self, cell: Cell) -> CellOutput:
         """The baselines' forecasts, or one plan's curve over the budgets."""

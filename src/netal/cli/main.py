@@ -99,6 +99,7 @@ _COMMAND_MODULES = (
     "netal.cli.transfer",
     "netal.cli.anomaly",
     "netal.cli.forecast",
+    "netal.cli.qoais",
 )
 
 

@@ -54,6 +54,11 @@ Inputs
     (finite, >= 0).  Drawn as a map coloured by variance; also the faint route
     behind the query maps.
 
+``scorecard.json`` (a QoAIS scorecard of ``netal qoais``)
+    When present, the page is the scorecard's (:mod:`netal.report.scorecard`):
+    pass/fail per SLA tier, indicator and model, and every indicator's mean
+    and interval over seeds.
+
 ``cells/`` (a bench)
     A :class:`netal.harness.CellStore` directory (its ``records`` tables, in
     either the current or the earlier layout).  Used when there is no
@@ -89,16 +94,20 @@ no band is drawn).
 
 from netal.report.build import build_report
 from netal.report.inputs import Arm, Summary, load_queries, load_summary, load_uncertainty
+from netal.report.scorecard import build_scorecard_report, load_scorecard, scorecard_markdown
 from netal.report.summary import comparison_tables, summary_from_results, write_summary
 
 __all__ = [
     "Arm",
     "Summary",
     "build_report",
+    "build_scorecard_report",
     "comparison_tables",
     "load_queries",
+    "load_scorecard",
     "load_summary",
     "load_uncertainty",
+    "scorecard_markdown",
     "summary_from_results",
     "write_summary",
 ]

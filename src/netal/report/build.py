@@ -24,6 +24,7 @@ from netal.report.inputs import (
     parse_summary,
 )
 from netal.report.numbers import with_unit
+from netal.report.scorecard import SCORECARD_FILE, build_scorecard_report
 from netal.report.summary import arm_columns, summary_from_results
 from netal.report.timeline import load_timeline, timeline_figure
 from netal.report.timeline import lowest_band_value as timeline_lowest_band
@@ -201,6 +202,8 @@ def build_report(out_dir: str | os.PathLike[str]) -> Path:
     out = Path(out_dir)
     if not out.is_dir():
         raise DataError(str(out), "report directory does not exist")
+    if (out / SCORECARD_FILE).exists():
+        return build_scorecard_report(out)
     summaries, source = _load_summaries(out)
     tables = []
     for summary in summaries:

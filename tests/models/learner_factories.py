@@ -14,6 +14,7 @@ from netal.models import (
     DeepEnsemble,
     MCDropoutMLP,
     Seq2SeqMCDropout,
+    TabMRegressor,
 )
 
 
@@ -37,6 +38,18 @@ def tiny_boosted(**kw: Any) -> BoostedEnsemble:
     return BoostedEnsemble(**{**params, **kw})
 
 
+def tiny_tabm(**kw: Any) -> TabMRegressor:
+    params = {
+        "k": 4,
+        "n_blocks": 1,
+        "d_block": 16,
+        "epochs": 15,
+        "batch_size": 32,
+        "random_state": 0,
+    }
+    return TabMRegressor(**{**params, **kw})
+
+
 def tiny_seq2seq(**kw: Any) -> Seq2SeqMCDropout:
     params = {
         "hidden": 8,
@@ -57,6 +70,7 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "ensemble": tiny_ensemble,
     "committee": tiny_committee,
     "boosted": tiny_boosted,
+    "tabm": tiny_tabm,
     "seq2seq": tiny_seq2seq,
 }
 

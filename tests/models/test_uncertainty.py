@@ -14,6 +14,7 @@ from netal.models import (
     DeepEnsemble,
     MCDropoutMLP,
     Seq2SeqMCDropout,
+    TabMRegressor,
 )
 
 
@@ -34,6 +35,7 @@ TABULAR = {
     ),
     # linear leaves extrapolate; the default constant leaves do not (test_boosted_ensemble.py)
     "boosted": lambda: BoostedEnsemble(linear_tree=True, random_state=0),
+    "tabm": lambda: TabMRegressor(k=8, n_blocks=2, d_block=32, epochs=60, random_state=0),
 }
 
 
@@ -114,5 +116,6 @@ def test_homoscedastic_learners_report_zero_aleatoric_variance() -> None:
         DeepEnsemble(n_members=2, hidden=(8,), heteroscedastic=False, epochs=3, random_state=0),
         BaggingCommittee(n_members=3, random_state=0),
         BoostedEnsemble(n_members=2, n_estimators=5, aleatoric="none", random_state=0),
+        TabMRegressor(k=2, d_block=8, heteroscedastic=False, epochs=3, random_state=0),
     ):
         assert np.all(learner.fit(x, y).predict_dist(NEAR).aleatoric_var == 0)

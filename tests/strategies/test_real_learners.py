@@ -10,6 +10,7 @@ from netal.models.committee import BaggingCommittee
 from netal.models.ensemble import DeepEnsemble
 from netal.models.mlp import MCDropoutMLP
 from netal.models.seq2seq import Seq2SeqMCDropout
+from netal.models.tabm_learner import TabMRegressor
 from netal.strategies import make_strategy, strategy_names
 
 ALL = strategy_names()
@@ -51,6 +52,13 @@ def boosted_ensemble() -> tuple[BoostedEnsemble, np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
+def tabm() -> tuple[TabMRegressor, np.ndarray, np.ndarray]:
+    X, y, pool = _tabular(5)
+    learner = TabMRegressor(k=4, n_blocks=2, d_block=16, epochs=10, random_state=0).fit(X, y)
+    return learner, X, pool
+
+
+@pytest.fixture(scope="module")
 def seq2seq() -> tuple[Seq2SeqMCDropout, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(3)
     windows = rng.normal(size=(110, 20, 3))
@@ -86,6 +94,13 @@ def test_deep_ensemble(name: str, deep_ensemble: tuple) -> None:
 @pytest.mark.parametrize("name", sorted(set(ALL) - NEEDS_EMBED))
 def test_bagging_committee(name: str, committee: tuple) -> None:
     learner, labeled, pool = committee
+    _check(name, learner, labeled, pool)
+
+
+@pytest.mark.filterwarnings("ignore:paper rule:RuntimeWarning")
+@pytest.mark.parametrize("name", ALL)
+def test_tabm(name: str, tabm: tuple) -> None:
+    learner, labeled, pool = tabm
     _check(name, learner, labeled, pool)
 
 

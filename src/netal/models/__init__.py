@@ -16,6 +16,7 @@ instead and expose ``predict_proba`` and ``predict_proba_dist``
 ``deep_ensemble``               :class:`DeepEnsemble` (Lakshminarayanan et al. 2017)
 ``bagging_committee``           :class:`BaggingCommittee` (Seung et al. 1992; Burbidge et al. 2007)
 ``boosted_ensemble``            :class:`BoostedEnsemble` (LightGBM, Ke et al. 2017, bagged; Breiman 1996)
+``tabm``                        :class:`TabMRegressor` (Gorishniy et al. 2025)
 ``seq2seq_mc_dropout``          :class:`Seq2SeqMCDropout` (the seed paper's case-study model)
 ``mc_dropout_classifier``       :class:`MCDropoutClassifier` (Gal and Ghahramani 2016; classification)
 ``deep_ensemble_classifier``    :class:`DeepEnsembleClassifier` (Lakshminarayanan et al. 2017; classification)
@@ -49,6 +50,7 @@ from netal.models.forecaster import MCDropoutForecaster
 from netal.models.mlp import MCDropoutMLP
 from netal.models.mlp_classifier import MCDropoutClassifier
 from netal.models.seq2seq import Seq2SeqMCDropout
+from netal.models.tabm_learner import TabMRegressor
 from netal.models.wrappers import FixedValidation, RecentWindow
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "SupportsEmbedding",
     "SupportsState",
     "SupportsWarmStart",
+    "TabMRegressor",
     "UncertaintyClassifier",
     "UncertaintyRegressor",
     "make_learner",

@@ -34,6 +34,25 @@ def test_bad_flags_are_one_line_before_any_work(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--label", "Label"], "column 'Label': anomaly label must be 0 or 1"),
+        (["--label", "lab_x"], "--label: sutd5g has no anomaly label 'lab_x'"),
+        (["--label", "lab_bs"], "--test-scenarios: the test scenario of split Lvl6_1RRUOn"),
+    ],
+)
+def test_a_label_the_data_cannot_give_is_one_line_before_any_work(
+    args: list[str], message: str, tmp_path: Path, data_dir: Path
+) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["anomaly", *args, "--data-dir", str(data_dir), "--out", str(out)])
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
 def test_bad_config_key_names_the_table(tmp_path: Path) -> None:
     config = tmp_path / "anomaly.toml"
     config.write_text("[anomaly]\nlearner_params = { n_trees = 5 }\n")

@@ -16,7 +16,16 @@ from netal.experiments.anomaly import (
     detector_scores,
     run_anomaly_experiment,
 )
-from netal.experiments.anomaly.data import downsample, load_frame, scenario_split
+from netal.experiments.anomaly.arms import ArmSettings, run_engine_arm
+from netal.experiments.anomaly.data import (
+    AnomalySplit,
+    check_splits,
+    downsample,
+    load_frame,
+    scenario_split,
+)
+from netal.experiments.anomaly.metrics import AnomalyMetrics
+from netal.loop import KnowledgeBase
 
 
 def test_non_binary_anomaly_labels_are_one_clear_error() -> None:
@@ -143,3 +152,61 @@ def test_study_on_the_twin_keeps_budgets(tmp_path: Path) -> None:
     assert set(results["dataset"]) == {"twin"} and set(results["test_scenario"]) == {"twin"}
     assert results.groupby("strategy")["n_labels"].max().eq(30).all()
     assert outcome.summary["dataset"] == "twin"
+
+
+def _toy_split(seed: int = 0) -> AnomalySplit:
+    rng = np.random.default_rng(seed)
+    X = np.r_[rng.normal(size=(380, 3)), rng.normal(3, 1, size=(20, 3))]
+    y = np.r_[np.zeros(380), np.ones(20)]
+    X_test = np.r_[rng.normal(size=(95, 3)), rng.normal(3, 1, size=(5, 3))]
+    return AnomalySplit(X, y, X_test, np.r_[np.zeros(95), np.ones(5)], ("a", "b", "c"), "toy")
+
+
+@pytest.mark.slow
+def test_engine_arm_killed_mid_cell_resumes_from_its_knowledge_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    split = _toy_split()
+    scores = detector_scores(("ecod", "copod"), split.X_pool, split.X_test, seed=0)
+    settings = ArmSettings("bagged_trees", {"n_estimators": 10}, 10, 10, 60, 0.05, 0.5)
+    whole, whole_order = run_engine_arm(
+        "entropy", settings, split, scores, 0, tmp_path / "a.sqlite"
+    )
+    calls = {"n": 0}
+    original = AnomalyMetrics.on_iteration_end
+
+    def dies_at_round_three(self: AnomalyMetrics, context: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # the process dies mid-cell, after two model versions
+        return original(self, context)
+
+    kb = tmp_path / "kb" / "b.sqlite"
+    monkeypatch.setattr(AnomalyMetrics, "on_iteration_end", dies_at_round_three)
+    with pytest.raises(KeyboardInterrupt):
+        run_engine_arm("entropy", settings, split, scores, 0, kb)
+    monkeypatch.setattr(AnomalyMetrics, "on_iteration_end", original)
+    with KnowledgeBase(kb) as base:
+        assert 10 < len(base.labeled("run")) < 60  # stopped mid-curve
+    resumed, order = run_engine_arm("entropy", settings, split, scores, 0, kb)
+    pd.testing.assert_frame_equal(resumed, whole)
+    np.testing.assert_array_equal(order, whole_order)
+    assert resumed["n_labels"].max() == 60 and len(np.unique(order)) == 60
+
+
+def test_black_spot_and_interference_labels_are_targets(data_dir: Path) -> None:
+    frame = load_frame(str(data_dir), "lab_inf")
+    split = scenario_split(frame, "Lvl5_AllRRUOn", None, seed=0, label="lab_inf")
+    test_rows = frame[frame["scenario"] == "Lvl5_AllRRUOn"]
+    assert split.y_test.sum() == test_rows["lab_inf"].sum() != test_rows["lab_anom"].sum()
+    check_splits(frame, "lab_inf", ("Lvl5_AllRRUOn",))
+    black_spots = load_frame(str(data_dir), "lab_bs")
+    with pytest.raises(InvalidInputError, match="Lvl6_AllRRUOn has no lab_bs = 1 row"):
+        check_splits(black_spots, "lab_bs", ("Lvl4_AllRRUOn", "Lvl6_AllRRUOn"))
+
+
+def test_a_missing_or_non_binary_label_column_is_one_clear_error(data_dir: Path) -> None:
+    with pytest.raises(DataError, match=r"Lvl4_AllRRUOn_Anomaly_label\.csv.*'Label'.*0 or 1, got"):
+        load_frame(str(data_dir), "Label")  # codes 0, 2, 8, 10, ...: not an anomaly flag
+    with pytest.raises(InvalidInputError, match=r"no anomaly label 'lab_x'.*lab_bs, lab_inf"):
+        load_frame(str(data_dir), "lab_x")

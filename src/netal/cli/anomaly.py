@@ -22,6 +22,11 @@ def anomaly(
         "-d",
         help="sutd5g (scenario splits) or twin (induced body blockage and crowds as anomalies). Default: sutd5g.",
     ),
+    label: str = typer.Option(
+        None,
+        "--label",
+        help="sutd5g label that marks an anomaly: lab_anom (any), lab_bs (black spot), lab_inf (interference). Default: lab_anom.",
+    ),
     arms: str = typer.Option(
         None,
         "--arms",
@@ -64,11 +69,13 @@ def anomaly(
     """
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.experiments.anomaly import run_anomaly_experiment
+    from netal.experiments.anomaly.data import check_splits, load_frame
     from netal.experiments.anomaly.settings import load_anomaly
 
     with fail_cleanly(debug):
         flags = given_flags(
             dataset=dataset,
+            label=label,
             arms=split_names(arms),
             test_scenarios=split_names(test_scenarios),
             budget=budget,
@@ -81,6 +88,13 @@ def anomaly(
             data_dir=str(data_dir.resolve()) if data_dir else None,
         )
         settings = load_anomaly(config, flags)
+        if settings.dataset == "sutd5g":  # the files and the label, before any work
+            check_splits(
+                load_frame(settings.data_dir, settings.label, "--label"),
+                settings.label,
+                settings.test_scenarios,
+                "--test-scenarios",
+            )
         splits = 1 if settings.dataset == "twin" else len(settings.test_scenarios)
         n_cells = len(settings.arms) * splits * settings.seeds
         with (

@@ -7,7 +7,11 @@
 * any classification strategy of :data:`netal.strategies.STRATEGIES` (``entropy``,
   ``margin``, ``bald_cls``, ``badge``, ``coreset``): the ensemble's top rows as the cold
   start, then the strategy on the classifier, run by the engine
-  (:class:`netal.loop.ActiveLearningLoop`) unchanged.
+  (:class:`netal.loop.ActiveLearningLoop`) unchanged, with its knowledge base in the
+  study's folder (``OUT/kb/<cell key>.sqlite``): a cell killed mid-curve resumes from its
+  last model version.  The first three stay outside the engine: their picks need no
+  classifier (a ranking fixed up front, or AAD's own weights), and a cell of them takes
+  seconds.
 
 Every arm gets the same number of labels (the cold start included), and at every checkpoint
 the same classifier (``learner``, trained on the labels so far) is tested on the held-out
@@ -17,6 +21,7 @@ scenario, so arms differ only in which rows were labeled.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -123,12 +128,23 @@ def run_detector_arm(
 
 
 def run_engine_arm(
-    strategy: str, settings: ArmSettings, split: AnomalySplit, scores: DetectorScores, seed: int
+    strategy: str,
+    settings: ArmSettings,
+    split: AnomalySplit,
+    scores: DetectorScores,
+    seed: int,
+    knowledge_base: str | Path | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """A netal strategy on the classifier, on the engine, from the ensemble's top rows."""
+    """A netal strategy on the classifier, on the engine, from the ensemble's top rows.
+
+    With ``knowledge_base`` (a SQLite path) the engine records every query, label and
+    model version there and a rerun continues from it (the same curve as an uninterrupted run).
+    """
     F_pool, F_test = classifier_features(split, scores)
     initial = np.argsort(-scores.ensemble(), kind="stable")[: settings.n_initial]
-    result = ActiveLearningLoop(
+    if knowledge_base is not None:
+        Path(knowledge_base).parent.mkdir(parents=True, exist_ok=True)
+    loop = ActiveLearningLoop(
         F_pool,
         ReplayOracle(split.y_pool),
         settings.make_learner,
@@ -138,7 +154,12 @@ def run_engine_arm(
         budget=Budget(labels=settings.budget - settings.n_initial),
         callbacks=[AnomalyMetrics(F_test, split.y_test)],
         seed=seed,
-    ).run()
+        knowledge_base=knowledge_base,
+    )
+    try:
+        result = loop.run()
+    finally:
+        loop.knowledge_base.close()
     metrics = result.metrics
     frame = pd.DataFrame(
         {

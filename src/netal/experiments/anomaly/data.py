@@ -1,7 +1,9 @@
 """The sutd5g anomaly task: rows, scenario split, the anomaly rate of pool and test.
 
 sutd5g (``netal.data``, MANIFEST) is a 2 Hz walk test in four scenarios with
-manual labels ``lab_anom``.  Two quirks decide the protocol:
+manual labels: ``lab_anom`` (any anomaly), and two kinds of it, ``lab_bs``
+(black spot: coverage holes) and ``lab_inf`` (interference); any of them is the
+target (:data:`ANOMALY_LABELS`).  Two quirks decide the protocol:
 
 * consecutive rows are half a second apart, so a random row split puts near
   copies of test rows in training; the split is by scenario (train on three
@@ -35,7 +37,10 @@ from netal.twin import generate
 from netal.twin.induce import induce
 
 LABEL = "lab_anom"
-"""The anomaly label of sutd5g (0 normal, 1 anomalous)."""
+"""The default anomaly label of sutd5g (0 normal, 1 anomalous)."""
+
+ANOMALY_LABELS: tuple[str, ...] = ("lab_anom", "lab_bs", "lab_inf")
+"""The 0/1 anomaly labels of sutd5g: any anomaly, black spot, interference."""
 
 TWIN = "twin"
 """The dataset name (and the one test scenario) of the twin's anomaly task."""
@@ -62,14 +67,24 @@ class AnomalySplit:
     test_scenario: str
 
 
-def check_binary_labels(labels: Any, source: str) -> np.ndarray:
+def check_binary_labels(labels: Any, source: str, column: str = LABEL) -> np.ndarray:
     """Labels as a 0/1 float array; anything else is one :class:`DataError` naming the value."""
     values = np.asarray(labels, dtype=np.float64)
     bad = ~np.isin(values, (0.0, 1.0))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(source, f"anomaly label must be 0 or 1, got {values[row]:g}", column=LABEL)
+        raise DataError(source, f"anomaly label must be 0 or 1, got {values[row]:g}", column=column)
     return values
+
+
+def check_label_name(label: str, parameter: str = "label") -> str:
+    """``label`` if it is an anomaly label of sutd5g, else one line listing them."""
+    if label not in ANOMALY_LABELS:
+        raise InvalidInputError(
+            parameter,
+            f"sutd5g has no anomaly label {label!r}; its labels: {', '.join(ANOMALY_LABELS)}",
+        )
+    return label
 
 
 def check_scenario(name: str, parameter: str = "test_scenarios") -> str:
@@ -79,12 +94,37 @@ def check_scenario(name: str, parameter: str = "test_scenarios") -> str:
     return name
 
 
-def load_frame(data_dir: str | None) -> pd.DataFrame:
-    """The four scenarios of sutd5g, rows with every radio feature, labels checked."""
+def load_frame(data_dir: str | None, label: str = LABEL, parameter: str = "label") -> pd.DataFrame:
+    """The four scenarios of sutd5g, rows with every radio feature, the ``label`` column checked.
+
+    A column the files lack, or one that is not 0/1 (``Label`` holds codes like 8 and 10),
+    is one error line naming the column (and the file of the first bad value).
+    """
     dataset = load_dataset("sutd5g", data_dir)
+    if label not in dataset.frame.columns:
+        check_label_name(label, parameter)
     frame = dataset.frame.dropna(subset=list(SUTD_FEATURES)).reset_index(drop=True)
-    check_binary_labels(frame[LABEL], dataset.source)
+    values = frame[label].to_numpy(dtype=np.float64)
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        scenario = frame["scenario"].iloc[int(np.flatnonzero(bad)[0])]
+        check_binary_labels(values, f"sutd5g/{scenario}_Anomaly_label.csv", column=label)
     return frame
+
+
+def check_splits(
+    frame: pd.DataFrame, label: str, test_scenarios: Any, parameter: str = "test_scenarios"
+) -> None:
+    """Every split must have an anomaly in its test scenario and in its pool, else one line."""
+    for scenario in test_scenarios:
+        is_test = (frame["scenario"] == scenario).to_numpy()
+        for part, mask in (("test scenario", is_test), ("pool (the other scenarios)", ~is_test)):
+            if not (frame.loc[mask, label] == 1).any():
+                raise InvalidInputError(
+                    parameter,
+                    f"the {part} of split {scenario} has no {label} = 1 row; "
+                    "choose other test scenarios or another label",
+                )
 
 
 def downsample(y: np.ndarray, rate: float | None, rng: np.random.Generator) -> np.ndarray:
@@ -98,7 +138,11 @@ def downsample(y: np.ndarray, rate: float | None, rng: np.random.Generator) -> n
 
 
 def scenario_split(
-    frame: pd.DataFrame, test_scenario: str, anomaly_rate: float | None, seed: int
+    frame: pd.DataFrame,
+    test_scenario: str,
+    anomaly_rate: float | None,
+    seed: int,
+    label: str = LABEL,
 ) -> AnomalySplit:
     """Pool = the other scenarios, test = ``test_scenario``, each down-sampled to ``anomaly_rate``."""
     check_scenario(test_scenario)
@@ -107,7 +151,7 @@ def scenario_split(
     parts = []
     for mask in (~is_test, is_test):
         X = frame.loc[mask, list(SUTD_FEATURES)].to_numpy(dtype=np.float64)
-        y = frame.loc[mask, LABEL].to_numpy(dtype=np.float64)
+        y = frame.loc[mask, label].to_numpy(dtype=np.float64)
         rows = downsample(y, anomaly_rate, rng)
         parts.append((X[rows], y[rows]))
     (X_pool, y_pool), (X_test, y_test) = parts

@@ -13,7 +13,7 @@ from netal.configfile import read_section
 from netal.data.sutd5g import SUTD_SCENARIOS
 from netal.errors import InvalidInputError
 from netal.experiments.anomaly.arms import DETECTOR_ARMS
-from netal.experiments.anomaly.data import check_scenario
+from netal.experiments.anomaly.data import LABEL, check_scenario
 from netal.experiments.anomaly.detectors import DETECTORS
 from netal.models import LEARNERS
 from netal.strategies import STRATEGIES, strategy_names
@@ -79,6 +79,10 @@ class AnomalySettings:
     dataset
         ``sutd5g`` (default) or ``twin`` (ordinary twin runs plus induced body blockage and
         crowds as the anomalies; ``test_scenarios`` is then ignored).
+    label
+        The sutd5g label that marks an anomaly: ``lab_anom`` (default, any anomaly),
+        ``lab_bs`` (black spot) or ``lab_inf`` (interference); checked against the data
+        (a missing or non-0/1 column is one error line) before any cell runs.
     """
 
     arms: tuple[str, ...] = ARMS
@@ -96,10 +100,17 @@ class AnomalySettings:
     first_seed: int = 0
     data_dir: str | None = None
     dataset: str = "sutd5g"
+    label: str = LABEL
 
     def __post_init__(self) -> None:
         if self.dataset not in ("sutd5g", "twin"):
             raise InvalidInputError("dataset", f"must be 'sutd5g' or 'twin', got {self.dataset!r}")
+        if not isinstance(self.label, str) or not self.label:
+            raise InvalidInputError("label", f"must name a label column, got {self.label!r}")
+        if self.dataset == "twin" and self.label != LABEL:
+            raise InvalidInputError(
+                "label", "applies to sutd5g only (the twin marks its anomalies)"
+            )
         _check_names(self.arms, "arms", check_arm)
         _check_names(self.test_scenarios, "test_scenarios", check_scenario)
         _check_names(self.detectors, "detectors", DETECTORS.get)
@@ -152,6 +163,7 @@ class AnomalySettings:
             "seeds": self.seed_list(),
             "data_dir": self.data_dir,
             "dataset": self.dataset,
+            "label": self.label,
         }
 
 
@@ -167,6 +179,7 @@ FLAGS = {
     "first_seed": "--first-seed",
     "data_dir": "--data-dir",
     "dataset": "--dataset",
+    "label": "--label",
 }
 """Settings given as flags, so errors in their values name the flag."""
 

@@ -2,7 +2,9 @@
 
 Cells are ``test scenario x seed x arm`` (:mod:`~netal.experiments.anomaly.arms`), run and
 resumed by :func:`netal.harness.run_study`: each finished cell is stored at once
-(``OUT/cells/``), so a killed run continues with the cells still to do.  A cell writes
+(``OUT/cells/``), so a killed run continues with the cells still to do, and a cell of a
+classification strategy keeps the engine's knowledge base in ``OUT/kb/<key>.sqlite``, so a
+cell killed mid-curve continues from its last model version.  A cell writes
 ``records`` (one row per checkpoint: labels, anomalies found, test F1 and PR-AUC),
 ``queries`` (the rows it labeled, in order) and ``reference`` (the split's sizes, the fully
 supervised classifier's test F1 and PR-AUC, the unweighted detectors' test PR-AUC).
@@ -28,7 +30,7 @@ from netal.experiments.anomaly.arms import (
     run_detector_arm,
     run_engine_arm,
 )
-from netal.experiments.anomaly.data import TWIN, load_frame, scenario_split, twin_split
+from netal.experiments.anomaly.data import LABEL, TWIN, load_frame, scenario_split, twin_split
 from netal.experiments.anomaly.detectors import detector_scores
 from netal.experiments.anomaly.metrics import (
     anomaly_probability,
@@ -38,7 +40,7 @@ from netal.experiments.anomaly.metrics import (
 from netal.experiments.anomaly.outputs import AnomalyOutcome, write_anomaly_outputs
 from netal.harness.grid import Cell
 from netal.harness.store import CellOutput
-from netal.harness.study import StudyRun, check_seeds, run_study
+from netal.harness.study import StudyRun, cell_knowledge_base, check_seeds, run_study
 
 DATASET = "sutd5g"
 
@@ -61,6 +63,10 @@ class AnomalyStudy:
     data_dir: str | None = None
     dataset: str = DATASET
     """``sutd5g`` (scenario splits) or ``twin`` (induced anomalies; one split named ``twin``)."""
+    label: str = LABEL
+    """The sutd5g label column that is the target (``lab_anom``, ``lab_bs``, ``lab_inf``)."""
+    out_dir: str = ""
+    """Where the study writes (the cells' knowledge bases go to ``OUT/kb/``); not fingerprinted."""
 
     def arm_settings(self) -> ArmSettings:
         """What the arms of a cell share."""
@@ -77,10 +83,12 @@ class AnomalyStudy:
     def fingerprint(self) -> dict[str, Any]:
         """Every setting but the grid axes (arms, test scenarios, seeds) and ``data_dir``."""
         kept = dataclasses.asdict(self)
-        for axis in ("arms", "test_scenarios", "data_dir"):
+        for axis in ("arms", "test_scenarios", "data_dir", "out_dir"):
             del kept[axis]
         if kept["dataset"] == DATASET:
             del kept["dataset"]  # fingerprints written before the twin source still match
+        if kept["label"] == LABEL:
+            del kept["label"]  # and those written before the label choice
         return {"study": "anomaly", **kept}
 
     def cells(self, seeds: Sequence[int]) -> list[Cell]:
@@ -99,7 +107,11 @@ class AnomalyStudy:
             split = twin_split(self.anomaly_rate, cell.seed)
         else:
             split = scenario_split(
-                load_frame(self.data_dir), scenario, self.anomaly_rate, cell.seed
+                load_frame(self.data_dir, self.label),
+                scenario,
+                self.anomaly_rate,
+                cell.seed,
+                self.label,
             )
         scores = detector_scores(self.detectors, split.X_pool, split.X_test, cell.seed)
         settings = self.arm_settings()
@@ -110,7 +122,8 @@ class AnomalyStudy:
                 cell.strategy, settings, split, scores, cell.seed, rng
             )
         else:
-            records, order = run_engine_arm(cell.strategy, settings, split, scores, cell.seed)
+            kb = cell_knowledge_base(self.out_dir, cell) if self.out_dir else None
+            records, order = run_engine_arm(cell.strategy, settings, split, scores, cell.seed, kb)
         n_anomalies = float(split.y_pool.sum())
         records = records.assign(
             dataset=self.dataset,
@@ -164,6 +177,7 @@ def run_anomaly_experiment(
     seeds: Sequence[int] = (0, 1, 2),
     data_dir: str | Path | None = None,
     dataset: str = DATASET,
+    label: str = LABEL,
     executor: Any = None,
     on_cell: Any = None,
 ) -> AnomalyOutcome:
@@ -187,6 +201,8 @@ def run_anomaly_experiment(
         lam=lam,
         data_dir=None if data_dir is None else str(data_dir),
         dataset=dataset,
+        label=label,
+        out_dir=str(Path(out_dir).resolve()),
     )
     return run_study(
         study, check_seeds(seeds), out_dir, executor, on_cell=on_cell, on_skipped=on_cell

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from netal.errors import KnowledgeBaseError
+from netal.loop.retrain import fit_learner
 from netal.models.base import SupportsState
 
 STATE = "state"
@@ -49,12 +50,13 @@ class Restorer:
     make_learner
         The run's learner factory.
     training_data
-        ``training_data(iteration, n_labeled) -> (X, y)``: the labeled set a
-        model version was trained on (for refits).
+        ``training_data(iteration, n_labeled) -> (X, y, weights)``: the
+        labeled set a model version was trained on and its training weights
+        (``None``: unweighted), for refits.
     """
 
     make_learner: Callable[[int], Any]
-    training_data: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+    training_data: Callable[[int, int], tuple[np.ndarray, np.ndarray, np.ndarray | None]]
     _refitted: dict[tuple[int, int], Any] = field(default_factory=dict)
 
     def restore(self, kind: str, state: bytes, iteration: int, seed: int) -> Any:
@@ -91,9 +93,9 @@ class Restorer:
     def _refit(self, iteration: int, n_labeled: int, train_seed: int) -> Any:
         key = (iteration, train_seed)
         if key not in self._refitted:
-            X, y = self.training_data(iteration, n_labeled)
+            X, y, weights = self.training_data(iteration, n_labeled)
             learner = self.make_learner(train_seed)
-            learner.fit(X, y)
+            fit_learner(learner, X, y, weights)
             self._refitted = {key: learner}  # keep only the latest version in memory
         return copy.deepcopy(self._refitted[key])
 

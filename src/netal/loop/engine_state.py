@@ -44,6 +44,7 @@ class EngineState:
         self.told_labels = progress.labels  # as told; revisions apply from their model version
         self.revisions: list[tuple[int, int, np.ndarray]] = list(progress.revisions)
         self.labels = self._labels_as_of(None, len(self.labeled_ids))
+        self.weight_changes: list[tuple[int, int, float]] = list(progress.weights)
         self.train_inputs = self._inputs(progress)
         self.unlabeled = np.ones(len(self.X), dtype=bool)
         self.unlabeled[progress.labeled_ids] = False
@@ -164,10 +165,28 @@ class EngineState:
                 labels[position] = label
         return labels
 
-    def _training_data(self, iteration: int, n_labeled: int) -> tuple[np.ndarray, np.ndarray]:
+    def _weights_as_of(self, iteration: int | None, n_labeled: int) -> np.ndarray | None:
+        """Training weights of the first ``n_labeled`` rows for model version ``iteration``.
+
+        ``None`` when no row was ever weighed (every row weighs 1), so a run
+        without weights trains exactly as before.
+        """
+        if not self.weight_changes:
+            return None
+        weights = np.ones(n_labeled, dtype=np.float64)
+        for position, first, weight in self.weight_changes:
+            if position < n_labeled and (iteration is None or first <= iteration):
+                weights[position] = weight
+        return weights
+
+    def _training_data(
+        self, iteration: int, n_labeled: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Inputs, labels and training weights (None: all 1) that version ``iteration`` trains on."""
         assert self.labels is not None
+        weights = self._weights_as_of(iteration, n_labeled)
         if not self.revisions:
-            return self.train_inputs[:n_labeled], self.labels[:n_labeled]
+            return self.train_inputs[:n_labeled], self.labels[:n_labeled], weights
         labels = self._labels_as_of(iteration, n_labeled)
         assert labels is not None
-        return self.train_inputs[:n_labeled], labels
+        return self.train_inputs[:n_labeled], labels, weights

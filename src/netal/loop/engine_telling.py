@@ -229,6 +229,37 @@ class Telling(Training):
                 self.labels[position] = label
         return [sample for _, sample, _ in rows]
 
+    def reweigh(self, weights: dict[int, float], reason: str) -> list[int]:
+        """Set told labels' training weights (all or none); the sample ids whose weight changed."""
+        positions = {sample: k for k, sample in enumerate(self.labeled_ids)}
+        current = self._weights_as_of(None, len(self.labeled_ids))
+        rows: list[tuple[int, int, float]] = []
+        for sample_id, value in weights.items():
+            position = positions.get(sample_id)
+            if position is None:
+                raise InvalidInputError(
+                    "weights", f"sample {sample_id} has no told label to weigh; nothing was weighed"
+                )
+            try:
+                weight = float(value)
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    "weights", f"sample {sample_id}: weight {value!r} is not a number"
+                ) from None
+            if not math.isfinite(weight) or weight <= 0:
+                raise InvalidInputError(
+                    "weights",
+                    f"sample {sample_id}: weight {value!r} (need finite, > 0); nothing was weighed",
+                )
+            old = 1.0 if current is None else float(current[position])
+            if weight != old:
+                rows.append((position, int(sample_id), weight))
+        if rows:
+            first = self.last_complete + 1
+            self.kb.record_weights(self.run_id, first, rows, reason)
+            self.weight_changes.extend((position, first, weight) for position, _, weight in rows)
+        return [sample for _, sample, _ in rows]
+
     # -------------------------------------------------------- refuse/expire
 
     def refuse(self, query_ids: Iterable[int]) -> int:

@@ -17,6 +17,7 @@ from netal.errors import InvalidInputError
 from netal.loop.callbacks import IterationContext
 from netal.loop.checkpoints import snapshot
 from netal.loop.engine_state import EngineState
+from netal.loop.retrain import fit_learner
 from netal.loop.seeds import derive_seed
 from netal.loop.stopping import POOL_UNCERTAINTY
 
@@ -41,7 +42,9 @@ class Training(EngineState):
         labels seen through another training window); it needs a version to
         exist already.
         """
-        revised = any(first > self.last_complete for _, first, _ in self.revisions)
+        revised = any(
+            first > self.last_complete for _, first, _ in [*self.revisions, *self.weight_changes]
+        )
         retrained = (force or revised) and len(self.labeled_ids) == self.n_trained
         if len(self.labeled_ids) == self.n_trained and not (retrained and self.checkpoint):
             return self.last_complete
@@ -49,14 +52,15 @@ class Training(EngineState):
         iteration = self.last_complete + 1
         ids = np.asarray(self.labeled_ids, dtype=np.int64)
         X_labeled, y_labeled = self.train_inputs, self.labels
+        weights = self._weights_as_of(None, len(ids))
         seed = derive_seed(loop.seed, iteration, "train")
         start = time.perf_counter()
         if self.checkpoint is None or loop.retrain.reinitialize(iteration):
             learner = loop.make_learner(seed)
-            learner.fit(X_labeled, y_labeled)
+            fit_learner(learner, X_labeled, y_labeled, weights)
         else:
             learner = self.restore(self.last_complete, "train", seed=seed)
-            learner.partial_fit(X_labeled, y_labeled)
+            fit_learner(learner, X_labeled, y_labeled, weights, partial=True)
         train_seconds = time.perf_counter() - start
         self.checkpoint = snapshot(learner, n_labeled=len(ids), train_seed=seed)
         self.last_complete = iteration

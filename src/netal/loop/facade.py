@@ -151,6 +151,37 @@ class AskTell:
             checked[int(sample_id)] = label
         return self._opened().revise(checked, reason)
 
+    def weigh(self, weights: Mapping[int, float], *, reason: str = "") -> list[int]:
+        """Set told labels' training weights; the sample ids whose weight changed.
+
+        For labels of known, unequal quality: the inverse of each aggregated
+        label's estimated noise variance (overlapping answers of annotators
+        with different noise; Raykar et al., JMLR 11, 2010), so the learner
+        leans on the reliable labels.  Rows never weighed weigh 1.  The weights
+        reach learners whose ``fit``/``partial_fit`` take ``sample_weight``
+        (scikit-learn's convention); the others train unweighted.  Like
+        :meth:`revise` the weights are recorded (with ``reason``) before they
+        act, all or none, apply from the next model version on (:meth:`train`
+        trains one even without new labels), and a resumed run replays them.
+
+        Parameters
+        ----------
+        weights
+            Sample id -> weight (finite, > 0); every sample must have a told label.
+        reason
+            Why (recorded with the weights, at most 200 characters).
+        """
+        if not isinstance(weights, Mapping):
+            raise InvalidInputError("weights", f"must map sample ids to weights, got {weights!r}")
+        if not isinstance(reason, str):
+            raise InvalidInputError("reason", f"must be a string, got {reason!r}")
+        checked: dict[int, float] = {}
+        for sample_id, weight in weights.items():
+            if isinstance(sample_id, bool) or not isinstance(sample_id, int | np.integer):
+                raise InvalidInputError("weights", f"sample id {sample_id!r} is not an integer")
+            checked[int(sample_id)] = weight
+        return self._opened().reweigh(checked, reason)
+
     def refuse(self, query_ids: Iterable[int]) -> int:
         """Return pending queries to the pool (the oracle declined); how many were pending."""
         return self._opened().refuse(query_ids)

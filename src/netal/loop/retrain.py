@@ -16,7 +16,10 @@ same training schedule.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import inspect
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
@@ -88,3 +91,32 @@ def make_retrain_policy(policy: str | RetrainPolicy, **params: object) -> Retrai
             "retrain", f"must be 'scratch', 'warm' or a RetrainPolicy, got {policy!r}"
         )
     return policy
+
+
+def accepts_sample_weight(method: Any) -> bool:
+    """Whether a learner's ``fit`` or ``partial_fit`` takes ``sample_weight`` (scikit-learn style)."""
+    try:
+        return "sample_weight" in inspect.signature(method).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+
+
+def fit_learner(
+    learner: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    *,
+    partial: bool = False,
+) -> Any:
+    """``learner.fit(X, y)`` (or ``partial_fit``), with ``sample_weight=weights`` when it takes one.
+
+    Weights (e.g. the inverse of each label's estimated noise variance) reach
+    only learners whose method has a ``sample_weight`` parameter; the others
+    train unweighted, exactly as without weights.  ``weights`` None: the call
+    is the plain ``fit(X, y)``.
+    """
+    method = learner.partial_fit if partial else learner.fit
+    if weights is not None and accepts_sample_weight(method):
+        return method(X, y, sample_weight=weights)
+    return method(X, y)

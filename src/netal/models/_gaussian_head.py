@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from netal.models._common import check_positive_float, check_unit_interval
+from netal.models._gradients import GradientEmbeddingMixin
 from netal.models._torch_base import TorchRegressor
 from netal.models._training import gaussian_nll, variance_from_raw
 
@@ -59,7 +60,7 @@ class GaussianHeadNet(nn.Module):
         return out[..., : self.n_out], variance_from_raw(out[..., self.n_out :], min_var)
 
 
-class GaussianHeadRegressor(TorchRegressor):
+class GaussianHeadRegressor(GradientEmbeddingMixin, TorchRegressor):
     """Base of the learners built on a :class:`GaussianHeadNet`.
 
     Subclass hooks: :meth:`_make_net` (the network of a validated
@@ -102,6 +103,20 @@ class GaussianHeadRegressor(TorchRegressor):
     def _val_scores(self, X_val: torch.Tensor, y_val: torch.Tensor, epoch: int) -> np.ndarray:
         y_scaled = torch.from_numpy(self._y_scaler.transform(y_val.numpy()))
         return self._member_losses(self._loss_terms(self.net_(X_val), y_scaled)).numpy()
+
+    def _weighted_batch_loss(
+        self, xb: torch.Tensor, yb: torch.Tensor, wb: torch.Tensor
+    ) -> torch.Tensor:
+        # Each row's squared error or Gaussian NLL times its weight (weights have mean 1).
+        terms = self._loss_terms(self.net_(xb), yb) * wb.unsqueeze(-1)
+        return self._member_losses(terms).sum()
+
+    def _weighted_val_scores(
+        self, X_val: torch.Tensor, y_val: torch.Tensor, w_val: torch.Tensor, epoch: int
+    ) -> np.ndarray:
+        y_scaled = torch.from_numpy(self._y_scaler.transform(y_val.numpy()))
+        terms = self._loss_terms(self.net_(X_val), y_scaled) * w_val.unsqueeze(-1)
+        return (self._member_losses(terms) / w_val.mean()).numpy()
 
     def _sample_chunk(
         self, xs: torch.Tensor, generator: torch.Generator, shared: Any

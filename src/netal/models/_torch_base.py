@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from netal._validation import as_float_array, check_positive_int, check_same_length
-from netal.errors import ShapeMismatchError
+from netal.errors import InvalidInputError, ShapeMismatchError
 from netal.models._common import (
     PredictMixin,
     as_2d_target,
@@ -88,6 +88,22 @@ class TorchRegressor(PredictMixin):
     def _batch_loss(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
+    def _weighted_batch_loss(
+        self, xb: torch.Tensor, yb: torch.Tensor, wb: torch.Tensor
+    ) -> torch.Tensor:
+        """The loss with per-row weights ``wb``; learners that cannot weigh rows refuse."""
+        raise InvalidInputError(
+            "sample_weight", f"{type(self).__name__} does not support per-sample weights"
+        )
+
+    def _weighted_val_scores(
+        self, X_val: torch.Tensor, y_val: torch.Tensor, w_val: torch.Tensor, epoch: int
+    ) -> np.ndarray:
+        """Validation scores with per-row weights (see :meth:`_weighted_batch_loss`)."""
+        raise InvalidInputError(  # pragma: no cover - _weighted_batch_loss refuses first
+            "sample_weight", f"{type(self).__name__} does not support per-sample weights"
+        )
+
     def _val_scores(self, X_val: torch.Tensor, y_val: torch.Tensor, epoch: int) -> np.ndarray:
         raise NotImplementedError  # pragma: no cover
 
@@ -108,7 +124,14 @@ class TorchRegressor(PredictMixin):
         )
 
     # -- fitting --------------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, *, validation_data: tuple[Any, Any] | None = None) -> Any:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        validation_data: tuple[Any, Any] | None = None,
+    ) -> Any:
         """Fit from scratch (new initialization, new standardization).
 
         Parameters
@@ -117,11 +140,19 @@ class TorchRegressor(PredictMixin):
             Training inputs.
         y
             Targets, ``(n,)`` or ``(n, h)``.
+        sample_weight
+            Optional ``(n,)`` non-negative weights of the rows' loss terms
+            (scikit-learn's convention; e.g. the inverse of each label's noise
+            variance).  They are scaled to mean 1, so only their ratios
+            matter; the validation split's early-stopping score is weighted
+            alike.  ``None``: every row weighs the same (the unweighted fit,
+            unchanged).
         validation_data
             Optional ``(X_val, y_val)`` used for early stopping instead of a
-            ``val_fraction`` split of the training data.
+            ``val_fraction`` split of the training data (unweighted).
         """
         X_arr, y_arr = check_training_data(X, y, x_ndim=self._x_ndim)
+        weights = self._check_weights(sample_weight, len(X_arr))
         settings = self._training_settings()
         self._seed = resolve_seed(self.random_state)
         self._n_fits = 0
@@ -136,26 +167,48 @@ class TorchRegressor(PredictMixin):
         with torch_seeded(derive_seed(self._seed, _INIT_TAG)):
             self.net_ = self._build_net(X_arr.shape[-1], self._n_outputs)
         self._optimizer = self._make_optimizer()
-        self._train(X_arr, y2, validation_data, settings)
+        self._train(X_arr, y2, validation_data, settings, weights)
         return self
 
-    def partial_fit(self, X: Any, y: Any, *, validation_data: tuple[Any, Any] | None = None) -> Any:
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        validation_data: tuple[Any, Any] | None = None,
+    ) -> Any:
         """Continue training the current weights (and optimizer state) on ``(X, y)``.
 
         The standardization learned by the first :meth:`fit` is kept so earlier
         and later data share one scale.  Fits from scratch when not yet fitted.
+        ``sample_weight`` as in :meth:`fit`.
         """
         if getattr(self, "net_", None) is None:
-            return self.fit(X, y, validation_data=validation_data)
+            return self.fit(X, y, sample_weight, validation_data=validation_data)
         X_arr, y_arr = check_training_data(X, y, x_ndim=self._x_ndim)
+        weights = self._check_weights(sample_weight, len(X_arr))
         check_inputs(X_arr, sample_shape=self._sample_shape, learner=type(self).__name__)
         y2 = as_2d_target(y_arr)
         if y2.shape[1] != self._n_outputs:
             raise ShapeMismatchError(
                 "y", f"has {y2.shape[1]} outputs but the learner was fitted on {self._n_outputs}"
             )
-        self._train(X_arr, y2, validation_data, self._training_settings())
+        self._train(X_arr, y2, validation_data, self._training_settings(), weights)
         return self
+
+    def _check_weights(self, sample_weight: Any, n_rows: int) -> np.ndarray | None:
+        """``sample_weight`` as float32 ``(n,)`` scaled to mean 1, or None; errors name it."""
+        if sample_weight is None:
+            return None
+        weights = as_float_array(sample_weight, "sample_weight", ndim=1)
+        if len(weights) != n_rows:
+            raise ShapeMismatchError(
+                "sample_weight", f"has {len(weights)} weights for {n_rows} training rows"
+            )
+        if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+            raise InvalidInputError("sample_weight", "must be finite and >= 0 with a positive sum")
+        return (weights / weights.mean()).astype(np.float32)
 
     def _split(
         self, X: np.ndarray, y2: np.ndarray, validation_data: tuple[Any, Any] | None, seed: int
@@ -183,12 +236,16 @@ class TorchRegressor(PredictMixin):
         y2: np.ndarray,
         validation_data: tuple[Any, Any] | None,
         settings: dict[str, Any],
+        weights: np.ndarray | None = None,
     ) -> TrainingHistory:
         fit_seed = derive_seed(self._seed, _FIT_TAG, self._n_fits)
         self._n_fits += 1
         X_tr, y_tr, X_val, y_val = self._split(X, y2, validation_data, fit_seed)
         xs = torch.from_numpy(self._x_scaler.transform(X_tr))
         ys = torch.from_numpy(self._y_scaler.transform(y_tr))
+        w_tr = w_val = None
+        if weights is not None:  # the same rows as _split took (same seed)
+            w_tr, w_val = self._split_weights(weights, validation_data, fit_seed)
         validate = None
         if X_val is not None and y_val is not None:
             xv = torch.from_numpy(self._x_scaler.transform(X_val))
@@ -196,7 +253,14 @@ class TorchRegressor(PredictMixin):
 
             def validate(epoch: int) -> np.ndarray:
                 with torch.no_grad():
-                    return self._val_scores(xv, yv, epoch)
+                    if w_val is None:
+                        return self._val_scores(xv, yv, epoch)
+                    return self._weighted_val_scores(xv, yv, w_val, epoch)
+
+        def batch_loss(index: torch.Tensor) -> torch.Tensor:
+            if w_tr is None:
+                return self._batch_loss(xs[index], ys[index])
+            return self._weighted_batch_loss(xs[index], ys[index], w_tr[index])
 
         with torch_seeded(fit_seed):
             self.history_ = train_loop(
@@ -205,7 +269,7 @@ class TorchRegressor(PredictMixin):
                 n_rows=len(xs),
                 batch_size=settings["batch_size"],
                 epochs=settings["epochs"],
-                batch_loss=lambda index: self._batch_loss(xs[index], ys[index]),
+                batch_loss=batch_loss,
                 validate=validate,
                 generator=make_generator(fit_seed),
                 patience=settings["patience"],
@@ -215,6 +279,17 @@ class TorchRegressor(PredictMixin):
                 restore_best=settings["restore_best"],
             )
         return self.history_
+
+    def _split_weights(
+        self, weights: np.ndarray, validation_data: tuple[Any, Any] | None, seed: int
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The training and validation rows' weights, split as :meth:`_split` splits the rows."""
+        if validation_data is not None:
+            return torch.from_numpy(weights), None
+        train_idx, val_idx = validation_split(len(weights), float(self.val_fraction), seed)
+        if len(val_idx) == 0:
+            return torch.from_numpy(weights), None
+        return torch.from_numpy(weights[train_idx]), torch.from_numpy(weights[val_idx])
 
     # -- prediction -----------------------------------------------------------------------------
     def _chunk_rows(self) -> int:

@@ -39,7 +39,7 @@ from netal.locks import hold_file
 from netal.loop import Answer
 from netal.service.auth import now
 from netal.service.categorical import dawid_skene
-from netal.service.quality import Aggregate, aggregate
+from netal.service.quality import Aggregate, aggregate, noise_weights
 from netal.service.revision import revise_told
 from netal.service.tables import Assignment, Project, Task
 
@@ -78,6 +78,7 @@ def project_aggregate(session: Session, project_id: int) -> Aggregate:
             noise={a: 1.0 - accuracy for a, accuracy in fit.accuracy.items()},
             answers=fit.answers,
             flagged=fit.flagged,
+            label_noise=dict(fit.noise),
         )
     return aggregate(answers, gold)
 
@@ -117,6 +118,11 @@ class ProjectSettings(BaseModel):
     n_gold: int = Field(0, ge=0, description="gold tasks, from the initial labeled set")
     lease_s: float = Field(600.0, gt=0, le=7 * 86400)
     seed: int = Field(0, ge=0)
+    label_weights: Literal["noise", "none"] = Field(
+        "noise",
+        description="noise: the learner trains on each aggregated label weighted by the inverse "
+        "of its estimated noise (learners whose fit takes sample_weight); none: unweighted",
+    )
     revise_tolerance: float | None = Field(
         None,
         ge=0,
@@ -187,6 +193,9 @@ class ProjectRunner:
         self._learner: tuple[int, Any] | None = None
         self._directions: np.ndarray | None = None
         self._answers_fitted = -1
+        self._fit: Aggregate | None = None
+        self._weights: dict[int, float] = {}
+        self._weighed: tuple[int, int] | None = None
         self._progress: dict[str, Any] = {
             "model_version": None,
             "labeled": 0,
@@ -265,9 +274,7 @@ class ProjectRunner:
     def _payload(self, sample_ids: np.ndarray) -> list[dict[str, Any]]:
         """What an annotator sees of each sample: features, place, prediction, uncertainty."""
         version = self.loop.model_version
-        if self._learner is None or self._learner[0] != version:
-            self._learner = (version, self.loop.learner())
-        learner = self._learner[1]
+        learner = self._current_learner()
         X = self.prepared.X[sample_ids]
         if hasattr(learner, "predict_dist"):
             dist = learner.predict_dist(X)
@@ -302,6 +309,13 @@ class ProjectRunner:
                 }
             )
         return payloads
+
+    def _current_learner(self) -> Any:
+        """The engine's latest model version (restored once per version)."""
+        version = self.loop.model_version
+        if self._learner is None or self._learner[0] != version:
+            self._learner = (version, self.loop.learner())
+        return self._learner[1]
 
     def _add_tasks(self, session: Session, kind: str, rows: list[tuple[int | None, int]]) -> None:
         if not rows:
@@ -357,6 +371,7 @@ class ProjectRunner:
         """Revise told labels the answers moved, tell every complete task, refill the queue."""
         self._revise()
         self._tell_complete()
+        self._reweigh()
         self._refill()
         self._progress = {
             "model_version": int(self.loop.model_version),
@@ -379,6 +394,51 @@ class ProjectRunner:
             fit = project_aggregate(session, self.project_id)
         revise_told(self.db, self.loop, self.project_id, fit, self.settings.revise_tolerance)
         self._answers_fitted = seen
+        self._fit = fit
+
+    def _reweigh(self) -> None:
+        """Weigh every told label by its estimated noise (the learner uses it if it can)."""
+        fit = self._fit
+        key = (id(fit), int(self.loop.model_version))
+        if fit is None or self.settings.label_weights == "none" or key == self._weighed:
+            return
+        self._weighed = key
+        with self.db() as session:
+            told = [
+                (int(sample), fit.label_noise[task])
+                for task, sample in session.execute(
+                    select(Task.id, Task.sample_id).where(
+                        Task.project_id == self.project_id,
+                        Task.kind == "query",
+                        Task.status == "told",
+                    )
+                )
+                if task in fit.label_noise
+            ]
+        if not told:
+            return
+        samples = np.array([sample for sample, _ in told], dtype=np.int64)
+        weights = noise_weights(
+            [noise for _, noise in told],
+            categorical=self.settings.target == "categorical",
+            reference=self._aleatoric(samples),
+        )
+        changed = {
+            int(sample): float(weight)
+            for sample, weight in zip(samples, weights, strict=True)
+            if abs(weight - self._weights.get(int(sample), 1.0)) > 0.02 * weight
+        }
+        if changed:
+            self.loop.weigh(changed, reason="aggregated label noise")
+            self._weights.update(changed)
+
+    def _aleatoric(self, samples: np.ndarray) -> float | None:
+        """The current model's mean aleatoric variance at ``samples`` (None if it gives none)."""
+        learner = self._current_learner()
+        if not hasattr(learner, "predict_dist") or self.settings.target == "categorical":
+            return None
+        variance = float(np.mean(learner.predict_dist(self.prepared.X[samples]).aleatoric_var))
+        return variance if np.isfinite(variance) and variance > 0 else None
 
     def _tell_complete(self) -> None:
         """Tell the engine the aggregated label of every task whose answers are all in."""

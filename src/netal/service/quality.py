@@ -28,7 +28,7 @@ for categorical labels).
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
@@ -57,6 +57,31 @@ def gold_bias_flag(errors: Sequence[float] | np.ndarray, alpha: float = GOLD_ALP
     return bool(t > stats.t.ppf(1 - alpha / 2, len(errors) - 1))
 
 
+WEIGHT_FLOOR = 1e-3
+"""The smallest training weight a told label gets (a label is never ignored outright)."""
+
+
+def noise_weights(
+    label_noise: Sequence[float] | np.ndarray, *, categorical: bool, reference: float | None = None
+) -> np.ndarray:
+    """Training weights of aggregated labels from their estimated noise, in ``[WEIGHT_FLOOR, 1]``.
+
+    Numeric labels: the inverse of the label's total noise variance, the
+    data's own ``r`` plus the estimate's ``v`` (Raykar et al., 2010),
+    normalised so an exact label weighs 1: ``w = r / (r + v)``.  ``reference``
+    is ``r`` (e.g. the learner's aleatoric variance); without one, the median
+    ``v`` stands in (a typical label weighs 1/2 against an exact one).
+    Categorical labels: the probability the label is right, ``1 - noise``.
+    """
+    noise = np.asarray(label_noise, dtype=float)
+    if categorical:
+        weights = 1.0 - noise
+    else:
+        r = reference if reference is not None and reference > 0 else float(np.median(noise))
+        weights = r / np.maximum(r + noise, 1e-300) if r > 0 else np.ones_like(noise)
+    return np.clip(weights, WEIGHT_FLOOR, 1.0)
+
+
 @dataclass(frozen=True)
 class Aggregate:
     """The joint estimate.
@@ -72,6 +97,11 @@ class Aggregate:
     flagged
         Annotators whose bias is far off (|bias| > ``FLAG_RATIO`` x the median
         noise s.d., with at least 3 answers).
+    label_noise
+        Per non-gold task, the estimated noise of its label: the variance of
+        the estimate (numeric: ``1 / sum_a 1 / s_a^2`` over its answers, the
+        precision-weighted mean's), or the probability it is wrong
+        (categorical: ``1 - max`` posterior).
     """
 
     labels: dict[Hashable, float]
@@ -79,6 +109,7 @@ class Aggregate:
     noise: dict[Hashable, float]
     answers: dict[Hashable, int]
     flagged: frozenset[Hashable]
+    label_noise: dict[Hashable, float] = field(default_factory=dict)
 
 
 def aggregate(
@@ -142,6 +173,7 @@ def aggregate(
         z = new_z
         if change < tol * (1 + np.sqrt(scale)):
             break
+    precision = np.bincount(ti, 1.0 / var[ai], len(tasks))
     noise = np.sqrt(var)
     typical = float(np.median(noise))
     flagged = frozenset(
@@ -155,4 +187,7 @@ def aggregate(
         noise={a: float(noise[i]) for i, a in enumerate(people)},
         answers={a: int(n_a[i]) for i, a in enumerate(people)},
         flagged=flagged,
+        label_noise={
+            t: float(1.0 / max(precision[i], 1e-300)) for i, t in enumerate(tasks) if not is_gold[i]
+        },
     )

@@ -22,6 +22,7 @@ from netal.loop.knowledge.tables import (
     IterationRecord,
     LabeledRecord,
     LabelRevisionRecord,
+    LabelWeightRecord,
     MetricRecord,
     QueryRecord,
 )
@@ -122,6 +123,32 @@ class LabelWriter(RunStore):
                         "created": stamp,
                     }
                     for position, sample_id, label in rows
+                ],
+            )
+
+    def record_weights(
+        self,
+        run_id: int,
+        iteration: int,
+        rows: list[tuple[int, int, float]],
+        reason: str = "",
+    ) -> None:
+        """Commit training weights ``(position, sample_id, weight)``, first used in ``iteration``."""
+        stamp = now()
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(LabelWeightRecord),
+                [
+                    {
+                        "run_id": run_id,
+                        "position": int(position),
+                        "sample_id": int(sample_id),
+                        "iteration": int(iteration),
+                        "weight": float(weight),
+                        "reason": reason[:200],
+                        "created": stamp,
+                    }
+                    for position, sample_id, weight in rows
                 ],
             )
 

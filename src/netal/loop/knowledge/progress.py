@@ -16,6 +16,7 @@ from netal.loop.knowledge.tables import (
     IterationRecord,
     LabeledRecord,
     LabelRevisionRecord,
+    LabelWeightRecord,
     MetricRecord,
     QueryRecord,
     RunRecord,
@@ -48,6 +49,15 @@ class ProgressReader(RunStore):
                 )
                 .where(LabelRevisionRecord.run_id == run_id)
                 .order_by(LabelRevisionRecord.id)
+            ).all()
+            weights = session.execute(
+                select(
+                    LabelWeightRecord.position,
+                    LabelWeightRecord.iteration,
+                    LabelWeightRecord.weight,
+                )
+                .where(LabelWeightRecord.run_id == run_id)
+                .order_by(LabelWeightRecord.id)
             ).all()
             iterations = session.scalars(
                 select(IterationRecord)
@@ -109,5 +119,9 @@ class ProgressReader(RunStore):
             revisions=tuple(
                 (int(position), int(iteration), np.array(json.loads(label), dtype=np.float64))
                 for position, iteration, label in revisions
+            ),
+            weights=tuple(
+                (int(position), int(iteration), float(weight))
+                for position, iteration, weight in weights
             ),
         )

@@ -76,6 +76,9 @@ class RunProgress:
         Revised labels in the order they were made: ``(position, iteration,
         label)``, the labeled row, the model version first trained on it, the
         new label.
+    weights
+        Changes of labeled rows' training weights in the order they were made:
+        ``(position, iteration, weight)``; rows never weighed have weight 1.
     """
 
     labeled_ids: np.ndarray
@@ -94,6 +97,7 @@ class RunProgress:
     labeled_features: tuple[np.ndarray | None, ...] = ()
     candidates: pd.DataFrame | None = None
     revisions: tuple[tuple[int, int, np.ndarray], ...] = ()
+    weights: tuple[tuple[int, int, float], ...] = ()
 
 
 @dataclass(frozen=True)

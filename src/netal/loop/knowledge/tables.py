@@ -89,6 +89,27 @@ class LabelRevisionRecord(Base):
     created: Mapped[datetime]
 
 
+class LabelWeightRecord(Base):
+    """A labeled row's training weight (e.g. the inverse of its estimated label noise).
+
+    ``position`` is the labeled row's place in the labeled order, ``iteration``
+    the model version first trained with ``weight``; every model version from
+    it on uses it (the latest row of a position wins).  A row never weighed
+    has weight 1.
+    """
+
+    __tablename__ = "label_weights"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    position: Mapped[int]
+    sample_id: Mapped[int]
+    iteration: Mapped[int]
+    weight: Mapped[float]
+    reason: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime]
+
+
 class CandidateRecord(Base):
     """A sample added to a run's pool after it started (acquired or synthesized)."""
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from netal._validation import check_positive_int
+from netal.errors import InvalidInputError
 from netal.strategies._common import check_sketch_dim
 from netal.strategies._streaming import (
     FeatureMap,
@@ -14,6 +16,45 @@ from netal.strategies._streaming import (
     embed_pool_and_labeled,
 )
 from netal.strategies.base import Selection, check_selection_args
+
+KERNELS = ("ll", "grad_rp")
+"""Feature spaces of the distance-based strategies (the base kernels of bmdal-reg's names).
+
+``"ll"``: the last hidden layer (``learner.embed``); ``"grad_rp"``: the
+network's parameter gradients sketched to ``n_features`` random features
+(``learner.gradient_embed``), the kernel Holzmueller et al. (JMLR 2023) found
+best for LCMD.
+"""
+
+
+def check_kernel(kernel: str) -> str:
+    """Validate a ``kernel`` constructor argument."""
+    if kernel not in KERNELS:
+        raise InvalidInputError("kernel", f"must be one of {list(KERNELS)}, got {kernel!r}")
+    return kernel
+
+
+class GradientView:
+    """A learner seen through its sketched gradients: ``embed`` is ``gradient_embed`` with one seed.
+
+    Pool and labeled rows, embedded in separate calls and chunks, go through
+    the same sketch because the seed is fixed when the view is made.
+    """
+
+    def __init__(self, learner: Any, n_features: int, seed: int, strategy: str) -> None:
+        if not callable(getattr(learner, "gradient_embed", None)):
+            raise InvalidInputError(
+                "learner",
+                f"strategy {strategy!r} with kernel='grad_rp' needs a learner with "
+                "gradient_embed() (e.g. MCDropoutMLP, DeepEnsemble)",
+            )
+        self.learner = learner
+        self.n_features = n_features
+        self.seed = seed
+
+    def embed(self, X: Any) -> np.ndarray:
+        """The sketched gradient features of ``X``."""
+        return self.learner.gradient_embed(X, n_features=self.n_features, seed=self.seed)
 
 
 class EmbeddingBatchSelection:
@@ -43,6 +84,13 @@ class EmbeddingBatchSelection:
         last-layer features PCA keeps the picks much closer to the exact ones
         (``docs/benchmarks.md``: LCMD with a 128-column Gaussian sketch did no
         better than a random batch on its own objective).
+    kernel
+        ``"ll"`` (default: last-layer features, ``learner.embed``) or
+        ``"grad_rp"`` (sketched parameter gradients, ``learner.gradient_embed``;
+        see :data:`KERNELS`).
+    n_features
+        Columns of the gradient sketch for ``kernel="grad_rp"`` (default 512,
+        as bmdal-reg).
     """
 
     name = "embedding"
@@ -52,11 +100,15 @@ class EmbeddingBatchSelection:
         sketch_dim: int | None = None,
         feature_dtype: str = "float32",
         sketch: str = "pca",
+        kernel: str = "ll",
+        n_features: int = 512,
     ) -> None:
         self.sketch_dim = check_sketch_dim(sketch_dim)
         check_feature_dtype(feature_dtype)
         self.feature_dtype = feature_dtype
         self.sketch = check_sketch(sketch)
+        self.kernel = check_kernel(kernel)
+        self.n_features = check_positive_int(n_features, "n_features")
 
     def _pick(
         self, features: np.ndarray, centers: np.ndarray, batch_size: int
@@ -79,6 +131,10 @@ class EmbeddingBatchSelection:
         feature_map = FeatureMap(
             self.sketch_dim, check_feature_dtype(self.feature_dtype), rng, self.sketch
         )
-        features, centers = embed_pool_and_labeled(learner, pool, labeled, self.name, feature_map)
+        source = learner
+        if self.kernel == "grad_rp":
+            seed = int(rng.integers(2**31 - 1))
+            source = GradientView(learner, self.n_features, seed, self.name)
+        features, centers = embed_pool_and_labeled(source, pool, labeled, self.name, feature_map)
         indices, scores = self._pick(features, centers, batch_size)
         return Selection(indices=indices, scores=scores)

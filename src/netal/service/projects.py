@@ -276,7 +276,12 @@ class ProjectRunner:
         version = self.loop.model_version
         learner = self._current_learner()
         X = self.prepared.X[sample_ids]
-        if hasattr(learner, "predict_dist"):
+        if hasattr(learner, "predict_proba"):  # a classifier: its class and 1 - its confidence
+            proba = np.asarray(learner.predict_proba(X), dtype=float)
+            classes = np.asarray(getattr(learner, "classes_", np.arange(proba.shape[1])))
+            mean = classes[np.argmax(proba, axis=1)].astype(float)
+            std = 1.0 - proba.max(axis=1)
+        elif hasattr(learner, "predict_dist"):
             dist = learner.predict_dist(X)
             mean = np.asarray(dist.mean, dtype=float).reshape(len(X), -1)[:, 0]
             std = np.sqrt(np.asarray(dist.epistemic_var, dtype=float).reshape(len(X), -1)[:, 0])

@@ -66,8 +66,11 @@ def test_latency_percentiles_are_measured_on_one_thread(data) -> None:
     out = inference_latency(learner, X, batch_rows=64, warmup=2, repeats_row=20, repeats_batch=10)
     assert torch.get_num_threads() == before
     assert set(out) == {
-        "latency_p50_row_ms", "latency_p99_row_ms", "latency_p50_batch_ms", "latency_p99_batch_ms"
+        "latency_p50_row_ms", "latency_p99_row_ms", "latency_p50_batch_ms", "latency_p99_batch_ms",
+        "cpu_p50_row_ms", "cpu_p50_batch_ms",
     }  # fmt: skip
+    # CPU time of the predicting thread: positive, and (one thread) a batch costs more than a row
+    assert 0 < out["cpu_p50_row_ms"] < out["cpu_p50_batch_ms"]
     assert 0 < out["latency_p50_row_ms"] <= out["latency_p99_row_ms"]
     assert 0 < out["latency_p50_batch_ms"] <= out["latency_p99_batch_ms"]
     # warm-up + timed calls: 22 of one row, 12 of 64 rows, all with the std, all on one thread

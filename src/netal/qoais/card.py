@@ -50,7 +50,8 @@ def scorecard(
         Without them the drift indicators are NaN.
     fit
         Fit ``learner`` on ``(X_train, y_train)`` and time it; with ``False``
-        the learner must be fitted already and ``train_time_s`` is NaN.
+        the learner must be fitted already and ``train_time_s`` and
+        ``train_cpu_s`` are NaN.
     seed
         Seed of the robustness perturbations.
     batch_rows, latency_repeats
@@ -96,8 +97,9 @@ def scorecard(
         raise InvalidInputError("X_shift", "and y_shift must be given together")
     values: dict[str, float] = dict.fromkeys(INDICATORS, float("nan"))
     if fit:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         learner.fit(X_tr, y_tr)
+        values["train_cpu_s"] = time.process_time() - start_cpu
         values["train_time_s"] = time.perf_counter() - start
     values["labels_used"] = float(len(y_tr))
     values.update(accuracy(y_te, np.asarray(learner.predict(X_te))))

@@ -101,6 +101,13 @@ _LIST: tuple[Indicator, ...] = (
     ),
     Indicator("train_time_s", "training", "s", "lower", "wall time of fit on the training rows"),
     Indicator(
+        "train_cpu_s",
+        "training",
+        "s",
+        "lower",
+        "CPU time of this process during fit on the training rows",
+    ),
+    Indicator(
         "labels_used", "training", "labels", "lower", "labeled rows the model was trained on"
     ),
     Indicator(
@@ -124,6 +131,20 @@ _LIST: tuple[Indicator, ...] = (
         "ms",
         "lower",
         f"99th percentile latency of a batch of {BATCH_ROWS} rows",
+    ),
+    Indicator(
+        "cpu_p50_row_ms",
+        "latency",
+        "ms",
+        "lower",
+        "median CPU time of the predicting thread for one row (the work, without waiting for a core)",
+    ),
+    Indicator(
+        "cpu_p50_batch_ms",
+        "latency",
+        "ms",
+        "lower",
+        f"median CPU time of the predicting thread for a batch of {BATCH_ROWS} rows",
     ),
     Indicator(
         "n_params", "size", "parameters", "lower", "trainable parameters (tree models: nodes)"

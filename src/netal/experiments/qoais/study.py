@@ -155,13 +155,15 @@ def _scorecard_document(scores: pd.DataFrame, settings: QoaisSettings) -> dict[s
         per_model[model] = {}
         means[model] = {}
         for name in INDICATORS:
-            mean, low, high = mean_interval(part[name].to_numpy(dtype=np.float64))
+            # a cell stored by a netal with fewer indicators has no column: not measured
+            column = part[name] if name in part else pd.Series(np.nan, index=part.index)
+            mean, low, high = mean_interval(column.to_numpy(dtype=np.float64))
             means[model][name] = mean
             per_model[model][name] = {
                 "mean": _json_number(mean),
                 "ci_low": _json_number(low),
                 "ci_high": _json_number(high),
-                "n": int(np.isfinite(part[name].to_numpy(dtype=np.float64)).sum()),
+                "n": int(np.isfinite(column.to_numpy(dtype=np.float64)).sum()),
             }
     sla: dict[str, Any] | None = None
     if settings.sla is not None:

@@ -19,10 +19,12 @@ name                      rule
 ``bald_cls``              classification: BALD mutual information (Houlsby et al. 2011)
 ``badge``                 classification: k-means++ on gradient embeddings (Ash et al. 2020)
 ``clue``                  uncertainty-weighted k-means in the embedding (Prabhu et al. 2021)
+``auto``                  random below 256 labels or without embeddings, else LCMD (what the benches show)
 ========================  ================================================================
 """
 
 from netal.strategies import (  # noqa: F401  (each import registers its strategy)
+    _auto,
     _badge,
     _bald,
     _bald_classification,
@@ -39,6 +41,7 @@ from netal.strategies import (  # noqa: F401  (each import registers its strateg
     _qbc,
     _random,
 )
+from netal.strategies._auto import AutoStrategy
 from netal.strategies._badge import BADGE
 from netal.strategies._bald import BALD
 from netal.strategies._bald_classification import BALDClassification
@@ -69,6 +72,7 @@ __all__ = [
     "CLUE",
     "LCMD",
     "STRATEGIES",
+    "AutoStrategy",
     "BALDClassification",
     "CoreSet",
     "CostAware",

@@ -80,3 +80,11 @@ def test_a_small_run_from_a_config_file_writes_the_report(tmp_path: Path, data_d
     assert all(row["labels"] == 30 for row in summary["arms"])
     assert summary["settings"]["learner_params"] == '{"min_samples_leaf": 3, "n_estimators": 5}'
     assert (out / "anomaly_curves.png").stat().st_size > 10_000
+    page = (out / "report.html").read_text()
+    assert 'id="fig-anomaly-curves"' in page and "data:image/png;base64," in page
+    assert "precision@k" in page and "Arms at the full budget" in page
+    assert 'id="run-identity"' in page and "git commit" in page
+    (out / "report.html").unlink()
+    rebuilt = runner.invoke(app, ["report", str(out)])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert 'id="fig-anomaly-curves"' in (out / "report.html").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from netal.atomic import write_text
 from netal.errors import DataError
 from netal.harness.store import RECORDS, CellStore
 from netal.report import document, figures
+from netal.report.anomaly import build_anomaly_report
 from netal.report.conclusions import plural, seed_list, verdict_rows
 from netal.report.html import FigureBlock, PageHead, markdown_to_html, render_page, slug
 from netal.report.identity import identity_rows, read_run_identity, run_identity
@@ -38,6 +40,18 @@ STUDY_FIGURES_FILE = "study_figures.json"
 STORE_DIR = "cells"
 FIGURES_DIR = "figures"
 REPORT_FILE = "report.html"
+
+STUDY_PAGES: dict[str, Callable[[Path], Path]] = {"anomaly": build_anomaly_report}
+"""Studies whose ``summary.json`` is their own (not learning curves of RMSE): their page builder."""
+
+
+def _study_page(out: Path) -> Callable[[Path], Path] | None:
+    """The page builder of ``out``'s study when it has its own (see :data:`STUDY_PAGES`)."""
+    try:
+        data = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # no summary, or a damaged one: the ordinary path names the problem
+    return STUDY_PAGES.get(data.get("experiment")) if isinstance(data, dict) else None
 
 
 def _bench_summaries(store_dir: Path) -> list[Summary]:
@@ -204,6 +218,9 @@ def build_report(out_dir: str | os.PathLike[str]) -> Path:
         raise DataError(str(out), "report directory does not exist")
     if (out / SCORECARD_FILE).exists():
         return build_scorecard_report(out)
+    own_page = _study_page(out)
+    if own_page is not None:
+        return own_page(out)
     summaries, source = _load_summaries(out)
     tables = []
     for summary in summaries:

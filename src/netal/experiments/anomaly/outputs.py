@@ -3,7 +3,9 @@
 A *run* is one (test scenario, seed) pair; means and t intervals (95 %) are over runs.
 Files in ``OUT``: ``results.parquet`` (every checkpoint of every cell), ``reference.parquet``
 (per run: sizes, fully supervised F1 and PR-AUC), ``curves.parquet`` (mean and band per arm
-and label count), ``summary.json``, ``summary.md`` and ``anomaly_curves.png``.
+and label count), ``summary.json`` (with the run identity), ``summary.md``,
+``anomaly_curves.png`` and ``report.html`` (:func:`netal.report.build_report`, which
+``netal report OUT`` reruns).
 """
 
 from __future__ import annotations
@@ -16,20 +18,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from scipy import stats as scipy_stats
 
-from netal.atomic import atomic_path, write_parquet, write_text
+from netal.atomic import write_parquet, write_text
 from netal.harness.stats import to_markdown
 from netal.harness.study import StudyRun, concat_tables
+from netal.report import build_report
+from netal.report.anomaly import PANELS, anomaly_curves_figure
+from netal.report.identity import identity_rows, run_identity
 
-METRICS = {
-    "found_frac": "share of pool anomalies found",
-    "f1": "test F1",
-    "pr_auc": "test PR-AUC",
-}
-"""Curves drawn and tabulated, with their axis labels."""
+METRICS = PANELS
+"""Curves drawn and tabulated (found share, precision@k, F1, PR-AUC), with their axis labels."""
 
 PRECISION_AT = 100
 """``k`` of the precision@k column: the share of anomalies among the first ``k`` labels."""
@@ -140,34 +139,6 @@ def reference_table(reference: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().round(3)
 
 
-def curve_figure(curve: pd.DataFrame, reference: pd.DataFrame, path: Path) -> Path:
-    """Three panels (anomalies found, F1, PR-AUC against labels), mean and 95 % band per arm."""
-    figure = Figure(figsize=(15, 4.2))
-    axes = figure.subplots(1, 3)
-    for ax, (metric, label) in zip(axes, METRICS.items(), strict=True):
-        for arm, group in curve.groupby("strategy", sort=True):
-            x = group["n_labels"].to_numpy()
-            (line,) = ax.plot(x, group[metric], marker="o", markersize=3, label=arm)
-            ax.fill_between(
-                x,
-                group[f"{metric}_low"],
-                group[f"{metric}_high"],
-                alpha=0.2,
-                color=line.get_color(),
-            )
-        ax.set_xlabel("labels (queries, cold start included)")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-    supervised = float(reference["supervised_f1"].mean())
-    axes[1].axhline(supervised, color="black", linestyle="--", label="fully supervised")
-    axes[0].legend(loc="upper left", fontsize=8)
-    axes[1].legend(loc="lower right", fontsize=8)
-    FigureCanvasAgg(figure)
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=100, bbox_inches="tight", format="png")
-    return path
-
-
 def write_anomaly_outputs(run: StudyRun, study: Any) -> AnomalyOutcome:
     """Every file of ``OUT`` from the cells' tables (see the module docstring)."""
     out = run.out_dir
@@ -180,15 +151,18 @@ def write_anomaly_outputs(run: StudyRun, study: Any) -> AnomalyOutcome:
     write_parquet(results, out / "results.parquet")
     write_parquet(reference, out / "reference.parquet")
     write_parquet(curve, out / "curves.parquet")
-    curve_figure(curve, reference, out / "anomaly_curves.png")
+    anomaly_curves_figure(curve, reference, out / "anomaly_curves.png")
+    identity = run_identity()
     summary = {
         "experiment": "anomaly",
         "dataset": str(getattr(study, "dataset", "sutd5g")),
+        "label": str(getattr(study, "label", "lab_anom")),
         "settings": study.fingerprint(),
         "test_scenarios": sorted(set(results["test_scenario"])),
         "seeds": sorted(int(s) for s in set(results["seed"])),
         "arms": json.loads(arms.to_json(orient="records")),
         "reference": json.loads(refs.to_json(orient="records")),
+        "run": identity,
     }
     write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     runs = results.groupby(["test_scenario", "seed"]).ngroups
@@ -200,6 +174,10 @@ def write_anomaly_outputs(run: StudyRun, study: Any) -> AnomalyOutcome:
         "\n## Splits and references (means over seeds)\n",
         to_markdown(refs),
         "\n![curves](anomaly_curves.png)\n",
+        "\n## Run identity\n",
+        *(f"- {key}: {value}" for key, value in identity_rows(identity)),
+        "",
     ]
     write_text(out / "summary.md", "\n".join(markdown))
+    build_report(out)
     return AnomalyOutcome(summary, results, out)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +36,12 @@ def _config(tmp_path: Path) -> Path:
     return path
 
 
-def _cells(out: Path) -> int:
-    return len(list((out / "cells").glob("*/cell.json")))
+def _cells(out: Path) -> dict[str, Path]:
+    return {
+        path.parent.name: path.parent
+        for path in (out / "cells").glob("*/cell.json")
+        if not path.parent.name.startswith(".")
+    }
 
 
 @pytest.mark.slow
@@ -100,6 +109,39 @@ def test_qoais_on_a_user_table(tmp_path: Path) -> None:
     assert card["dataset"] == "drive" and card["shift"] is None and card["sla"] is None
     assert card["scores"]["deep_ensemble"]["drift_rmse"]["mean"] is None
     assert card["rows"]["n_features"] == 3
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_finishes_without_redoing_cells(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["qoais", "-c", str(_config(tmp_path)), "--drift", "none", "--learners",
+            "lightgbm,mc_dropout_mlp", "--seeds", "2", "--out", str(out), *TINY]  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netal.cli.main", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline and process.poll() is None and not _cells(out):
+            time.sleep(0.05)
+        assert process.poll() is None, process.stderr.read().decode()[-2000:]
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    survived = _cells(out)
+    assert 1 <= len(survived) < 4
+    stamps = {key: folder.stat().st_mtime_ns for key, folder in survived.items()}
+    resumed = runner.invoke(app, args)
+    assert resumed.exit_code == 0, resumed.output
+    assert f"resumed from earlier runs: {len(survived)}" in resumed.output
+    assert len(_cells(out)) == 4
+    for key, stamp in stamps.items():
+        assert survived[key].stat().st_mtime_ns == stamp
+    card = json.loads((out / "scorecard.json").read_text())
+    assert card["seeds"] == [0, 1] and card["shift"] is None
+    assert card["scores"]["lightgbm"]["rmse"]["n"] == 2
 
 
 def _one_line_error(args: list[str], *needles: str) -> None:

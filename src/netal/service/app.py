@@ -27,7 +27,7 @@ from netal.service.agreement import project_quality
 from netal.service.auth import authenticate, create_user, issue_token, user_of_token
 from netal.service.dashboard import annotator_records
 from netal.service.database import open_database
-from netal.service.projects import ProjectRunner, ProjectSettings
+from netal.service.projects import ProjectError, ProjectSettings, create_project, start_runner
 from netal.service.schemas import (
     AnnotatorOut,
     AnswerIn,
@@ -128,15 +128,6 @@ def _project_out(request: Request, session: Session, project: Project) -> Projec
     )
 
 
-def _start_runner(app: FastAPI, project: Project) -> None:
-    runner = ProjectRunner(
-        app.state.db, project.id, ProjectSettings(**project.config), app.state.state_dir
-    )
-    app.state.runners[project.id] = runner
-    if app.state.start_workers:
-        runner.start()
-
-
 def create_app(
     db_url: str = "sqlite:///netal-service.sqlite",
     *,
@@ -170,7 +161,7 @@ def create_app(
             for project in session.scalars(
                 select(Project).where(Project.status.in_(("starting", "running")))
             ):
-                _start_runner(app, project)
+                start_runner(app.state, project)
         yield
         for runner in list(app.state.runners.values()):
             runner.stop()
@@ -243,27 +234,10 @@ def _routes(app: FastAPI) -> None:
     def add_project(body: ProjectSettings, request: Request, _: Admin, db: DB) -> ProjectOut:
         """Create a project; its engine starts in the background (status starting -> running)."""
         try:
-            body.run_spec(Path("check.sqlite"))
-        except NetalError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-        if body.n_gold > body.n_initial:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
-                f"n_gold ({body.n_gold}) must not exceed n_initial ({body.n_initial})",
-            )
-        with db.begin() as session:
-            if session.scalar(select(Project).where(Project.name == body.name)) is not None:
-                raise HTTPException(status.HTTP_409_CONFLICT, f"project {body.name!r} exists")
-            project = Project(
-                name=body.name,
-                config=body.model_dump(),
-                status="starting",
-                message="",
-                created_at=assign.now(),
-            )
-            session.add(project)
-            session.flush()
-        _start_runner(request.app, project)
+            project = create_project(db, body)
+        except ProjectError as exc:
+            raise HTTPException(exc.status, exc.detail) from None
+        start_runner(request.app.state, project)
         with request.app.state.reader() as session:
             return _project_out(request, session, project)
 

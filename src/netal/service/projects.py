@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from netal.errors import BusyError, DuplicateAnswerError
+from netal.errors import BusyError, DuplicateAnswerError, NetalError
 from netal.experiments.tabular import RunSpec, build_loop, load_spec_dataset, prepare_tabular
 from netal.locks import hold_file
 from netal.loop import Answer
@@ -522,3 +522,58 @@ class ProjectRunner:
     def progress(self) -> dict[str, Any]:
         """The engine's state after the worker's last step (read without touching the engine)."""
         return dict(self._progress)
+
+
+class ProjectError(Exception):
+    """A project that cannot be created: ``status`` is the HTTP status, ``detail`` why (one line)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def create_project(db: sessionmaker[Session], settings: ProjectSettings) -> Project:
+    """Check ``settings`` (before any data is read) and store a new project, status ``starting``.
+
+    Raises
+    ------
+    ProjectError
+        422 when the engine's run is invalid (the message names the setting),
+        409 when the name is taken.
+    """
+    try:
+        settings.run_spec(Path("check.sqlite"))
+    except NetalError as exc:
+        raise ProjectError(422, str(exc)) from None
+    if settings.n_gold > settings.n_initial:
+        raise ProjectError(
+            422, f"n_gold ({settings.n_gold}) must not exceed n_initial ({settings.n_initial})"
+        )
+    with db.begin() as session:
+        if session.scalar(select(Project).where(Project.name == settings.name)) is not None:
+            raise ProjectError(409, f"project {settings.name!r} exists")
+        project = Project(
+            name=settings.name,
+            config=settings.model_dump(),
+            status="starting",
+            message="",
+            created_at=now(),
+        )
+        session.add(project)
+        session.flush()
+        session.expunge(project)
+    return project
+
+
+def start_runner(state: Any, project: Project) -> ProjectRunner:
+    """Register (and, unless the app's workers are off, start) the engine worker of ``project``.
+
+    ``state`` is the FastAPI app's ``state`` (``db``, ``state_dir``, ``runners``,
+    ``start_workers``).
+    """
+    runner = ProjectRunner(state.db, project.id, ProjectSettings(**project.config), state.state_dir)
+    state.runners[project.id] = runner
+    if state.start_workers:
+        runner.start()
+    return runner

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import delete, select
 
-from netal.service import webannotate
+from netal.service import webannotate, webprojects
 from netal.service.agreement import project_quality
 from netal.service.auth import authenticate, hash_token, issue_token
 from netal.service.dashboard import annotator_records, learning_curve, queue_state
@@ -50,6 +50,7 @@ def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error handling to ``app``."""
     app.include_router(router)
     app.include_router(webannotate.router)
+    app.include_router(webprojects.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     async def login_required(request: Request, exc: Exception) -> Response:

@@ -41,6 +41,7 @@ MESSAGES = {
     "answered-empty": "Answer recorded. No task for you right now; try again in a moment.",
     "skipped-empty": "Task skipped. No task for you right now; try again in a moment.",
     "member": "Member added.",
+    "created": "Project created; its engine is starting.",
 }
 
 templates = Jinja2Templates(directory=HERE / "templates")

@@ -40,3 +40,19 @@ def test_settings_pick_the_drift_task_and_refuse_options_with_one() -> None:
         QoaisSettings(dataset="ucc5g", dataset_options={"preprocessing": "paper"})
     with pytest.raises(InvalidInputError, match="names a model twice"):
         QoaisSettings(learners=("lightgbm", "lightgbm"))
+
+
+def test_a_variant_scores_one_learner_in_another_configuration() -> None:
+    settings = QoaisSettings(
+        learners=("mc_dropout_mlp", "mc_dropout_mlp@het"),
+        learner_params={"mc_dropout_mlp@het": {"heteroscedastic": True, "hidden": [16]}},
+    )
+    plain = make_model("mc_dropout_mlp", settings.params_of("mc_dropout_mlp"), seed=1)
+    variant = make_model("mc_dropout_mlp@het", settings.params_of("mc_dropout_mlp@het"), seed=1)
+    assert type(plain) is type(variant)
+    assert (plain.heteroscedastic, plain.hidden) == (False, (64, 64))  # the study's defaults
+    assert (variant.heteroscedastic, variant.hidden, variant.epochs) == (True, (16,), 100)
+    with pytest.raises(InvalidInputError, match=r"mc_dropout_mlp@het\.hiden: unknown parameter"):
+        QoaisSettings(learner_params={"mc_dropout_mlp@het": {"hiden": [8]}})
+    with pytest.raises(InvalidInputError, match="unknown model 'forest@big'"):
+        QoaisSettings(learners=("forest@big",))

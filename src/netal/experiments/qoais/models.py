@@ -3,6 +3,9 @@
 :func:`make_model` builds a model by name: a name of :data:`netal.models.LEARNERS`
 or of :data:`REFERENCE_MODELS` (``lightgbm``: :class:`ScoredLightGBM`, the
 tuned LightGBM reference of the transfer study, which also counts its size).
+A name may carry a variant after ``@`` (``mc_dropout_mlp@wide``): the same
+model with its own parameter table, so two configurations of one learner are
+scored side by side.
 """
 
 from __future__ import annotations
@@ -42,25 +45,35 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 """Parameters used unless the settings give others (those keys win)."""
 
+VARIANT = "@"
+"""Separates a model's name from a variant label (``mc_dropout_mlp@wide``)."""
+
 
 def model_names() -> list[str]:
     """Every name :func:`make_model` accepts, sorted."""
     return sorted([*LEARNERS, *REFERENCE_MODELS])
 
 
+def base_model(name: str) -> str:
+    """The model of a name without its variant: ``"mc_dropout_mlp@wide"`` -> ``"mc_dropout_mlp"``."""
+    return name.split(VARIANT, 1)[0]
+
+
 def model_factory(name: str) -> Callable[..., Any]:
-    """The class of model ``name`` (a learner or a reference model).
+    """The class of model ``name`` (a learner or a reference model, any ``@variant`` ignored).
 
     Raises
     ------
     InvalidInputError
         ``name`` is neither (the message lists every known name).
     """
+    base = base_model(name)
     for registry in (LEARNERS, REFERENCE_MODELS):
-        if name in registry:
-            return registry[name]
+        if base in registry:
+            return registry[base]
     raise InvalidInputError(
-        "learners", f"unknown model {name!r}; known: {', '.join(model_names())}"
+        "learners",
+        f"unknown model {name!r}; known: {', '.join(model_names())} (each may end in @VARIANT)",
     )
 
 
@@ -88,6 +101,6 @@ def check_model_params(name: str, params: Mapping[str, Any]) -> None:
 
 
 def make_model(name: str, params: Mapping[str, Any], seed: int) -> Any:
-    """Model ``name`` with :data:`DEFAULT_PARAMS` overridden by ``params``, seeded with ``seed``."""
-    merged = {**DEFAULT_PARAMS.get(name, {}), **params, "random_state": int(seed)}
+    """Model ``name`` with its :data:`DEFAULT_PARAMS` overridden by ``params``, seeded with ``seed``."""
+    merged = {**DEFAULT_PARAMS.get(base_model(name), {}), **params, "random_state": int(seed)}
     return model_factory(name)(**merged)

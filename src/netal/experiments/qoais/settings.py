@@ -38,9 +38,11 @@ class QoaisSettings(Replication):
         (``--data``: its name and loader options).
     learners
         Models to score side by side: names of :data:`netal.models.LEARNERS`
-        and ``lightgbm`` (the tuned gradient-boosted reference).
+        and ``lightgbm`` (the tuned gradient-boosted reference), each
+        optionally with a variant label (``mc_dropout_mlp@wide``) so one
+        learner can be scored in several configurations.
     learner_params
-        Model name -> parameter table (over the defaults of
+        Model name (with its variant) -> parameter table (over the defaults of
         :data:`netal.experiments.qoais.models.DEFAULT_PARAMS`).
     drift
         The shifted domain for drift resilience: a transfer task of

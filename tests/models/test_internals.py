@@ -117,6 +117,8 @@ def test_registry_names_and_factory() -> None:
         "mc_dropout_mlp",
         "deep_ensemble",
         "bagging_committee",
+        "boosted_ensemble",
+        "tabm",
         "seq2seq_mc_dropout",
         "mc_dropout_classifier",
         "deep_ensemble_classifier",

@@ -205,3 +205,56 @@ def test_log_in_annotate_with_the_keyboard_and_watch_the_dashboard(server, brows
     }
     assert rows == {"ann": "4", "bob": "1"}
     assert browser.save_screenshot(str(tmp_path / "dashboard.png"))
+
+
+@pytest.mark.slow
+def test_an_admin_creates_a_project_from_the_form_with_a_csv(server, browser, tmp_path):
+    """The new-project form in Chromium: a bad setting is one line, a CSV upload starts a project."""
+    import numpy as np
+    import pandas as pd
+    from selenium.webdriver.support.ui import Select
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"rsrp": rng.normal(-90, 5, 400), "sinr": rng.normal(10, 3, 400)})
+    table["mbps"] = 3 * table["sinr"] + rng.normal(0, 1, 400)
+    csv = tmp_path / "drive.csv"
+    table.to_csv(csv, index=False)
+    url = server
+    _log_in(browser, url, "root", ADMIN_PASSWORD)
+    browser.find_element("id", "new-project-link").click()
+    _wait(browser, lambda b: b.find_elements("id", "new-project"))
+
+    def fill(values: dict[str, str]) -> None:
+        for field, value in values.items():
+            element = browser.find_element("id", field)
+            if element.tag_name == "select":
+                Select(element).select_by_value(value)
+            else:
+                element.clear()
+                element.send_keys(value)
+
+    fill({"name": "drive", "dataset": "upload", "target_column": "mbps", "learner":
+          "bagging_committee", "strategy": "max_variance", "n_initial": "12", "batch_size": "4",
+          "budget_labels": "8", "retrain_every": "4", "overlap": "2", "n_gold": "30"})  # fmt: skip
+    browser.find_element("id", "table").send_keys(str(csv))
+    old = browser.find_element("tag name", "html")
+    browser.find_element("id", "create").click()
+    from selenium.webdriver.support import expected_conditions as ec
+
+    _wait(browser, ec.staleness_of(old))
+    assert _text(browser, "error") == "n_gold (30) must not exceed n_initial (12)"
+    assert browser.find_element("id", "overlap").get_attribute("value") == "2"  # kept
+    fill({"n_gold": "2"})
+    browser.find_element("id", "table").send_keys(str(csv))  # a file input is never refilled
+    old = browser.find_element("tag name", "html")
+    browser.find_element("id", "create").click()
+    _wait(browser, ec.staleness_of(old))
+    assert "/dashboard" in browser.current_url, _text(browser, "error")
+    assert _text(browser, "message") == "Project created; its engine is starting."
+    deadline = time.monotonic() + 120
+    while _text(browser, "status") != "running":
+        assert _text(browser, "status") != "failed", _text(browser, "status-message")
+        assert time.monotonic() < deadline, "the project did not start"
+        time.sleep(1)
+        browser.refresh()
+    assert browser.save_screenshot(str(tmp_path / "new-project.png"))

@@ -5,11 +5,15 @@ measurement agent (:class:`~netal.twin.TwinOracle`) to the task's place in its
 mobility mode, and answers with the measured throughput, the radio features it
 logged there (the engine trains on them instead of the pool row's) and the
 agent time it cost (travel plus measuring), until the queue is empty or ``max_tasks``.
+:func:`run_agents` runs several such agents at once, one thread each, each with
+its own token (its own login) and its own twin agent, which travels from its
+own last place, so each is charged its own travel.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -23,11 +27,12 @@ from netal.twin import TwinOracle
 
 @dataclass
 class AgentReport:
-    """What an agent did: tasks answered, agent seconds spent, idle polls."""
+    """What an agent did: tasks answered, agent seconds spent, the values and task ids."""
 
     answered: int = 0
     cost_s: float = 0.0
     values: list[float] = field(default_factory=list)
+    tasks: list[int] = field(default_factory=list)
 
 
 def run_agent(
@@ -91,10 +96,46 @@ def run_agent(
             report.answered += 1
             report.cost_s += cost
             report.values.append(value)
+            report.tasks.append(int(task["task_id"]))
     finally:
         if client is None:
             http.close()
     return report
+
+
+def run_agents(
+    server: str,
+    tokens: list[str],
+    project: int,
+    *,
+    max_tasks: int | None = None,
+    idle_s: float = 10.0,
+    seed: int = 0,
+) -> list[AgentReport]:
+    """Run one agent per token at once (threads); their reports, in the tokens' order.
+
+    Agent ``i`` measures with twin seed ``seed + i`` and starts at the twin's
+    start; ``max_tasks`` is per agent.  The service hands each task to one
+    agent (its overlap), so together they answer the queue once.
+
+    Raises
+    ------
+    InvalidInputError
+        No token, or the same token twice (each agent logs in as itself); an
+        agent's HTTP error (the others finish first).
+    """
+    if not tokens:
+        raise InvalidInputError("tokens", "give at least one agent token")
+    if len(set(tokens)) != len(tokens):
+        raise InvalidInputError("tokens", "the same token is given twice: each agent needs its own")
+    with ThreadPoolExecutor(len(tokens), thread_name_prefix="netal-agent") as pool:
+        futures = [
+            pool.submit(
+                run_agent, server, token, project, max_tasks=max_tasks, idle_s=idle_s, seed=seed + i
+            )
+            for i, token in enumerate(tokens)
+        ]
+        return [future.result() for future in futures]
 
 
 def _reported(task: dict, frame: pd.DataFrame) -> dict[str, float]:

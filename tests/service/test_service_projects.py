@@ -217,12 +217,19 @@ def test_agents_measured_features_are_trained_on(tmp_path: Path, svc):
             headers=walker,
             json={"value": 1, "features": {"nope": 1}},
         )
+        far = client.post(
+            f"/projects/{project}/tasks/1/answer",
+            headers=walker,
+            json={"value": 1, "features": {"lte_rsrp": 1e7}},
+        )
         runner = app.state.runners[project]
         X_train, _ = runner.loop.training_set()
         pool = runner.prepared.X[runner.loop.labeled_ids]
     assert report.answered == 8 and report.cost_s > 0
     assert body["status"] == "finished" and body["tasks"]["told"] == 8
     assert bad.status_code == 422 and "nope" in bad.json()["detail"]
+    assert far.status_code == 422
+    assert far.json()["detail"].startswith("feature 'lte_rsrp' = 1e+07 is far outside the pool's")
     measured = ~np.isclose(X_train, pool).all(axis=1)
     assert measured[-8:].all() and not measured[:-8].any()  # the 8 measured rows only
 

@@ -21,8 +21,11 @@ import numpy as np
 import pandas as pd
 
 from netal.errors import InvalidInputError
-from netal.schemas import LUMOS5G_TARGET
+from netal.schemas import LUMOS5G_SENTINEL, LUMOS5G_TARGET
 from netal.twin import TwinOracle
+
+MISSING_SUFFIX = "__missing"
+"""The pool's indicator column of a feature with missing values (``lte_rssnr__missing``)."""
 
 
 @dataclass
@@ -139,14 +142,22 @@ def run_agents(
 
 
 def _reported(task: dict, frame: pd.DataFrame) -> dict[str, float]:
-    """The task's numeric features the measurement logged (its last row), by name."""
+    """The task's numeric features the measurement logged (its last row), by name.
+
+    A value the radio did not log (NaN, or Lumos5G's ``2147483647`` sentinel)
+    is not reported; where the pool has its ``NAME__missing`` indicator, that
+    is reported instead (1 when missing, 0 when logged), as the pool encodes it.
+    """
     last = frame.iloc[-1]
     reported = {}
     for name in task["features"]:
         if name in frame.columns and pd.api.types.is_numeric_dtype(frame[name]):
             value = float(last[name])
-            if np.isfinite(value):
+            logged = bool(np.isfinite(value)) and value != LUMOS5G_SENTINEL
+            if logged:
                 reported[name] = value
+            if f"{name}{MISSING_SUFFIX}" in task["features"]:
+                reported[f"{name}{MISSING_SUFFIX}"] = 0.0 if logged else 1.0
     return reported
 
 

@@ -327,22 +327,14 @@ def _routes(app: FastAPI) -> None:
                 )
             value = float(task.payload["prediction"])
         assert value is not None  # AnswerIn: a value unless accepted
-        if body.features is not None:
-            if task.payload.get("mode") != "measure":
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_ENTITY, "features apply to measure projects only"
-                )
-            unknown = sorted(set(body.features) - set(task.payload["features"]))
-            if unknown:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
-                    f"unknown features {', '.join(unknown[:5])}; the task's are its 'features' keys",
-                )
+        runner = request.app.state.runners.get(project_id)
         try:
+            assign.check_features(
+                task.payload, body.features, runner.feature_bounds() if runner else None
+            )
             value, created = assign.submit(db, task_id, user.id, value, body.cost, body.features)
         except assign.SubmitError as exc:
             raise HTTPException(exc.status, exc.detail) from None
-        runner = request.app.state.runners.get(project_id)
         if runner is not None and created:
             runner.nudge()
         return AnswerOut(task_id=task_id, value=value, created=created)

@@ -19,6 +19,7 @@ the recorded one; a different one is refused.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import Counter
@@ -53,6 +54,39 @@ class Claim:
     sample_id: int
     payload: dict
     expires_at: str
+
+
+def check_features(
+    payload: dict,
+    features: dict[str, float] | None,
+    bounds: dict[str, tuple[float, float]] | None = None,
+) -> None:
+    """Check a measurement's reported features against its task; one-line 422 ``SubmitError``.
+
+    Only measure tasks take features; every name must be one of the task's
+    features, every value finite and, when the project's ``bounds`` are
+    known (:meth:`~netal.service.projects.ProjectRunner.feature_bounds`),
+    inside them.
+    """
+    if features is None:
+        return
+    if payload.get("mode") != "measure":
+        raise SubmitError(422, "features apply to measure projects only")
+    unknown = sorted(set(features) - set(payload.get("features", {})))
+    if unknown:
+        raise SubmitError(
+            422, f"unknown features {', '.join(unknown[:5])}; the task's are its 'features' keys"
+        )
+    for name, value in features.items():
+        if not math.isfinite(value):
+            raise SubmitError(422, f"feature {name!r}: {value!r} is not a finite number")
+        low, high = (bounds or {}).get(name, (-math.inf, math.inf))
+        if not low <= value <= high:
+            raise SubmitError(
+                422,
+                f"feature {name!r} = {value:g} is far outside the pool's values "
+                f"(accepted: {low:g} to {high:g})",
+            )
 
 
 def _retrying(action, *args):  # type: ignore[no-untyped-def]

@@ -196,6 +196,7 @@ class ProjectRunner:
         self._fit: Aggregate | None = None
         self._weights: dict[int, float] = {}
         self._weighed: tuple[int, int] | None = None
+        self._bounds: dict[str, tuple[float, float]] | None = None
         self._progress: dict[str, Any] = {
             "model_version": None,
             "labeled": 0,
@@ -518,6 +519,22 @@ class ProjectRunner:
                 self._add_tasks(session, "query", [(q.query_id, q.sample_id) for q in queries])
         elif self.loop.done:
             self._set_status("finished", self.loop.stop_reason or "")
+
+    def feature_bounds(self) -> dict[str, tuple[float, float]] | None:
+        """Per feature, the measured values accepted: the pool's range widened by its span on
+        each side (a unit slip such as kbit/s for Mbit/s or a sign lost falls outside); None
+        before the worker has read the pool."""
+        if self._bounds is None and self.prepared is not None:
+            X = np.asarray(self.prepared.X, dtype=float).reshape(len(self.prepared.X), -1)
+            low, high = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+            span = np.maximum(high - low, 1.0)
+            self._bounds = {
+                name: (float(lo - sp), float(hi + sp))
+                for name, lo, hi, sp in zip(
+                    self.prepared.feature_names, low, high, span, strict=True
+                )
+            }
+        return self._bounds
 
     def progress(self) -> dict[str, Any]:
         """The engine's state after the worker's last step (read without touching the engine)."""

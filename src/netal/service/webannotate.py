@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -157,17 +157,36 @@ def next_task(request: Request, project_id: int, csrf: Annotated[str, Form()] = 
     return _claim_next(request, project, user, "")
 
 
+FEATURE_FIELD = "feature:"
+"""Prefix of a measure form's fields that carry a measured feature (``feature:lte_rsrp``)."""
+
+
+async def _measured_fields(request: Request) -> dict[str, str]:
+    """The filled-in ``feature:NAME`` fields of the posted form, by feature name."""
+    form = await request.form()  # parsed once; the Form() parameters read the same
+    return {
+        key[len(FEATURE_FIELD) :]: text.strip()
+        for key, text in form.items()
+        if key.startswith(FEATURE_FIELD) and isinstance(text, str) and text.strip()
+    }
+
+
 @router.post("/ui/projects/{project_id}/tasks/{task_id}/answer")
 def answer(
     request: Request,
     project_id: int,
     task_id: int,
+    measured: Annotated[dict[str, str], Depends(_measured_fields)],
     csrf: Annotated[str, Form()] = "",
     value: Annotated[str, Form()] = "",
     accept: Annotated[str, Form()] = "",
     cost: Annotated[str, Form()] = "",
 ) -> Response:
-    """Record the caller's answer (a value, or accept in verify mode), then lease the next task."""
+    """Record the caller's answer (a value, or accept in verify mode), then lease the next task.
+
+    A measure task's form also takes the measured features (``feature:NAME``
+    fields; the empty ones are not reported), checked like the API's.
+    """
     user, project = _member(request, project_id, csrf)
     with request.app.state.reader() as session:
         task = session.get(Task, task_id) if 1 <= task_id <= MAX_ID else None
@@ -191,13 +210,15 @@ def answer(
                 if payload.get("mode") == "verify"
                 else "give a value"
             )
+        features = {n: _number(text, f"feature {n!r}") for n, text in measured.items()} or None
     except ValueError as exc:
         return _annotate(request, project_id, error=str(exc), status=422)
+    runner = request.app.state.runners.get(project_id)
     try:
-        _, created = assign.submit(request.app.state.db, task_id, user.id, number, spent)
+        assign.check_features(payload, features, runner.feature_bounds() if runner else None)
+        _, created = assign.submit(request.app.state.db, task_id, user.id, number, spent, features)
     except assign.SubmitError as exc:
         return _annotate(request, project_id, error=exc.detail, status=exc.status)
-    runner = request.app.state.runners.get(project_id)
     if runner is not None and created:
         runner.nudge()
     return _claim_next(request, project, user, "answered")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from netal import __version__
 from netal.errors import NetalError
-from netal.service import assign, web
+from netal.service import apidocs, assign, web
 from netal.service.agreement import project_quality
 from netal.service.auth import authenticate, create_user, issue_token, user_of_token
 from netal.service.dashboard import annotator_records
@@ -172,6 +172,8 @@ def create_app(
         version=__version__,
         description="Hands the active learner's queries to annotators and agents, takes answers back.",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by apidocs.install, not from a CDN
+        redoc_url=None,
     )
     app.state.db = db
     app.state.reader = reader
@@ -182,6 +184,7 @@ def create_app(
     app.state.rng = random.Random()
     _routes(app)
     web.install(app)  # the pages: log-in, annotate, dashboard (netal.service.web)
+    apidocs.install(app)  # /docs: Swagger UI from the app's own files
     return app
 
 

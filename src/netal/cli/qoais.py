@@ -92,6 +92,7 @@ def qoais(
     """
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.experiments.qoais import load_qoais, run_qoais_experiment
+    from netal.transfer import check_task_data
 
     with fail_cleanly(debug):
         tables = read_data_tables(data)
@@ -114,6 +115,8 @@ def qoais(
         )
         settings = load_qoais(config, {**chosen, **flags})
         check_data(settings.dataset, settings.dataset_options, settings.data_dir)
+        if settings.drift_task is not None:  # the files the shift reads, before any work
+            check_task_data(settings.drift_task, settings.data_dir)
         n_cells = len(settings.learners) * settings.seeds
         typer.echo(
             f"qoais: {settings.dataset} (drift: {settings.drift_task or 'none'}), "

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from netal.data import load_dataset
 from netal.errors import InvalidInputError
 from netal.experiments.federated import FEDERATIONS, FederationSpec, arm_settings, load_federated
+from netal.experiments.federated.real import BARCELONA_FEATURES, load_features
 from netal.federated import dirichlet_partition, group_partition
 
 
@@ -40,6 +43,48 @@ def test_ucc5g_federation_groups_sessions_by_mobility_and_app(data_dir: Path) ->
     )
     assert len(fed.y_test) == 6 * 30
     assert np.isfinite(fed.X_test).all() and all(np.isfinite(c.X).all() for c in fed.clients)
+
+
+def test_umn_mmwave_federation_has_one_client_per_walking_campaign(data_dir: Path) -> None:
+    spec = FederationSpec(
+        source="umn-mmwave", pool_size=100, n_initial=5, max_test=40, data_dir=str(data_dir)
+    )
+    fed = FEDERATIONS["umn-mmwave"](spec, 0)
+    names = [c.name for c in fed.clients]
+    assert names == [f"2021-01-{d:02d}" for d in (7, 13, 15, 16, 17, 18)]
+    assert fed.unit == "Mbit/s"
+    # the 62-row campaign keeps 46 pool rows after 16 test rows; the others fill their pools
+    assert [len(c) for c in fed.clients] == [46, 100, 100, 100, 100, 100]
+    assert len(fed.y_test) == 16 + 5 * 40
+    assert np.isfinite(fed.X_test).all() and all(np.isfinite(c.X).all() for c in fed.clients)
+    means = [fed.to_target(c.y).mean() for c in fed.clients]  # campaigns differ (non-IID)
+    assert max(means) - min(means) > 50
+
+
+def test_barcelona_federation_has_one_client_per_cell_tested_on_the_later_series(
+    data_dir: Path,
+) -> None:
+    spec = FederationSpec(
+        source="barcelona-lte", pool_size=200, n_initial=5, max_test=100, data_dir=str(data_dir)
+    )
+    fed = FEDERATIONS["barcelona-lte"](spec, 0)
+    assert [c.name for c in fed.clients] == ["ElBorn", "LesCorts", "PobleSec"]
+    assert fed.n_features == len(BARCELONA_FEATURES) and len(fed.y_test) == 300
+    assert fed.unit == "MB per 2-minute step"
+    # the target is the step's downlink load in MB: the raw files' "down" / 1e6
+    raw = load_dataset("barcelona-lte", data_dir, split="test", stations="ElBorn").frame
+    assert set(np.round(fed.y_test[:100], 6)) <= set(np.round(raw["down"] / 1e6, 6))
+
+
+def test_barcelona_lags_are_taken_by_time_and_gaps_drop_rows() -> None:
+    times = pd.date_range("2018-03-28 00:00", periods=40, freq="2min").delete(35)  # one gap
+    frame = pd.DataFrame({"time": times, "down": np.arange(39) * 1e6, "up": 1e6, "rnti_count": 7.0})
+    rows = load_features(frame)
+    # a full hour of history is needed (lag 30); the gap at step 35 drops the rows that lag into it
+    assert rows["time"].min() == times[30]
+    assert pd.Timestamp("2018-03-28 01:12") not in set(rows["time"])  # lag 1 is the gap
+    first = rows.iloc[0]
+    assert first["down_mb"] == 30 and first["down_mb_lag1"] == 29 and first["down_mb_lag30"] == 0
 
 
 def test_dirichlet_split_covers_every_row_once_and_is_skewed_for_small_alpha() -> None:

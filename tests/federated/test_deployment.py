@@ -143,15 +143,17 @@ def test_apps_run_on_superlink_and_two_supernodes(tmp_path: Path) -> None:
             env,
         )
     ]  # fmt: skip
+    storage = [tmp_path / f"node{i}" for i in range(2)]  # each SuperNode's own storage
     try:
         for i, port in enumerate((io0, io1)):
+            node_config = f'partition-id={i} num-partitions=2 storage-dir="{storage[i]}"'
             processes.append(
                 _start(
                     [
                         str(exe / "flower-supernode"), "--insecure",
                         "--superlink", f"127.0.0.1:{fleet}",
                         "--clientappio-api-address", f"127.0.0.1:{port}",
-                        "--node-config", f"partition-id={i} num-partitions=2",
+                        "--node-config", node_config,
                     ],
                     tmp_path / f"supernode{i}.log",
                     env,
@@ -182,6 +184,8 @@ def test_apps_run_on_superlink_and_two_supernodes(tmp_path: Path) -> None:
             assert audit["configs"] == [] and not audit["error"]
             assert list(audit["arrays"]) == ["arrays"]
             assert set(audit["metrics"]["metrics"]) == {"num-examples", "n-labels", "n-queried"}
+        for i, folder in enumerate(storage):  # each client's engine kept its knowledge base home
+            assert [p.name for p in folder.glob("*.sqlite")] == [f"client-{i}.sqlite"]
     finally:
         _stop(processes[::-1])
     for process in processes:

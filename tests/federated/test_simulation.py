@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from netal.federated import (
@@ -33,9 +34,16 @@ def test_simulated_runs_send_only_arrays_and_metrics_and_count_bytes() -> None:
         FederatedConfig(arm="logo", rounds=2, batch=4, **small),
         FederatedConfig(arm="logo", rounds=2, batch=4, compression="int8", **small),
         FederatedConfig(arm="random", rounds=2, batch=4, budget=6, aggregation="fedprox", **small),
+        FederatedConfig(
+            arm="logo", rounds=2, batch=4, compression="topk", downlink="int8", **small
+        ),
+        FederatedConfig(arm="logo", rounds=2, batch=4, **small),
     ]
-    plain, int8, prox = run_federated(fed, configs)
-    for result in (plain, int8, prox):
+    # two Ray workers: clients finish in any order, and the results must not depend on it
+    plain, int8, prox, both, again = run_federated(fed, configs, workers=2)
+    columns = ["n_labels", "rmse", "mae", "bytes_up", "bytes_down"]
+    pd.testing.assert_frame_equal(plain.records[columns], again.records[columns])
+    for result in (plain, int8, prox, both):
         records = result.records
         assert records["iteration"].tolist() == [0, 1, 2]
         assert np.isfinite(records["rmse"]).all()
@@ -62,6 +70,11 @@ def test_simulated_runs_send_only_arrays_and_metrics_and_count_bytes() -> None:
         abs(int8.records["rmse"].iloc[-1] - plain.records["rmse"].iloc[-1])
         < 0.05 * plain.records["rmse"].iloc[-1]
     )
+    # top-k 8-bit updates and 8-bit downlink deltas: the first downlink is float32, then smaller
+    down, plain_down = np.diff(both.records["bytes_down"]), np.diff(plain.records["bytes_down"])
+    assert down[-1] < 0.4 * plain_down[-1]
+    assert both.records["bytes_up"].iloc[-1] < 0.2 * plain.records["bytes_up"].iloc[-1]
+    assert both.records["rmse"].iloc[-1] < 1.5 * plain.records["rmse"].iloc[-1]
 
 
 def test_int8_update_round_trip_is_within_half_a_step() -> None:

@@ -19,12 +19,12 @@ def federated(
     source: str = typer.Option(
         None,
         "--source",
-        help="Clients: 'twin' (one per micro base station), 'twin-dirichlet' (control), 'ucc5g' (mobility x app). Default: twin.",
+        help="Clients: 'twin' (one per micro base station), 'twin-dirichlet' (control), 'ucc5g' (mobility x app), 'umn-mmwave' (walking campaigns), 'barcelona-lte' (LTE cells, next-step load). Default: twin.",
     ),
     arms: str = typer.Option(
         None,
         "--arms",
-        help="Comma-separated arms: random, local, global, logo, central; '+int8' or '+fedprox' after a federated arm. Default: random,local,global,logo,central.",
+        help="Comma-separated arms: random, local, global, logo, central, central-random; '+int8' (8-bit updates), '+q8' (8-bit both ways), '+topk' (top-k 8-bit updates, 8-bit downlink) or '+fedprox' after a federated arm. Default: random,local,global,logo,central.",
     ),
     seeds: int = typer.Option(None, "--seeds", "-s", min=1, help="Replication seeds. Default: 3."),
     first_seed: int = typer.Option(None, "--first-seed", min=0, help="First seed. Default: 0."),

@@ -16,29 +16,32 @@ from netal.federated.app import (
 )
 from netal.federated.central import run_centralized
 from netal.federated.clients import ClientData, dirichlet_partition, group_partition
-from netal.federated.config import AGGREGATIONS, COMPRESSIONS, FederatedConfig, Federation
-from netal.federated.learner import FederatedMLP
-from netal.federated.messages import (
-    MeteredGrid,
-    Traffic,
-    audit_content,
+from netal.federated.compression import (
+    DOWNLINK_CODECS,
+    UPLINK_CODECS,
     dequantize_update,
-    message_bytes,
     quantize_update,
 )
-from netal.federated.selection import SELECTORS, SelectionInput
+from netal.federated.config import AGGREGATIONS, FederatedConfig, Federation
+from netal.federated.learner import FederatedMLP, GlobalModel
+from netal.federated.messages import MeteredGrid, Traffic, audit_content, message_bytes
+from netal.federated.node import open_engine, select_and_label
+from netal.federated.selection import SELECTORS, Arm, LoGoStrategy
 
 __all__ = [
     "AGGREGATIONS",
-    "COMPRESSIONS",
+    "DOWNLINK_CODECS",
     "SELECTORS",
+    "UPLINK_CODECS",
+    "Arm",
     "ClientData",
     "FederatedConfig",
     "FederatedMLP",
     "FederatedResult",
     "Federation",
+    "GlobalModel",
+    "LoGoStrategy",
     "MeteredGrid",
-    "SelectionInput",
     "Traffic",
     "audit_content",
     "dequantize_update",
@@ -48,8 +51,10 @@ __all__ = [
     "make_server_app",
     "make_strategy",
     "message_bytes",
+    "open_engine",
     "quantize_update",
     "run_centralized",
     "run_federated",
+    "select_and_label",
     "serve_run",
 ]

@@ -1,137 +1,197 @@
 """The Flower apps of federated active learning and the simulation driver.
 
 :func:`make_client_app` builds a Flower ``ClientApp``: on each ``train`` message a
-client (the ``partition-id``-th of the federation) loads the global weights,
-selects and labels rows of its own pool with its arm (within its own budget,
-remembered in the node's ``context.state``), trains the global model on its labels
-for ``local_epochs`` and replies with the parameter arrays (or their 8-bit
-quantized update) and scalar metrics only.  :func:`make_server_app` builds the
-``ServerApp``: Flower's ``FedAvg`` or ``FedProx`` over a :class:`MeteredGrid`,
-scoring the global model on the test rows after every round.
+client (the ``partition-id``-th of the federation) decodes the global weights, lets
+its netal engine select and label rows of its own pool with its arm, within its own
+budget (:mod:`netal.federated.node`: the engine's knowledge base stays in the node's
+storage), trains the global model on its labels for ``local_epochs`` and replies
+with the parameter arrays (or their compressed update,
+:mod:`netal.federated.compression`) and scalar metrics only.
+:func:`make_server_app` builds the ``ServerApp``: Flower's ``FedAvg`` or ``FedProx``
+(with the run's compression) over a :class:`MeteredGrid`, scoring the global model
+on the test rows after every round.
 :func:`run_federated` runs both on Flower's simulation runtime.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
+from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg, FedProx
 
+from netal.federated.compression import (
+    DOWNLINK_CODECS,
+    FULL,
+    UPLINK_CODECS,
+    DownlinkCodec,
+    UplinkCodec,
+    decode_downlink,
+)
 from netal.federated.config import FederatedConfig, Federation
-from netal.federated.messages import MeteredGrid, Traffic, dequantize_update, quantize_update
-from netal.federated.selection import NEEDS_LOCAL_MODEL, SELECTORS, SelectionInput
+from netal.federated.messages import MeteredGrid, Traffic
+from netal.federated.node import select_and_label
 from netal.metrics import record_errors
+from netal.models.seeding import torch_threads
 
 STATE_KEY = "netal"
-"""Key of the client's own record in ``context.state`` (never sent)."""
+"""Prefix of the client's own records in ``context.state`` (never sent)."""
+
+STORAGE_KEY = "storage-dir"
+"""``node_config`` key of a node's storage folder (its engines' knowledge bases)."""
+
+
+def _arrays_record(arrays: list[np.ndarray]) -> ArrayRecord:
+    return ArrayRecord([np.ascontiguousarray(a) for a in arrays])
 
 
 def client_round(
-    msg: Message, context: Context, federation: Federation, configs: Sequence[FederatedConfig]
+    msg: Message,
+    context: Context,
+    federation: Federation,
+    configs: Sequence[FederatedConfig],
+    storage_dir: str | Path,
 ) -> Message:
-    """One client's round: select and label locally, train, reply with arrays and metrics.
+    """One client's round: its engine selects and labels, it trains, it replies with arrays and metrics.
 
     The round config's ``run`` tells which of ``configs`` (arms run one after another
-    in one simulation); the client keeps its labeled rows per run in ``context.state``.
+    in one simulation).  The client's engine keeps its knowledge base in the node's
+    storage (``node_config["storage-dir"]`` if the node has one, else ``storage_dir``);
+    the global model it holds and its compression residual stay in ``context.state``.
     """
     run = int(msg.content["config"].get("run", 0))
     config = configs[run]
-    key = f"{STATE_KEY}-{run}"
     pid = int(context.node_config["partition-id"])
+    storage = Path(str(context.node_config.get(STORAGE_KEY, storage_dir)))
     data = federation.clients[pid]
     rnd = int(msg.content["config"]["server-round"])
-    global_w = msg.content["arrays"].to_numpy_ndarrays()
-    initial = [int(i) for i in data.initial]
-    state = context.state.config_records.get(key)
-    labeled = [int(i) for i in state["labeled"]] if state is not None else list(initial)
-    model = config.learner(config.local_epochs).build(federation.n_features)
-    model.set_weights(global_w)
-    spent = len(labeled) - len(initial)
-    unlabeled = np.setdiff1d(np.arange(len(data)), labeled)
-    k = min(config.batch, config.client_budget - spent, len(unlabeled)) if rnd > 1 else 0
-    if k > 0:
-        local = None
-        if config.arm in NEEDS_LOCAL_MODEL:
-            local = config.learner(config.local_model_epochs).fit(data.X[labeled], data.y[labeled])
-        picks = SELECTORS[config.arm](
-            SelectionInput(
-                X_pool=data.X[unlabeled],
-                X_labeled=data.X[labeled],
-                local=local,
-                global_model=model,
-                k=int(k),
-                rng=np.random.default_rng([config.seed, pid, rnd]),
-                strategy=config.strategy,
-            )
+    key = f"{STATE_KEY}-{run}"
+    held_record = context.state.array_records.get(f"{key}-global")
+    global_w = decode_downlink(
+        msg.content["arrays"].to_numpy_ndarrays(),
+        str(msg.content["config"].get("encoding", FULL)),
+        held_record.to_numpy_ndarrays() if held_record is not None else None,
+    )
+    context.state[f"{key}-global"] = _arrays_record(global_w)
+    with torch_threads(1):
+        labels = select_and_label(data, config, pid, run, storage, global_w, rnd)
+        model = config.learner(config.local_epochs).build(federation.n_features)
+        model.proximal_mu = float(msg.content["config"].get("proximal-mu", 0.0))
+        model.train_from(global_w, labels.X, labels.y)
+    memory_record = context.state.array_records.get(f"{key}-memory")
+    memory = dict(memory_record.items()) if memory_record is not None else {}
+    memory = {k: v.numpy() for k, v in memory.items()}
+    codec = UPLINK_CODECS[config.compression](config.topk_fraction)
+    payload = codec.encode(model.weights(), global_w, memory)
+    if memory:
+        context.state[f"{key}-memory"] = ArrayRecord(
+            {k: Array(np.ascontiguousarray(v)) for k, v in memory.items()}
         )
-        labeled += [int(i) for i in unlabeled[picks]]
-    context.state[key] = ConfigRecord({"labeled": labeled})
-    model.proximal_mu = float(msg.content["config"].get("proximal-mu", 0.0))
-    model.train_from(global_w, data.X[labeled], data.y[labeled])
-    new_w = model.weights()
-    if config.compression == "int8":
-        payload = quantize_update([n - o for n, o in zip(new_w, global_w, strict=True)])
-    else:
-        payload = new_w
     metrics = MetricRecord(
         {
-            "num-examples": len(labeled),
-            "n-labels": len(labeled),
-            "n-queried": len(labeled) - len(initial),
+            "num-examples": len(labels.y),
+            "n-labels": len(labels.y),
+            "n-queried": int(labels.n_queried),
         }
     )
-    return Message(RecordDict({"arrays": ArrayRecord(payload), "metrics": metrics}), reply_to=msg)
+    return Message(
+        RecordDict({"arrays": _arrays_record(payload), "metrics": metrics}), reply_to=msg
+    )
 
 
-def make_client_app(federation: Federation, configs: Sequence[FederatedConfig]) -> ClientApp:
-    """A Flower ClientApp whose nodes are the clients of ``federation`` (by ``partition-id``)."""
+def make_client_app(
+    federation: Federation,
+    configs: Sequence[FederatedConfig],
+    storage_dir: str | Path | None = None,
+) -> ClientApp:
+    """A Flower ClientApp whose nodes are the clients of ``federation`` (by ``partition-id``).
+
+    ``storage_dir`` is where nodes without a ``storage-dir`` in their node config keep
+    their engines' knowledge bases (default: a new temporary folder).
+    """
     app = ClientApp()
     configs = tuple(configs)
+    storage = (
+        str(storage_dir) if storage_dir is not None else tempfile.mkdtemp(prefix="netal-node-")
+    )
 
     @app.train()
     def train(msg: Message, context: Context) -> Message:
-        return client_round(msg, context, federation, configs)
+        return client_round(msg, context, federation, configs, storage)
 
     return app
 
 
-class _Decoding:
-    """Mixin for Flower strategies: keep the arrays sent, decode int8 updates before averaging."""
+def _reply_order(msg: Message) -> bytes:
+    """A key that orders replies by their content, whatever order they arrived in."""
+    if msg.has_error():
+        return b""
+    digest = hashlib.sha256()
+    for array in msg.content["arrays"].values():
+        digest.update(array.data)
+    return digest.digest()
 
-    sent: list[np.ndarray] | None = None
+
+class _Coded:
+    """Mixin for Flower strategies: compressed downlink and uplink, replies in a fixed order.
+
+    ``configure_train`` sends the global model through the downlink codec (the
+    encoding in the round config); ``aggregate_train`` puts the replies in content
+    order (FedAvg adds float32 arrays in reply order, and replies arrive in
+    whatever order the clients finish: without this, runs of one seed differ in
+    the last bits, and the difference grows over rounds), decodes each with the
+    uplink codec against the model the clients hold, and adds back the part of the
+    server's model the clients did not receive yet (downlink error feedback).
+    """
+
+    uplink: UplinkCodec
+    downlink: DownlinkCodec
+    held: list[np.ndarray] | None = None
+    model: list[np.ndarray] | None = None
 
     def configure_train(self, server_round: int, arrays: ArrayRecord, config: Any, grid: Grid):
-        self.sent = arrays.to_numpy_ndarrays()
-        return super().configure_train(server_round, arrays, config, grid)  # type: ignore[misc]
+        self.model = arrays.to_numpy_ndarrays()
+        payload, encoding, self.held = self.downlink.encode(self.model, self.held)
+        config = ConfigRecord({**dict(config), "encoding": encoding})
+        return super().configure_train(server_round, _arrays_record(payload), config, grid)  # type: ignore[misc]
 
     def aggregate_train(self, server_round: int, replies: Any):
-        replies = list(replies)
+        replies = sorted(replies, key=_reply_order)
+        held = self.held or []
         for msg in replies:
             if not msg.has_error():
-                base = self.sent or []
-                update = dequantize_update(
-                    msg.content["arrays"].to_numpy_ndarrays(), [b.shape for b in base]
-                )
-                decoded = [b + u for b, u in zip(base, update, strict=True)]
-                msg.content["arrays"] = ArrayRecord(decoded)
-        return super().aggregate_train(server_round, replies)  # type: ignore[misc]
+                payload = msg.content["arrays"].to_numpy_ndarrays()
+                msg.content["arrays"] = _arrays_record(self.uplink.decode(payload, held))
+        arrays, metrics = super().aggregate_train(server_round, replies)  # type: ignore[misc]
+        if arrays is not None and self.model is not None and self.held is not self.model:
+            behind = [m - h for m, h in zip(self.model, held, strict=True)]
+            if any(np.any(b) for b in behind):
+                averaged = arrays.to_numpy_ndarrays()
+                arrays = _arrays_record([a + b for a, b in zip(averaged, behind, strict=True)])
+        return arrays, metrics
 
 
-class Int8FedAvg(_Decoding, FedAvg):
-    """Flower's FedAvg over 8-bit quantized client updates."""
+class CodedFedAvg(_Coded, FedAvg):
+    """Flower's FedAvg with netal's compression and a fixed reply order."""
 
 
-class Int8FedProx(_Decoding, FedProx):
-    """Flower's FedProx over 8-bit quantized client updates."""
+class CodedFedProx(_Coded, FedProx):
+    """Flower's FedProx with netal's compression and a fixed reply order."""
+
+
+AGGREGATORS = {"fedavg": CodedFedAvg, "fedprox": CodedFedProx}
+"""Flower strategy class per aggregation name."""
 
 
 def _sum_metrics(records: list[RecordDict], weight_key: str) -> MetricRecord:
@@ -145,14 +205,7 @@ def _sum_metrics(records: list[RecordDict], weight_key: str) -> MetricRecord:
 
 
 def make_strategy(config: FederatedConfig, n_clients: int) -> FedAvg:
-    """Flower's FedAvg or FedProx (with int8 decoding when compressed), every client every round."""
-    table = {
-        ("fedavg", "none"): FedAvg,
-        ("fedavg", "int8"): Int8FedAvg,
-        ("fedprox", "none"): FedProx,
-        ("fedprox", "int8"): Int8FedProx,
-    }
-    cls = table[(config.aggregation, config.compression)]
+    """Flower's FedAvg or FedProx with the run's compression, every client every round."""
     kwargs: dict[str, Any] = {
         "fraction_train": 1.0,
         "fraction_evaluate": 0.0,
@@ -162,7 +215,10 @@ def make_strategy(config: FederatedConfig, n_clients: int) -> FedAvg:
     }
     if config.aggregation == "fedprox":
         kwargs["proximal_mu"] = config.proximal_mu
-    return cls(**kwargs)
+    strategy = AGGREGATORS[config.aggregation](**kwargs)
+    strategy.uplink = UPLINK_CODECS[config.compression](config.topk_fraction)
+    strategy.downlink = DOWNLINK_CODECS[config.downlink]()
+    return strategy
 
 
 @dataclass
@@ -204,7 +260,8 @@ def serve_run(
         if rnd == 0:
             return None
         model.set_weights(arrays.to_numpy_ndarrays())
-        pred = federation.to_target(model.predict(federation.X_test))
+        with torch_threads(1):
+            pred = federation.to_target(model.predict(federation.X_test))
         errors = record_errors(federation.y_test, pred)
         up = sum(v for r, v in traffic.up.items() if r <= rnd)
         down = sum(v for r, v in traffic.down.items() if r <= rnd)
@@ -260,7 +317,8 @@ def run_federated(
 
     Several configurations (e.g. the arms of a seed) run one after another in one
     simulation, so the runtime starts once; each has its own rounds, client state
-    and traffic count.
+    and traffic count.  The nodes keep their engines' knowledge bases in a
+    temporary folder, removed when the simulation ends.
 
     Parameters
     ----------
@@ -285,15 +343,16 @@ def run_federated(
     configs = [configs] if isinstance(configs, FederatedConfig) else list(configs)
     logging.getLogger("flwr").setLevel(logging.ERROR)
     sink: list[FederatedResult] = []
-    run_simulation(
-        server_app=make_server_app(federation, configs, sink, on_round),
-        client_app=make_client_app(federation, configs),
-        num_supernodes=len(federation.clients),
-        backend_config={
-            "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
-            "init_args": {"num_cpus": int(workers), "num_gpus": 0, "log_to_driver": False},
-        },
-    )
+    with tempfile.TemporaryDirectory(prefix="netal-nodes-") as storage:  # the nodes' storage
+        run_simulation(
+            server_app=make_server_app(federation, configs, sink, on_round),
+            client_app=make_client_app(federation, configs, storage),
+            num_supernodes=len(federation.clients),
+            backend_config={
+                "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+                "init_args": {"num_cpus": int(workers), "num_gpus": 0, "log_to_driver": False},
+            },
+        )
     if len(sink) != len(configs):
         raise RuntimeError("the Flower simulation ended before every run finished (see its log)")
     return sink

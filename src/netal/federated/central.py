@@ -17,11 +17,21 @@ import pandas as pd
 
 from netal.federated.config import FederatedConfig, Federation
 from netal.metrics import record_errors
+from netal.models.seeding import torch_threads
 from netal.strategies import STRATEGIES
 
 
 def run_centralized(federation: Federation, config: FederatedConfig) -> pd.DataFrame:
-    """Pool-based active learning on the pooled clients; records per round like a federated run."""
+    """Pool-based active learning on the pooled clients; records per round like a federated run.
+
+    Runs with one torch thread, as the federated clients do, so a seed's result
+    does not depend on the machine's core count.
+    """
+    with torch_threads(1):
+        return _run_centralized(federation, config)
+
+
+def _run_centralized(federation: Federation, config: FederatedConfig) -> pd.DataFrame:
     X = np.concatenate([c.X for c in federation.clients])
     y = np.concatenate([c.y for c in federation.clients])
     offsets = np.cumsum([0] + [len(c) for c in federation.clients])[:-1]

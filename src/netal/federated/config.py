@@ -9,15 +9,13 @@ import numpy as np
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
 from netal.federated.clients import ClientData
+from netal.federated.compression import DOWNLINK_CODECS, UPLINK_CODECS
 from netal.federated.learner import FederatedMLP
 from netal.federated.selection import SELECTORS
 from netal.strategies import STRATEGIES
 
 AGGREGATIONS = ("fedavg", "fedprox")
 """Flower strategies a run can aggregate with (``flwr.serverapp.strategy``)."""
-
-COMPRESSIONS = ("none", "int8")
-"""Update compression: none, or 8-bit quantization of the client's update."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,16 @@ class FederatedConfig:
     proximal_mu
         FedProx's proximal weight (sent by Flower's FedProx in the round config).
     compression
-        ``"none"`` or ``"int8"`` (8-bit quantized updates).
+        Uplink compression, a name of
+        :data:`~netal.federated.compression.UPLINK_CODECS` (``"none"``,
+        ``"int8"``: 8-bit updates, ``"topk"``: top-k sparsified 8-bit updates
+        with error feedback).
+    downlink
+        Downlink compression, a name of
+        :data:`~netal.federated.compression.DOWNLINK_CODECS` (``"none"``,
+        ``"int8"``: 8-bit changes of the global model with error feedback).
+    topk_fraction
+        Share of the update's entries a ``topk`` client sends per round.
     hidden, dropout, n_passes, lr, train_batch
         The MC-dropout MLP (:class:`~netal.federated.learner.FederatedMLP`).
     local_epochs
@@ -64,6 +71,8 @@ class FederatedConfig:
     aggregation: str = "fedavg"
     proximal_mu: float = 0.01
     compression: str = "none"
+    downlink: str = "none"
+    topk_fraction: float = 0.1
     hidden: tuple[int, ...] = (32, 32)
     dropout: float = 0.1
     n_passes: int = 20
@@ -75,8 +84,7 @@ class FederatedConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.arm != "central":
-            SELECTORS[self.arm]
+        SELECTORS[self.arm]
         STRATEGIES[self.strategy]
         for name in (
             "rounds",
@@ -92,8 +100,12 @@ class FederatedConfig:
             check_positive_int(self.budget, "budget")
         if self.aggregation not in AGGREGATIONS:
             raise InvalidInputError("aggregation", f"must be one of {AGGREGATIONS}")
-        if self.compression not in COMPRESSIONS:
-            raise InvalidInputError("compression", f"must be one of {COMPRESSIONS}")
+        if self.compression not in UPLINK_CODECS:
+            raise InvalidInputError("compression", f"must be one of {list(UPLINK_CODECS)}")
+        if self.downlink not in DOWNLINK_CODECS:
+            raise InvalidInputError("downlink", f"must be one of {list(DOWNLINK_CODECS)}")
+        if not 0.0 < self.topk_fraction <= 1.0:
+            raise InvalidInputError("topk_fraction", f"must be in (0, 1], got {self.topk_fraction}")
         if not (0.0 <= self.dropout < 1.0):
             raise InvalidInputError("dropout", f"must be in [0, 1), got {self.dropout}")
         if not self.lr > 0 or self.proximal_mu < 0:
@@ -106,9 +118,16 @@ class FederatedConfig:
         """Queried labels each client may spend."""
         return self.budget if self.budget is not None else self.rounds * self.batch
 
-    def learner(self, epochs: int, *, val_fraction: float = 0.0) -> FederatedMLP:
-        """A fresh learner of this run (same architecture and seed everywhere)."""
-        return FederatedMLP(
+    def learner(
+        self,
+        epochs: int,
+        *,
+        val_fraction: float = 0.0,
+        random_state: int | None = None,
+        kind: type[FederatedMLP] = FederatedMLP,
+    ) -> FederatedMLP:
+        """A fresh learner of this run (same architecture everywhere; the run's seed by default)."""
+        return kind(
             hidden=tuple(self.hidden),
             dropout=self.dropout,
             n_passes=self.n_passes,
@@ -116,7 +135,7 @@ class FederatedConfig:
             batch_size=self.train_batch,
             lr=self.lr,
             val_fraction=val_fraction,
-            random_state=self.seed,
+            random_state=self.seed if random_state is None else random_state,
         )
 
 

@@ -11,6 +11,8 @@ MLSys 2020) added to every batch loss: ``mu / 2 * ||w - w_global||^2``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -104,7 +106,7 @@ class FederatedMLP(MCDropoutMLP):
         epochs, val = self.epochs, self.val_fraction
         self.set_params(epochs=1, val_fraction=0.0)
         try:
-            self.fit(np.zeros((2, n_features)), np.zeros(2))
+            MCDropoutMLP.fit(self, np.zeros((2, n_features)), np.zeros(2))
         finally:
             self.set_params(epochs=epochs, val_fraction=val)
         return self
@@ -138,4 +140,26 @@ class FederatedMLP(MCDropoutMLP):
             self.partial_fit(X, y)
         finally:
             self._anchor = None
+        return self
+
+
+class GlobalModel(FederatedMLP):
+    """The engine's learner when its model version is the global model.
+
+    A client's engine trains a model version with ``fit``; here that loads the
+    server's latest weights (:attr:`source_weights`, set by the client before
+    it trains the version) instead of learning from the labels: the global
+    model's training is the federation's (local updates and FedAvg).  The weights
+    are state, not a parameter, so the engine's run fingerprint stays the same
+    from round to round.
+    """
+
+    source_weights: list[np.ndarray] | None = None
+
+    def fit(self, X: Any, y: Any, *, validation_data: tuple[Any, Any] | None = None) -> GlobalModel:
+        """Become the global model (``source_weights``); ``X`` only gives the feature width."""
+        if self.source_weights is None:
+            raise InvalidInputError("source_weights", "set the global weights before training")
+        self.build(int(np.shape(X)[-1]))
+        self.set_weights(self.source_weights)
         return self

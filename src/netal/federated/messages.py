@@ -5,13 +5,8 @@ message it sends and every reply it receives is serialized with Flower's own
 protobuf serde (``flwr.common.serde.message_to_proto``), the bytes are added to
 the round's count (down: server to clients, up: clients to server), and the
 reply's content is audited (:func:`audit_content`: which record types, array
-shapes and metric names reached the server).
-
-Compression of updates (:func:`quantize_update` / :func:`dequantize_update`):
-8-bit linear quantization of the update ``w_client - w_global`` per array
-(one float32 offset and step per array, all codes in one ``uint8`` array), as in QSGD-style schemes (Alistarh et
-al., "QSGD: Communication-Efficient SGD via Gradient Quantization and Encoding",
-NeurIPS 2017); the server dequantizes before Flower's FedAvg averages.
+shapes and metric names reached the server).  Compression is
+:mod:`netal.federated.compression`.
 """
 
 from __future__ import annotations
@@ -20,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from flwr.common import ArrayRecord, ConfigRecord, Message, MetricRecord
 from flwr.common.serde import message_to_proto
 from flwr.server import Grid
@@ -116,36 +110,3 @@ class MeteredGrid(Grid):
     def _count(self, where: dict[int, int], messages: list[Message]) -> None:
         r = self.traffic.round
         where[r] = where.get(r, 0) + sum(message_bytes(m) for m in messages)
-
-
-def quantize_update(update: list[np.ndarray]) -> list[np.ndarray]:
-    """8-bit quantization of an update: ``[codes, scales]``.
-
-    ``codes`` holds every array's values as ``uint8``, flattened one after another
-    (one array, so the message carries one array header instead of one per layer);
-    ``scales`` is ``(n_arrays, 2)`` float32, each array's ``(low, step)``.
-    """
-    codes, scales = [], []
-    for array in update:
-        a = np.asarray(array, dtype=np.float32).ravel()
-        low, high = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
-        step = (high - low) / 255.0 if high > low else 1.0
-        codes.append(np.clip(np.rint((a - low) / step), 0, 255).astype(np.uint8))
-        scales.append((low, step))
-    return [np.concatenate(codes), np.asarray(scales, dtype=np.float32).reshape(-1, 2)]
-
-
-def dequantize_update(coded: list[np.ndarray], shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
-    """Inverse of :func:`quantize_update` for arrays of ``shapes`` (error at most half a step)."""
-    if len(coded) != 2 or len(coded[1]) != len(shapes):
-        raise ValueError(f"a quantized update of {len(shapes)} arrays is [codes, scales]")
-    codes, scales = coded
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    if len(codes) != sum(sizes):
-        raise ValueError(f"{len(codes)} codes for arrays of {sum(sizes)} values")
-    out, start = [], 0
-    for shape, size, (low, step) in zip(shapes, sizes, scales, strict=True):
-        values = codes[start : start + size].astype(np.float32) * step + low
-        out.append(values.reshape(shape))
-        start += size
-    return out

@@ -1,14 +1,17 @@
 """How a client picks the rows it labels in a round: the selection arms, in :data:`SELECTORS`.
 
-Every arm sees the client's unlabeled pool, a *local* model (trained only on the
-client's labels) and the *global* model (the server's latest FedAvg weights):
+Each client's netal engine (:class:`~netal.loop.ActiveLearningLoop`) asks its
+acquisition function with the learner of its latest model version.  An arm says
+which model that version is and which acquisition function asks:
 
 ================  ==========================================================================
-``random``        uniform picks (the baseline)
-``local``         a netal strategy (``max_variance`` by default) scored with the local model
-``global``        the same strategy scored with the global model
+``random``        uniform picks (the baseline); the version is the global model
+``local``         a netal strategy (``max_variance`` by default) with the *local* model: the
+                  version is trained from scratch on the client's labels only
+``global``        the same strategy with the *global* model: the version is the server's
+                  latest FedAvg weights, loaded into the engine's learner
 ``logo``          two steps (Kim et al., "Re-thinking Federated Active Learning based on
-                  Inter-class Diversity", CVPR 2023, LoGo): k-means on the local model's
+                  Inter-class Diversity", CVPR 2023, LoGo): k-means on a local model's
                   embedding makes ``k`` clusters (macro step); in each, the row with the
                   largest epistemic variance under the global model (micro step)
 ================  ==========================================================================
@@ -18,107 +21,117 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.cluster import KMeans
 
 from netal.federated.learner import FederatedMLP
 from netal.registry import Registry
-from netal.strategies import STRATEGIES
+from netal.strategies import STRATEGIES, Strategy
+from netal.strategies.base import Selection, check_selection_args, reduce_outputs
 
 
-@dataclass(frozen=True)
-class SelectionInput:
-    """What a client has when it selects.
+class LoGoStrategy:
+    """LoGo's two-step selection as a netal acquisition function.
 
-    Attributes
-    ----------
-    X_pool
-        The unlabeled rows.
-    X_labeled
-        The rows labeled so far.
-    local
-        The local model (fitted on the client's labels), or None for arms that need none.
-    global_model
-        The global model (the server's weights loaded).
-    k
-        How many rows to pick.
-    rng
-        The client's generator for this round.
-    strategy
-        Name of the netal strategy of the ``local`` and ``global`` arms.
-    """
-
-    X_pool: np.ndarray
-    X_labeled: np.ndarray
-    local: FederatedMLP | None
-    global_model: FederatedMLP
-    k: int
-    rng: np.random.Generator
-    strategy: str = "max_variance"
-
-
-Selector = Callable[[SelectionInput], np.ndarray]
-SELECTORS: Registry[Selector] = Registry("selection arm")
-"""Selection arms by name; each maps a :class:`SelectionInput` to pool positions."""
-
-NEEDS_LOCAL_MODEL = frozenset({"local", "logo"})
-"""Arms that train a local model every round."""
-
-
-def _strategy(inp: SelectionInput, learner: FederatedMLP) -> np.ndarray:
-    chosen = STRATEGIES[inp.strategy]().select(
-        learner, inp.X_pool, inp.X_labeled, inp.k, rng=inp.rng
-    )
-    return np.asarray(chosen.indices, dtype=np.int64)
-
-
-@SELECTORS.register("random")
-def select_random(inp: SelectionInput) -> np.ndarray:
-    """Uniform picks without replacement."""
-    return np.sort(inp.rng.choice(len(inp.X_pool), size=inp.k, replace=False)).astype(np.int64)
-
-
-@SELECTORS.register("local")
-def select_local(inp: SelectionInput) -> np.ndarray:
-    """The strategy with the local model (local-only active learning)."""
-    if inp.local is None:
-        raise ValueError("the local arm needs a local model")
-    return _strategy(inp, inp.local)
-
-
-@SELECTORS.register("global")
-def select_global(inp: SelectionInput) -> np.ndarray:
-    """The strategy with the global model."""
-    return _strategy(inp, inp.global_model)
-
-
-@SELECTORS.register("logo")
-def select_logo(inp: SelectionInput) -> np.ndarray:
-    """LoGo: clusters from the local model's embedding, picks by the global model's uncertainty.
+    The engine hands it the global model (its model version); the client sets
+    :attr:`local_model` (fitted on the client's labels) before each ask.
 
     References
     ----------
     Kim, Kim, Kim, Yun, "Re-thinking Federated Active Learning based on Inter-class
     Diversity", CVPR 2023.
     """
-    if inp.local is None:
-        raise ValueError("the logo arm needs a local model")
-    if inp.k >= len(inp.X_pool):
-        return np.arange(len(inp.X_pool), dtype=np.int64)
-    embedding = inp.local.embed(inp.X_pool)
-    seed = int(inp.rng.integers(2**31 - 1))
-    labels = KMeans(n_clusters=inp.k, n_init=1, random_state=seed).fit_predict(embedding)
-    variance = np.asarray(inp.global_model.predict_dist(inp.X_pool).epistemic_var, dtype=float)
-    variance = variance.reshape(len(inp.X_pool), -1).mean(axis=1)
-    picks = []
-    for cluster in range(inp.k):
-        members = np.flatnonzero(labels == cluster)
-        if len(members):
-            picks.append(int(members[np.argmax(variance[members])]))
-    picks_arr = np.asarray(picks, dtype=np.int64)
-    if len(picks_arr) < inp.k:  # empty clusters: fill with the most uncertain of the rest
-        taken = set(picks)
-        rest = [int(r) for r in np.argsort(-variance, kind="stable") if int(r) not in taken]
-        picks_arr = np.concatenate([picks_arr, np.asarray(rest[: inp.k - len(picks_arr)])])
-    return picks_arr.astype(np.int64)
+
+    name = "logo"
+
+    def __init__(self) -> None:
+        self.local_model: FederatedMLP | None = None
+
+    def select(
+        self,
+        learner: Any,
+        X_pool: np.ndarray,
+        X_labeled: np.ndarray,
+        batch_size: int,
+        *,
+        costs: np.ndarray | None = None,
+        budget: float | None = None,
+        rng: np.random.Generator,
+    ) -> Selection:
+        """Clusters of the local model's embedding, in each the global model's most uncertain row."""
+        pool, _, k, _ = check_selection_args(X_pool, X_labeled, batch_size)
+        if self.local_model is None:
+            raise ValueError("LoGo needs the client's local model (set local_model before asking)")
+        variance = reduce_outputs(np.asarray(learner.predict_dist(pool).epistemic_var, float))
+        if k >= len(pool):
+            order = np.arange(len(pool), dtype=np.int64)
+            return Selection(order, variance[order])
+        embedding = self.local_model.embed(pool)
+        seed = int(rng.integers(2**31 - 1))
+        labels = KMeans(n_clusters=k, n_init=1, random_state=seed).fit_predict(embedding)
+        picks = []
+        for cluster in range(k):
+            members = np.flatnonzero(labels == cluster)
+            if len(members):
+                picks.append(int(members[np.argmax(variance[members])]))
+        if len(picks) < k:  # empty clusters: fill with the most uncertain of the rest
+            taken = set(picks)
+            rest = [int(r) for r in np.argsort(-variance, kind="stable") if int(r) not in taken]
+            picks += rest[: k - len(picks)]
+        chosen = np.asarray(picks, dtype=np.int64)
+        return Selection(chosen, variance[chosen])
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A selection arm: which model the engine's version is and which acquisition function asks.
+
+    Attributes
+    ----------
+    engine_model
+        ``"global"`` (the server's weights loaded into the engine's learner) or
+        ``"local"`` (trained from scratch on the client's labels).
+    make_strategy
+        ``strategy name -> acquisition function`` (the name is the run's
+        ``strategy`` setting, used by the arms that take one).
+    needs_local_model
+        The acquisition function also needs a local model fitted each round (LoGo).
+    """
+
+    engine_model: str
+    make_strategy: Callable[[str], Strategy]
+    needs_local_model: bool = False
+
+
+SELECTORS: Registry[Arm] = Registry("selection arm")
+"""Selection arms by name (see the module docstring): ``SELECTORS[name]()`` is the :class:`Arm`."""
+
+
+def _named(name: str) -> Strategy:
+    return STRATEGIES[name]()
+
+
+@SELECTORS.register("random")
+def random_arm() -> Arm:
+    """Uniform picks; the engine's version is the global model (unused by the picks)."""
+    return Arm("global", lambda _name: STRATEGIES["random"]())
+
+
+@SELECTORS.register("local")
+def local_arm() -> Arm:
+    """The run's strategy with a model trained only on the client's labels."""
+    return Arm("local", _named)
+
+
+@SELECTORS.register("global")
+def global_arm() -> Arm:
+    """The run's strategy with the global model."""
+    return Arm("global", _named)
+
+
+@SELECTORS.register("logo")
+def logo_arm() -> Arm:
+    """LoGo: local clusters, global uncertainty (:class:`LoGoStrategy`)."""
+    return Arm("global", lambda _name: LoGoStrategy(), needs_local_model=True)

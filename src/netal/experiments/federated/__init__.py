@@ -16,6 +16,7 @@ from typing import Any
 from netal._validation import check_positive_int
 from netal.configfile import read_section
 from netal.errors import InvalidInputError
+from netal.experiments.federated import real as real  # registers the measured federations
 from netal.experiments.federated.prepare import FEDERATIONS, FederationSpec, federate
 from netal.experiments.federated.study import DEFAULT_ARMS, FederatedStudy, arm_settings
 from netal.federated import FederatedConfig

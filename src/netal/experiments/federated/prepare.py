@@ -7,6 +7,9 @@
 ``ucc5g``      UCC 5G production sessions (Cork) grouped by mobility x app: 6 clients
 ============== ===============================================================================
 
+Measured federations of other datasets (``umn-mmwave`` campaigns, ``barcelona-lte``
+cells) are in :mod:`netal.experiments.federated.real`.
+
 Every client's rows are split at random into its held-out test rows
 (``test_fraction``, pooled into the server's test set) and its pool (capped at
 ``pool_size``); its initial labeled set is ``n_initial`` pool rows.  Features are
@@ -83,23 +86,41 @@ FEDERATIONS: Registry[Builder] = Registry("federation source")
 
 
 def federate(
-    dataset: Dataset, parts: dict[str, np.ndarray], spec: FederationSpec, seed: int, name: str
+    dataset: Dataset,
+    parts: dict[str, np.ndarray],
+    spec: FederationSpec,
+    seed: int,
+    name: str,
+    *,
+    tests: dict[str, np.ndarray] | None = None,
 ) -> Federation:
-    """Split each part (client rows of ``dataset``) into pool and test, scale, and build the clients."""
+    """Split each part (client rows of ``dataset``) into pool and test, scale, and build the clients.
+
+    With ``tests`` (client -> its own test rows, e.g. the later part of a time
+    series), the test rows are a random ``max_test`` of those and the pool is
+    drawn from ``parts`` only.
+    """
     y_all = dataset.y
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xFED,)))
-    pools, tests = {}, []
+    pools, test_rows = {}, []
     for client, rows in parts.items():
         rows = rows[np.isfinite(y_all[rows])]
         rows = rng.permutation(rows)
-        n_test = min(spec.max_test, max(1, round(spec.test_fraction * len(rows))))
+        if tests is None:
+            n_test = min(spec.max_test, max(1, round(spec.test_fraction * len(rows))))
+            held_out = rows[:n_test]
+        else:
+            given = tests[client][np.isfinite(y_all[tests[client]])]
+            n_test, held_out = 0, rng.permutation(given)[: spec.max_test]
+        if len(held_out) == 0:
+            raise InvalidInputError("max_test", f"client {client!r} of {name} has no test rows")
         pool = rows[n_test : n_test + spec.pool_size]
         if len(pool) < spec.n_initial + 1:
             raise InvalidInputError(
                 "pool_size", f"client {client!r} of {name} has only {len(pool)} pool rows"
             )
         pools[client] = pool
-        tests.append(rows[:n_test])
+        test_rows.append(held_out)
     fit_rows = np.concatenate(list(pools.values()))
     features, _ = encode_features(dataset, fit_rows=fit_rows)
     mean = features[fit_rows].mean(axis=0)
@@ -113,7 +134,7 @@ def federate(
         ClientData(c, X[rows], (y_all[rows] - y_mean) / y_scale, initial[c])
         for c, rows in pools.items()
     )
-    test = np.concatenate(tests)
+    test = np.concatenate(test_rows)
     unit = dataset.units.get(dataset.target, "").split(" (")[0]
     return Federation(
         name=name,

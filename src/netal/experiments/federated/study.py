@@ -5,8 +5,12 @@ is built once and every federated arm runs in one Flower simulation (the runtime
 starts once per seed; each arm has its own rounds, client state and traffic),
 then centralized active learning on the pooled data.  Arms are
 ``random``, ``local``, ``global``, ``logo`` (selection, :data:`netal.federated.SELECTORS`),
-each optionally with ``+int8`` (8-bit quantized updates) or ``+fedprox`` (Flower's
-FedProx instead of FedAvg), and ``central`` (the upper reference).
+each optionally with ``+int8`` (8-bit quantized updates), ``+q8`` (8-bit updates and
+8-bit downlink deltas), ``+topk`` (top-k 8-bit updates with error feedback and 8-bit
+downlink deltas) or ``+fedprox`` (Flower's FedProx instead of FedAvg); ``central``
+(pool-based active learning with the run's strategy on the pooled data, the upper
+reference) and ``central-random`` (random labeling of the pooled data, to measure
+what active learning itself saves there).
 """
 
 from __future__ import annotations
@@ -30,20 +34,31 @@ from netal.report.numbers import markdown_table
 DEFAULT_ARMS = ("random", "local", "global", "logo", "central")
 """The arms a study runs unless told otherwise."""
 
-MODIFIERS = {"int8": {"compression": "int8"}, "fedprox": {"aggregation": "fedprox"}}
+MODIFIERS = {
+    "int8": {"compression": "int8"},
+    "q8": {"compression": "int8", "downlink": "int8"},
+    "topk": {"compression": "topk", "downlink": "int8"},
+    "fedprox": {"aggregation": "fedprox"},
+}
 """Arm suffixes (``logo+int8``) and the settings they change."""
+
+CENTRAL_ARMS = {"central": {}, "central-random": {"strategy": "random"}}
+"""Centralized arms (pooled data) and the settings they change."""
+
+NEW_SETTINGS = {"downlink": "none", "topk_fraction": 0.1}
+"""Settings added after the first runs: left out of the fingerprint at these defaults."""
 
 
 def arm_settings(arm: str) -> tuple[str, dict[str, Any]]:
     """``"logo+int8"`` -> ``("logo", {"compression": "int8"})``; one line naming a bad arm."""
     base, *mods = arm.split("+")
-    if base != "central" and base not in SELECTORS:
+    if base not in CENTRAL_ARMS and base not in SELECTORS:
         raise InvalidInputError(
-            "arms", f"unknown arm {arm!r}; known: {', '.join([*SELECTORS, 'central'])}"
+            "arms", f"unknown arm {arm!r}; known: {', '.join([*SELECTORS, *CENTRAL_ARMS])}"
         )
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = dict(CENTRAL_ARMS.get(base, {}))
     for mod in mods:
-        if mod not in MODIFIERS or base == "central":
+        if mod not in MODIFIERS or base in CENTRAL_ARMS:
             raise InvalidInputError(
                 "arms", f"{arm!r}: modifiers are {', '.join(MODIFIERS)} on a federated arm"
             )
@@ -78,7 +93,9 @@ class FederatedStudy(SeedStudy):
         """Every setting but seeds, ``data_dir`` and ``workers``."""
         spec = {k: v for k, v in dataclasses.asdict(self.spec).items() if k != "data_dir"}
         config = {
-            k: v for k, v in dataclasses.asdict(self.config).items() if k not in ("arm", "seed")
+            k: v
+            for k, v in dataclasses.asdict(self.config).items()
+            if k not in ("arm", "seed") and not (k in NEW_SETTINGS and v == NEW_SETTINGS[k])
         }
         config["hidden"] = list(config["hidden"])
         return {"study": "federated", "spec": spec, "config": config, "arms": list(self.arms)}
@@ -90,13 +107,13 @@ class FederatedStudy(SeedStudy):
     def arm_config(self, arm: str, seed: int) -> FederatedConfig:
         """The configuration of ``arm`` on ``seed``."""
         base, changes = arm_settings(arm)
-        selector = "random" if base == "central" else base
+        selector = "random" if base in CENTRAL_ARMS else base
         return dataclasses.replace(self.config, arm=selector, seed=int(seed), **changes)
 
     def run_seed(self, seed: int) -> dict[str, pd.DataFrame]:
         """Every arm on the seed's federation: ``records`` and ``messages`` (reply audit)."""
         federation = FEDERATIONS[self.spec.source](self.spec, seed)
-        fed_arms = [a for a in self.arms if a != "central"]
+        fed_arms = [a for a in self.arms if arm_settings(a)[0] not in CENTRAL_ARMS]
         frames, audits = [], []
         if fed_arms:
             configs = [self.arm_config(a, seed) for a in fed_arms]
@@ -109,9 +126,10 @@ class FederatedStudy(SeedStudy):
             for arm, result in zip(fed_arms, results, strict=True):
                 frames.append(result.records.assign(strategy=arm))
                 audits.append(_audit_row(arm, seed, result.traffic.replies))
-        if "central" in self.arms:
-            records = run_centralized(federation, self.arm_config("central", seed))
-            frames.append(records.assign(strategy="central"))
+        for arm in self.arms:
+            if arm_settings(arm)[0] in CENTRAL_ARMS:
+                records = run_centralized(federation, self.arm_config(arm, seed))
+                frames.append(records.assign(strategy=arm))
         records = pd.concat(frames, ignore_index=True).assign(
             dataset=self.spec.source, seed=int(seed), n_clients=len(federation.clients)
         )
@@ -152,9 +170,17 @@ class FederatedStudy(SeedStudy):
         return summary
 
     def _unit(self, results: pd.DataFrame) -> str:
-        return {"twin": "Mbit/s", "twin-dirichlet": "Mbit/s", "ucc5g": "kbit/s"}.get(
-            self.spec.source, ""
-        )
+        return UNITS.get(self.spec.source, "")
+
+
+UNITS = {
+    "twin": "Mbit/s",
+    "twin-dirichlet": "Mbit/s",
+    "ucc5g": "kbit/s",
+    "umn-mmwave": "Mbit/s",
+    "barcelona-lte": "MB per 2-min step",
+}
+"""Unit of each federation's target (for the report)."""
 
 
 def _audit_row(arm: str, seed: int, replies: list[dict[str, Any]]) -> dict[str, Any]:

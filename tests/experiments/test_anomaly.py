@@ -210,3 +210,22 @@ def test_a_missing_or_non_binary_label_column_is_one_clear_error(data_dir: Path)
         load_frame(str(data_dir), "Label")  # codes 0, 2, 8, 10, ...: not an anomaly flag
     with pytest.raises(InvalidInputError, match=r"no anomaly label 'lab_x'.*lab_bs, lab_inf"):
         load_frame(str(data_dir), "lab_x")
+
+
+def test_paired_differences_cancel_the_spread_between_scenarios() -> None:
+    from netal.experiments.anomaly.outputs import paired_table
+
+    rows = []
+    for s, level in (("easy", 0.8), ("hard", 0.1)):  # scenarios far apart, the arm 0.05 above
+        for seed in range(3):
+            for arm, gain in (("random", 0.0), ("entropy", 0.05)):
+                for n in (20, 40):
+                    value = level + gain + 0.001 * seed
+                    rows.append(
+                        {"strategy": arm, "test_scenario": s, "seed": seed, "n_labels": n,
+                         "f1": value, "pr_auc": value, "found_frac": value}
+                    )  # fmt: skip
+    table = paired_table(pd.DataFrame(rows))
+    assert list(table["arm"]) == ["entropy"] and table["runs"].iloc[0] == 6
+    assert table["test F1 at 40"].iloc[0] == "0.050 [0.050, 0.050]"
+    assert paired_table(pd.DataFrame(rows).query("strategy != 'random'")).empty

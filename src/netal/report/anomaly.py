@@ -11,6 +11,8 @@ Inputs in ``OUT`` (written by the study; nothing else is read, no study is impor
 ``reference.parquet``
     Per run (test scenario x seed): ``supervised_f1``, ``supervised_pr_auc``.
 
+``summary.json`` may also hold ``"paired"``: per arm, its difference to random run by run.
+
 The page (``OUT/report.html``, self-contained like every netal report) shows the facts,
 a note on the seeds, the figure of anomalies found, precision@k, test F1 and PR-AUC against
 labels per arm with their bands (``fig-anomaly-curves``), the per-arm and per-split tables
@@ -126,8 +128,11 @@ def _tables(summary: dict[str, Any], source: str) -> list[tuple[str, str]]:
     out = []
     for title, key in (
         ("Arms at the full budget (means over runs, 95 % t intervals)", "arms"),
+        ("Paired differences to random per run (mean, 95 % t interval)", "paired"),
         ("Splits and references (means over seeds)", "reference"),
     ):
+        if not summary.get(key):
+            continue  # "paired" is absent without a random arm (and in older folders)
         markdown = markdown_table(pd.DataFrame(summary[key]))
         out.append((title, markdown_to_html(markdown, source, title)))
     return out

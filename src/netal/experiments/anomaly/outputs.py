@@ -130,6 +130,37 @@ def arm_table(results: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+PAIRED = {"f1": "test F1", "pr_auc": "test PR-AUC", "found_frac": "found share"}
+"""Scores compared run by run with the baseline arm."""
+
+
+def paired_table(results: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:
+    """Per arm, the mean over runs of (arm - ``baseline``) at the full budget and over the curve.
+
+    The runs (test scenario x seed) are paired: both arms share the split, the test rows and
+    the classifier, so the scenario-to-scenario spread of the scores (supervised F1 0.17 to
+    0.58 on sutd5g) cancels in the difference; 95 % t intervals.  "Over the curve" is the mean
+    of the difference over every checkpoint (an area between the learning curves).
+    """
+    if baseline not in set(results["strategy"]):
+        return pd.DataFrame()
+    keys = ["test_scenario", "seed", "n_labels"]
+    base = results[results["strategy"] == baseline].set_index(keys)
+    last = results["n_labels"].max()
+    rows = []
+    for arm, group in results[results["strategy"] != baseline].groupby("strategy", sort=True):
+        diff = group.set_index(keys)[list(PAIRED)] - base[list(PAIRED)]
+        diff = diff.dropna(how="all")
+        final = diff[diff.index.get_level_values("n_labels") == last]
+        curve = diff.groupby(level=["test_scenario", "seed"]).mean()
+        row: dict[str, Any] = {"arm": arm, "vs": baseline, "runs": len(final)}
+        for metric, label in PAIRED.items():
+            row[f"{label} at {last}"] = _fmt(*mean_ci(final[metric]))
+            row[f"{label} over the curve"] = _fmt(*mean_ci(curve[metric]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def reference_table(reference: pd.DataFrame) -> pd.DataFrame:
     """Per test scenario: sizes and the fully supervised and unsupervised references (means over seeds)."""
     table = (
@@ -148,6 +179,7 @@ def write_anomaly_outputs(run: StudyRun, study: Any) -> AnomalyOutcome:
     )
     curve = curves(results)
     arms, refs = arm_table(results, reference), reference_table(reference)
+    paired = paired_table(results)
     write_parquet(results, out / "results.parquet")
     write_parquet(reference, out / "reference.parquet")
     write_parquet(curve, out / "curves.parquet")
@@ -162,6 +194,7 @@ def write_anomaly_outputs(run: StudyRun, study: Any) -> AnomalyOutcome:
         "seeds": sorted(int(s) for s in set(results["seed"])),
         "arms": json.loads(arms.to_json(orient="records")),
         "reference": json.loads(refs.to_json(orient="records")),
+        "paired": json.loads(paired.to_json(orient="records")) if len(paired) else [],
         "run": identity,
     }
     write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
@@ -173,6 +206,8 @@ def write_anomaly_outputs(run: StudyRun, study: Any) -> AnomalyOutcome:
         to_markdown(arms),
         "\n## Splits and references (means over seeds)\n",
         to_markdown(refs),
+        "\n## Paired differences to random (same run: split and seed)\n",
+        to_markdown(paired) if len(paired) else "(no random arm)",
         "\n![curves](anomaly_curves.png)\n",
         "\n## Run identity\n",
         *(f"- {key}: {value}" for key, value in identity_rows(identity)),

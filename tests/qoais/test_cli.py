@@ -144,6 +144,51 @@ def test_sigkill_then_rerun_finishes_without_redoing_cells(tmp_path: Path) -> No
     assert card["scores"]["lightgbm"]["rmse"]["n"] == 2
 
 
+RUN_TOML = """
+[data]
+dataset = "twin"
+rows = 1500
+max_pool = 300
+max_test = 100
+[learner]
+name = "deep_ensemble"
+[learner.params]
+n_members = 2
+hidden = [8]
+epochs = 5
+[loop]
+n_initial = 20
+batch_size = 10
+iterations = 2
+"""
+
+
+@pytest.mark.slow
+def test_qoais_scores_the_latest_model_of_a_netal_run(tmp_path: Path) -> None:
+    config = tmp_path / "mine.toml"
+    config.write_text(RUN_TOML)
+    run_out, out = tmp_path / "run", tmp_path / "out"
+    qoais = ["qoais", "--from-run", str(config), "--run-out", str(run_out), "--out", str(out),
+             "--sla", str(SLA), "--latency-repeats", "10", "--jobs", "1"]  # fmt: skip
+    # before the run there is no model to score: one line, what to do
+    _one_line_error(qoais, "kb.sqlite", "no knowledge base: run `netal run")
+    result = runner.invoke(app, ["run", str(config), "--out", str(run_out)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, qoais)
+    assert result.exit_code == 0, result.output
+    card = json.loads((out / "scorecard.json").read_text())
+    assert card["models"] == ["deep_ensemble@run"]
+    assert "model version 2" in card["domain"]
+    scores = card["scores"]["deep_ensemble@run"]
+    assert scores["labels_used"]["mean"] == 20 + 2 * 10
+    assert scores["train_time_s"]["mean"] is None and scores["drift_rmse"]["mean"] is None
+    assert scores["n_params"]["mean"] > 0 and scores["coverage_90"]["mean"] is not None
+    run_summary = json.loads((run_out / "summary.json").read_text())
+    final = run_summary["arms"][next(iter(run_summary["arms"]))]["mean"][-1]
+    assert scores["rmse"]["mean"] == pytest.approx(final)  # the run's own last test RMSE
+    _one_line_error([*qoais, "--learners", "lightgbm"], "--learners", "--from-run")
+
+
 def _one_line_error(args: list[str], *needles: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code != 0

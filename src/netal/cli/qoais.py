@@ -79,6 +79,14 @@ def qoais(
     latency_repeats: int = typer.Option(
         None, "--latency-repeats", min=10, help="Timed one-row predictions per model. Default: 200."
     ),
+    from_run: Path = typer.Option(
+        None,
+        "--from-run",
+        help="Score the latest model version of a `netal run` (its TOML file), restored from its knowledge base, on the run's own split, instead of training --learners.",
+    ),
+    run_out: Path = typer.Option(
+        None, "--run-out", help="Output folder of the --from-run run. Default: runs/<file stem>."
+    ),
     data_dir: Path = typer.Option(
         None, "--data-dir", help="Directory of real datasets (default $NETAL_DATA_DIR)."
     ),
@@ -91,10 +99,15 @@ def qoais(
     Every (model, seed) cell trains the model on the dataset's training rows and measures its QoAIS indicators (latency on this CPU with one torch thread); cells are stored as they finish (OUT/cells), so a killed run resumes when you rerun the same command. Indicators are reported as the mean and 95 % t interval over seeds and checked per tier of the SLA file. Writes OUT/scorecard.json, OUT/scorecard.csv, OUT/scores.csv (per seed), OUT/summary.md and OUT/report.html.
     """
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
-    from netal.experiments.qoais import load_qoais, run_qoais_experiment
+    from netal.errors import InvalidInputError
+    from netal.experiments.qoais import load_qoais, run_knowledge_base, run_qoais_experiment
     from netal.transfer import check_task_data
 
     with fail_cleanly(debug):
+        if from_run is not None and learners is not None:
+            raise InvalidInputError(
+                "--learners", "does not apply with --from-run (the run's model)"
+            )
         tables = read_data_tables(data)
         chosen: dict[str, Any] = {}
         if tables:
@@ -112,16 +125,24 @@ def qoais(
             max_test=max_test,
             latency_repeats=latency_repeats,
             data_dir=str(data_dir.resolve()) if data_dir else None,
+            from_run=str(from_run.resolve()) if from_run else None,
+            run_out=str(run_out.resolve()) if run_out else None,
         )
         settings = load_qoais(config, {**chosen, **flags})
-        check_data(settings.dataset, settings.dataset_options, settings.data_dir)
+        if settings.from_run is None:
+            check_data(settings.dataset, settings.dataset_options, settings.data_dir)
         if settings.drift_task is not None:  # the files the shift reads, before any work
             check_task_data(settings.drift_task, settings.data_dir)
-        n_cells = len(settings.learners) * settings.seeds
-        typer.echo(
-            f"qoais: {settings.dataset} (drift: {settings.drift_task or 'none'}), "
-            f"{len(settings.learners)} model(s) x {settings.seeds} seeds = {n_cells} cells -> {out}"
-        )
+        if settings.from_run is not None:
+            run_knowledge_base(settings)  # the run's model exists, before any work
+            n_cells = 1
+            typer.echo(f"qoais: the latest model of {settings.run_folder()} -> {out}")
+        else:
+            n_cells = len(settings.learners) * settings.seeds
+            typer.echo(
+                f"qoais: {settings.dataset} (drift: {settings.drift_task or 'none'}), "
+                f"{len(settings.learners)} model(s) x {settings.seeds} seeds = {n_cells} cells -> {out}"
+            )
         with open_executor(jobs) as pool, grid_progress(n_cells, "qoais", out) as tick:
             outcome = run_qoais_experiment(settings, out, executor=pool, on_cell=tick)
         _print(outcome.card)

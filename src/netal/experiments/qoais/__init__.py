@@ -6,7 +6,12 @@
 :func:`make_model` builds a netal learner or the LightGBM reference by name.
 """
 
-from netal.experiments.qoais.data import ScoringData, scoring_data
+from netal.experiments.qoais.data import (
+    ScoringData,
+    restored_run,
+    run_knowledge_base,
+    scoring_data,
+)
 from netal.experiments.qoais.models import (
     DEFAULT_PARAMS,
     REFERENCE_MODELS,
@@ -35,6 +40,8 @@ __all__ = [
     "make_model",
     "mean_interval",
     "model_names",
+    "restored_run",
+    "run_knowledge_base",
     "run_qoais_experiment",
     "scoring_data",
 ]

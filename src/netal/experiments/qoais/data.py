@@ -7,6 +7,9 @@ Two ways, both without leakage:
   the source domain's training groups, is tested on the source groups held
   out (the source validation part, never trained on) and drift-tested on the
   target domain's test groups, all in the source-fitted encoding;
+* **from a run** (``from_run``): the latest model version of a ``netal run``,
+  restored from its knowledge base (:func:`restored_run`), with the run's
+  labeled set and test split;
 * **without**: the dataset's own split of :func:`netal.experiments.tabular.prepare_tabular`
   (group if it has runs, else temporal, else random; imputation statistics
   from the training rows only), training on all training rows (capped).
@@ -17,11 +20,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from netal.errors import DataError
 from netal.experiments.qoais.settings import QoaisSettings
-from netal.experiments.tabular import RunSpec, prepare_tabular
+from netal.experiments.tabular import RunSpec, build_loop, prepare_tabular
+from netal.experiments.tabular.preflight import claim_run_outputs
 from netal.transfer import load_task
 
 SOURCE_TEST_FRACTION = 0.25
@@ -113,6 +120,63 @@ def _from_dataset(settings: QoaisSettings, seed: int) -> ScoringData:
         X_shift=None,
         y_shift=None,
         domain=f"{settings.dataset} ({prepared.split} split)",
+        shift=None,
+        unit=prepared.units.get("rmse"),
+    )
+
+
+def run_knowledge_base(settings: QoaisSettings) -> Path:
+    """The knowledge base of ``settings.from_run``, checked to exist (reads nothing else).
+
+    Raises
+    ------
+    DataError
+        The run has no knowledge base yet (the message says what to run).
+    """
+    spec = settings.run_spec()
+    kb = Path(spec.knowledge_base) if spec.knowledge_base else settings.run_folder() / "kb.sqlite"
+    if not kb.is_file():
+        raise DataError(
+            str(kb),
+            f"no knowledge base: run `netal run {settings.from_run}` first, or give --run-out",
+        )
+    return kb
+
+
+def restored_run(settings: QoaisSettings) -> tuple[Any, ScoringData]:
+    """The latest model version of ``settings.from_run`` and the rows of that run.
+
+    The run's folder and knowledge base are held (``netal run``'s lock) while
+    the model is restored; its training rows are the run's labeled set, its
+    test rows the run's test split.
+
+    Raises
+    ------
+    DataError
+        The run has no knowledge base yet (the message says what to run).
+    InvalidInputError
+        The run has no trained model version yet.
+    """
+    run_knowledge_base(settings)
+    spec = settings.run_spec()
+    folder = settings.run_folder()
+    with claim_run_outputs(spec, folder) as spec:
+        prepared = prepare_tabular(spec)
+        loop = build_loop(spec, prepared).open()
+        try:
+            learner = loop.learner()
+            labeled = loop.labeled_ids
+            version = loop.model_version
+        finally:
+            loop.knowledge_base.close()
+    return learner, ScoringData(
+        X_train=prepared.X[labeled],
+        y_train=prepared.y[labeled],
+        X_test=prepared.X_test,
+        y_test=prepared.y_test,
+        X_shift=None,
+        y_shift=None,
+        domain=f"{spec.dataset} ({prepared.split} split), model version {version} of {folder}",
         shift=None,
         unit=prepared.units.get("rmse"),
     )

@@ -13,6 +13,7 @@ from netal.errors import InvalidInputError
 from netal.experiments.qoais.models import check_model_params, model_factory
 from netal.experiments.settings import Replication
 from netal.experiments.sources import check_source
+from netal.experiments.tabular import RunSpec
 from netal.qoais import load_sla
 from netal.transfer import TRANSFER_TASKS
 
@@ -61,6 +62,12 @@ class QoaisSettings(Replication):
         Timed single-row predictions per model (batched: a sixth, at least 10).
     data_dir
         Directory of the real datasets (default ``$NETAL_DATA_DIR``).
+    from_run, run_out
+        Score the latest model version of a ``netal run`` instead of training
+        models: its TOML file and its output folder (default
+        ``runs/<file stem>``, as ``netal run`` has it).  The model is restored
+        from the run's knowledge base and scored as it is on the run's own
+        split (no training time, no drift); ``learners`` and seeds do not apply.
     seeds, first_seed
         Replication seeds: indicators are reported as mean and 95 % t interval over them.
     source
@@ -78,9 +85,17 @@ class QoaisSettings(Replication):
     max_test: int = 1000
     latency_repeats: int = 200
     data_dir: str | None = None
+    from_run: str | None = None
+    run_out: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.from_run is not None:
+            self.run_spec()  # the run's file, read and checked (one line naming it)
+            if self.drift not in (AUTO_DRIFT, NO_DRIFT):
+                raise InvalidInputError(
+                    "drift", "a run's model is scored on the run's own split; drop it or use 'none'"
+                )
         check_source(self.dataset, self.dataset_options)
         if not self.learners:
             raise InvalidInputError("learners", "names no model")
@@ -116,12 +131,25 @@ class QoaisSettings(Replication):
     @property
     def drift_task(self) -> str | None:
         """The transfer task that gives the shifted domain, or None."""
-        if self.drift == NO_DRIFT:
+        if self.drift == NO_DRIFT or self.from_run is not None:
             return None
         if self.drift == AUTO_DRIFT:
             return DEFAULT_DRIFT.get(self.dataset)
         TRANSFER_TASKS.get(self.drift)
         return self.drift
+
+    def run_spec(self) -> RunSpec:
+        """The :class:`~netal.experiments.tabular.RunSpec` of ``from_run`` (``data_dir`` over the file's)."""
+        if self.from_run is None:
+            raise InvalidInputError("from_run", "names no run")
+        overrides = {"data_dir": self.data_dir} if self.data_dir else {}
+        return RunSpec.from_toml(self.from_run, **overrides)
+
+    def run_folder(self) -> Path:
+        """The output folder of ``from_run``: ``run_out``, else ``runs/<file stem>``."""
+        if self.from_run is None:
+            raise InvalidInputError("from_run", "names no run")
+        return Path(self.run_out) if self.run_out else Path("runs") / Path(self.from_run).stem
 
     def params_of(self, name: str) -> dict[str, Any]:
         """The parameters given for model ``name`` (tuples for lists)."""
@@ -138,7 +166,14 @@ def load_qoais(
         "qoais",
         (QoaisSettings,),
         overrides,
-        flags={"learners": "--learners", "seeds": "--seeds", "sla": "--sla", "drift": "--drift"},
-        path_fields=("data_dir", "sla"),
+        flags={
+            "learners": "--learners",
+            "seeds": "--seeds",
+            "sla": "--sla",
+            "drift": "--drift",
+            "from_run": "--from-run",
+            "run_out": "--run-out",
+        },
+        path_fields=("data_dir", "sla", "from_run", "run_out"),
     )
     return settings

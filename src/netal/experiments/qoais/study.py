@@ -26,8 +26,8 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from netal.atomic import write_text
-from netal.experiments.qoais.data import scoring_data
-from netal.experiments.qoais.models import make_model
+from netal.experiments.qoais.data import restored_run, scoring_data
+from netal.experiments.qoais.models import VARIANT, make_model
 from netal.experiments.qoais.settings import QoaisSettings
 from netal.harness import Cell, CellOutput, StudyRun, cell_frame, check_seeds, run_study
 from netal.harness.progress import report
@@ -74,8 +74,12 @@ class QoaisStudy:
         return {"study": "qoais", **kept}
 
     def cells(self, seeds: Sequence[int]) -> list[Cell]:
-        """Seed x model; a model's parameters are part of its cell's key."""
+        """Seed x model; a model's parameters are part of its cell's key (a run's model: one cell)."""
         s = self.settings
+        if s.from_run is not None:
+            spec = s.run_spec()
+            run = {"run": str(Path(s.from_run).resolve())}
+            return [Cell(spec.dataset, f"{spec.learner}{VARIANT}run", spec.seed, run)]
         return [
             Cell(
                 s.dataset,
@@ -91,9 +95,12 @@ class QoaisStudy:
         """Fit one model on one seed's rows and measure its scorecard."""
         s = self.settings
         report(0, 2, "loading data")
-        data = scoring_data(s, cell.seed)
-        params = json.loads(str(cell.param("model_params")))
-        model = make_model(cell.strategy, params, cell.seed)
+        if s.from_run is not None:
+            model, data = restored_run(s)
+        else:
+            data = scoring_data(s, cell.seed)
+            params = json.loads(str(cell.param("model_params")))
+            model = make_model(cell.strategy, params, cell.seed)
         report(1, 2, "fitting and scoring")
         with one_torch_thread():
             card = scorecard(
@@ -104,6 +111,7 @@ class QoaisStudy:
                 data.y_test,
                 X_shift=data.X_shift,
                 y_shift=data.y_shift,
+                fit=s.from_run is None,
                 seed=cell.seed,
                 latency_repeats=s.latency_repeats,
             )
@@ -145,7 +153,8 @@ def mean_interval(values: np.ndarray, level: float = CONFIDENCE) -> tuple[float,
 
 def _scorecard_document(scores: pd.DataFrame, settings: QoaisSettings) -> dict[str, Any]:
     """``scorecard.json``: facts, indicators, per model mean/interval per indicator, SLA checks."""
-    models = [m for m in settings.learners if m in set(scores["strategy"])]
+    present = list(dict.fromkeys(scores["strategy"]))
+    models = [m for m in settings.learners if m in present] or present
     first = scores.iloc[0]
     unit = str(first["unit"]) or None
     per_model: dict[str, dict[str, Any]] = {}
@@ -179,7 +188,7 @@ def _scorecard_document(scores: pd.DataFrame, settings: QoaisSettings) -> dict[s
     no_intervals = sorted({str(m) for m in scores.loc[~scores["intervals"], "strategy"]})
     return {
         "experiment": "qoais",
-        "dataset": settings.dataset,
+        "dataset": str(first["dataset"]),
         "domain": str(first["domain"]),
         "shift": str(first["shift"]) or None,
         "drift_task": settings.drift_task,

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from netal.errors import ConfigError
-from netal.qoais import FAIL, INDICATORS, NOT_MEASURED, PASS, check_sla, load_sla, parse_sla
+from netal.qoais import (
+    FAIL,
+    INDICATORS,
+    NOT_MEASURED,
+    PASS,
+    check_sla,
+    check_tiers,
+    load_sla,
+    parse_sla,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -91,3 +100,10 @@ def test_a_bad_sla_file_is_one_error_naming_the_file_and_key(
 def test_a_missing_sla_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="configuration file not found"):
         load_sla(tmp_path / "nope.toml")
+
+
+def test_check_tiers_gives_each_tier_its_verdict() -> None:
+    slas = parse_sla({"device": {"n_params": 1000}, "cloud": {"n_params": 1e6, "rmse": 5.0}})
+    results = check_tiers({"n_params": 20_000.0, "rmse": 4.0}, slas)
+    assert list(results) == ["device", "cloud"]
+    assert (results["device"].passed, results["cloud"].passed) == (False, True)

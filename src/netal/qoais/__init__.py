@@ -15,7 +15,8 @@ search above can score what they train or pick:
   :func:`count_flops`, :func:`robustness`, :func:`drift`;
 * :func:`load_sla` reads an SLA file (a table of thresholds per deployment
   tier: ``device``, ``edge``, ``cloud``) and :func:`check_sla` checks a
-  scorecard against one tier: pass/fail per indicator and overall.
+  scorecard against one tier: pass/fail per indicator and overall
+  (:func:`check_tiers`: against every tier of a file).
 
 References
 ----------
@@ -59,6 +60,7 @@ from netal.qoais.sla import (
     Check,
     SLAResult,
     check_sla,
+    check_tiers,
     load_sla,
     parse_sla,
 )
@@ -80,6 +82,7 @@ __all__ = [
     "accuracy",
     "calibration",
     "check_sla",
+    "check_tiers",
     "count_flops",
     "count_parameters",
     "drift",

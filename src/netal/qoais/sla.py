@@ -199,3 +199,12 @@ def check_sla(scores: Mapping[str, float], sla: SLA) -> SLAResult:
             status = PASS if value >= threshold else FAIL
         checks.append(Check(name, indicator.bound, threshold, value, status))
     return SLAResult(sla.tier, tuple(checks))
+
+
+def check_tiers(scores: Mapping[str, float], slas: Mapping[str, SLA]) -> dict[str, SLAResult]:
+    """:func:`check_sla` of one scorecard against every tier of ``slas`` (e.g. a :func:`load_sla` result).
+
+    Returns tier -> :class:`SLAResult`, in the order of ``slas``; a search
+    keeps, per tier, the best candidate whose result ``passed``.
+    """
+    return {tier: check_sla(scores, sla) for tier, sla in slas.items()}

@@ -97,6 +97,7 @@ _COMMAND_MODULES = (
     "netal.cli.agent",
     "netal.cli.federated",
     "netal.cli.transfer",
+    "netal.cli.search",
     "netal.cli.anomaly",
     "netal.cli.forecast",
     "netal.cli.qoais",

@@ -59,6 +59,7 @@ def test_the_page_colours_every_check_and_the_verdict(tmp_path: Path) -> None:
     assert "0.5 fail" in edge and ">FAIL<" in edge and "&gt;= 0.8" in edge
     assert "8 [7, 9]" in page  # mean [interval]
     assert "3 seeds: 0–2" in page
+    assert 'id="sla-note"' in page and "counts as not met" in page
 
 
 def test_the_markdown_has_the_same_tables() -> None:

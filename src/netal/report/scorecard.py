@@ -41,6 +41,12 @@ td.fail { background: #f8d4d4; color: #7a1010; font-weight: 600; }
 td.na { background: #eeeeee; color: #555; }
 """
 
+SLA_NOTE = (
+    "Each check compares the mean over seeds with the tier's threshold; n/a means the model cannot be "
+    "measured on that indicator (no predictive intervals, no torch FLOPs, no shifted domain) and counts "
+    "as not met: a model passes a tier only when every check passes."
+)
+
 _REQUIRED = ("dataset", "seeds", "models", "indicators", "scores")
 
 
@@ -157,7 +163,10 @@ def scorecard_markdown(card: dict[str, Any]) -> str:
     lines = ["# netal report: QoAIS scorecard", ""]
     lines += [f"- {key}: {value}" for key, value in _facts(card)]
     lines.append("")
-    for tier in (card.get("sla") or {}).get("tiers", {}):
+    tiers = (card.get("sla") or {}).get("tiers", {})
+    if tiers:
+        lines += [SLA_NOTE, ""]
+    for tier in tiers:
         header, rows = _tier_rows(card, tier)
         lines += [f"## SLA tier {tier}", ""]
         lines += [_markdown_table(header, [[text for text, _ in row] for row in rows]), ""]
@@ -201,7 +210,10 @@ def render_scorecard(card: dict[str, Any]) -> str:
         *(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in _facts(card)),
         "</dl>",
     ]
-    for tier in (card.get("sla") or {}).get("tiers", {}):
+    tiers = (card.get("sla") or {}).get("tiers", {})
+    if tiers:
+        parts.append(f'<p class="note" id="sla-note">{html.escape(SLA_NOTE)}</p>')
+    for tier in tiers:
         header, rows = _tier_rows(card, tier)
         parts.append(f'<section id="sla-{slug(tier)}"><h2>SLA tier: {html.escape(tier)}</h2>')
         parts += [_html_table(header, rows), "</section>"]

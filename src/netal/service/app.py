@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi import Path as PathParam
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from netal import __version__
@@ -60,12 +60,12 @@ DB = Annotated[sessionmaker[Session], Depends(_db)]
 SessionDep = Annotated[Session, Depends(_session)]
 
 
-def _caller(session: SessionDep, token: Annotated[str | None, Depends(_bearer)]) -> User:
+BearerToken = Annotated[str | None, Depends(_bearer)]
+
+
+def _authenticated(session: Session, token: str | None) -> User:
+    """The token's user (one query), else a 401."""
     user = user_of_token(session, token) if token else None
-    # end the read now: the request's session would otherwise hold its pooled connection
-    # while the route takes another one, and 40 threads each holding one and waiting for
-    # a second exhaust PostgreSQL's pool (bench_service: next-task p50 32 s, then 500s)
-    session.commit()
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -75,8 +75,19 @@ def _caller(session: SessionDep, token: Annotated[str | None, Depends(_bearer)])
     return user
 
 
+def _caller(session: SessionDep, token: BearerToken) -> User:
+    try:
+        return _authenticated(session, token)
+    finally:
+        # end the read now: the request's session would otherwise hold its pooled connection
+        # while the route takes another one, and 40 threads each holding one and waiting for
+        # a second exhaust PostgreSQL's pool (bench_service: next-task p50 32 s, then 500s)
+        session.commit()
+
+
 Caller = Annotated[User, Depends(_caller)]
 
+LEASE_S = float(ProjectSettings.model_fields["lease_s"].default)
 MAX_ID = 2**31 - 1
 """Largest row id (a PostgreSQL ``integer``): a larger id in a path is a 422, not a database error."""
 ProjectId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a project's id")]
@@ -94,10 +105,15 @@ Admin = Annotated[User, Depends(_admin)]
 
 
 def _project(session: Session, project_id: int, user: User) -> Project:
-    project = session.get(Project, project_id)
-    if project is None:
+    row = session.execute(  # one round trip: the project and the caller's membership
+        select(Project, Member.user_id)
+        .outerjoin(Member, and_(Member.project_id == Project.id, Member.user_id == user.id))
+        .where(Project.id == project_id)
+    ).first()
+    if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no project {project_id}")
-    if user.role != "admin" and session.get(Member, (project_id, user.id)) is None:
+    project, member = row
+    if user.role != "admin" and member is None:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"you are not a member of project {project_id}"
         )
@@ -279,22 +295,30 @@ def _routes(app: FastAPI) -> None:
         responses={204: {"description": "no task for you now"}},
         tags=["tasks"],
     )
-    def next_task(project_id: ProjectId, user: Caller, db: DB, request: Request) -> Any:
+    def next_task(project_id: ProjectId, token: BearerToken, db: DB, request: Request) -> Any:
         """Lease the next task to the caller (204 when there is none for them now)."""
-        with request.app.state.reader() as session:
-            project = _project(session, project_id, user)
-        if user.role == "admin":
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "admins do not annotate; use a member")
-        settings = ProjectSettings(**project.config)
-        got = assign.claim(
-            db, project_id, user.id, settings.lease_s, settings.gold_rate, request.app.state.rng
-        )
+
+        def attempt() -> tuple[str, assign.Claim | None]:  # one transaction: auth, member, claim
+            with db.begin() as session:
+                user = _authenticated(session, token)
+                project = _project(session, project_id, user)
+                if user.role == "admin":
+                    raise HTTPException(
+                        status.HTTP_403_FORBIDDEN, "admins do not annotate; use a member"
+                    )
+                config = project.config  # checked when the project was created
+                lease_s = float(config.get("lease_s", LEASE_S))
+                gold_rate = float(config.get("gold_rate", 0.0))
+                first = assign.gold_first(gold_rate, request.app.state.rng)
+                return project.name, assign.claim_in(session, project_id, user.id, lease_s, first)
+
+        name, got = assign.retrying(attempt)
         if got is None:
             return Response(status_code=204)
         payload = got.payload
         return TaskOut(
             task_id=got.task_id,
-            project=project.name,
+            project=name,
             mode=payload["mode"],
             lease_expires=got.expires_at,
             features=payload["features"],
@@ -311,33 +335,43 @@ def _routes(app: FastAPI) -> None:
         project_id: ProjectId,
         task_id: TaskId,
         body: AnswerIn,
-        user: Caller,
+        token: BearerToken,
         db: DB,
         request: Request,
     ) -> AnswerOut:
         """Record the caller's answer (idempotent: the same answer again changes nothing)."""
-        with request.app.state.reader() as session:
-            _project(session, project_id, user)
-            task = session.get(Task, task_id)
-            if task is None or task.project_id != project_id:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id} in this project")
-        value = body.value
-        if body.accept:
-            if task.payload.get("mode") != "verify":
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
-                    "accept applies to verify projects only; give a value",
-                )
-            value = float(task.payload["prediction"])
-        assert value is not None  # AnswerIn: a value unless accepted
         runner = request.app.state.runners.get(project_id)
-        try:
-            assign.check_features(
-                task.payload, body.features, runner.feature_bounds() if runner else None
-            )
-            value, created = assign.submit(db, task_id, user.id, value, body.cost, body.features)
-        except assign.SubmitError as exc:
-            raise HTTPException(exc.status, exc.detail) from None
+        bounds = runner.feature_bounds() if runner is not None else None
+
+        def attempt() -> tuple[float, bool]:  # one transaction: auth, membership, the answer
+            with db.begin() as session:
+                user = _authenticated(session, token)
+                _project(session, project_id, user)
+                task = session.execute(
+                    select(Task.project_id, Task.payload).where(Task.id == task_id)
+                ).first()
+                if task is None or task.project_id != project_id:
+                    raise HTTPException(
+                        status.HTTP_404_NOT_FOUND, f"no task {task_id} in this project"
+                    )
+                value = body.value
+                if body.accept:
+                    if task.payload.get("mode") != "verify":
+                        raise HTTPException(
+                            status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            "accept applies to verify projects only; give a value",
+                        )
+                    value = float(task.payload["prediction"])
+                assert value is not None  # AnswerIn: a value unless accepted
+                try:
+                    assign.check_features(task.payload, body.features, bounds)
+                    return assign.submit_in(
+                        session, task_id, user.id, value, body.cost, body.features
+                    )
+                except assign.SubmitError as exc:
+                    raise HTTPException(exc.status, exc.detail) from None
+
+        value, created = assign.retrying(attempt)
         if runner is not None and created:
             runner.nudge()
         return AnswerOut(task_id=task_id, value=value, created=created)

@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,7 +89,12 @@ def check_features(
             )
 
 
-def _retrying(action, *args):  # type: ignore[no-untyped-def]
+def retrying(action, *args):  # type: ignore[no-untyped-def]
+    """``action(*args)``, run again (up to ``RETRIES`` times) when it lost a race.
+
+    ``action`` runs one whole transaction: a unique-row conflict, a deadlock
+    or a busy database rolls it back, and it starts over.
+    """
     for attempt in range(RETRIES):
         try:
             return action(*args)
@@ -117,44 +122,51 @@ def expire_leases(session: Session, project_id: int) -> int:
     return len(expired)
 
 
+def claim_in(
+    session: Session, project_id: int, user_id: int, lease_s: float, gold_first: bool
+) -> Claim | None:
+    """Lease the next task in ``session``'s transaction (the caller commits); None if none.
+
+    A query task with a free slot (or a gold task first when ``gold_first``),
+    never one the user had: on PostgreSQL the row is taken ``FOR UPDATE SKIP
+    LOCKED``, so concurrent claims pass over it instead of waiting.
+    """
+    expire_leases(session, project_id)
+    mine = select(Assignment.task_id).where(Assignment.user_id == user_id)
+    for kind in ("gold", "query") if gold_first else ("query", "gold"):
+        task = session.execute(
+            select(Task.id, Task.sample_id, Task.payload)
+            .where(
+                Task.project_id == project_id,
+                Task.status == "open",
+                Task.kind == kind,
+                Task.n_active < Task.overlap,
+                Task.id.not_in(mine),
+            )
+            .order_by(Task.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if task is not None:
+            break
+    else:
+        return None
+    leased = now()
+    expires = leased + timedelta(seconds=lease_s)
+    session.execute(update(Task).where(Task.id == task.id).values(n_active=Task.n_active + 1))
+    session.execute(
+        insert(Assignment).values(
+            task_id=task.id, user_id=user_id, status="leased", leased_at=leased, expires_at=expires
+        )
+    )
+    return Claim(task.id, task.sample_id, dict(task.payload), expires.isoformat() + "Z")
+
+
 def _claim_once(
     db: sessionmaker[Session], project_id: int, user_id: int, lease_s: float, gold_first: bool
 ) -> Claim | None:
     with db.begin() as session:
-        expire_leases(session, project_id)
-        mine = select(Assignment.task_id).where(Assignment.user_id == user_id)
-        for kind in ("gold", "query") if gold_first else ("query", "gold"):
-            task = session.scalar(
-                select(Task)
-                .where(
-                    Task.project_id == project_id,
-                    Task.status == "open",
-                    Task.kind == kind,
-                    Task.n_active < Task.overlap,
-                    Task.id.not_in(mine),
-                )
-                .order_by(Task.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if task is not None:
-                break
-        else:
-            return None
-        leased = now()
-        expires = leased + timedelta(seconds=lease_s)
-        session.execute(update(Task).where(Task.id == task.id).values(n_active=Task.n_active + 1))
-        session.add(
-            Assignment(
-                task_id=task.id,
-                user_id=user_id,
-                status="leased",
-                leased_at=leased,
-                expires_at=expires,
-            )
-        )
-        session.flush()
-        return Claim(task.id, task.sample_id, dict(task.payload), expires.isoformat() + "Z")
+        return claim_in(session, project_id, user_id, lease_s, gold_first)
 
 
 def claim(
@@ -169,8 +181,53 @@ def claim(
 
     With probability ``gold_rate`` a gold task (known answer) is tried first.
     """
-    gold_first = gold_rate > 0 and (rng or random).random() < gold_rate
-    return _retrying(_claim_once, db, project_id, user_id, lease_s, gold_first)
+    return retrying(_claim_once, db, project_id, user_id, lease_s, gold_first(gold_rate, rng))
+
+
+def gold_first(gold_rate: float, rng: random.Random | None = None) -> bool:
+    """Whether a claim tries a gold task first (with probability ``gold_rate``)."""
+    return gold_rate > 0 and (rng or random).random() < gold_rate
+
+
+def submit_in(
+    session: Session,
+    task_id: int,
+    user_id: int,
+    value: float,
+    cost: float | None,
+    features: dict[str, float] | None,
+) -> tuple[float, bool]:
+    """Record the answer in ``session``'s transaction (the caller commits); ``(value, created)``.
+
+    Raises :class:`SubmitError` as :func:`submit` does.
+    """
+    assignment = session.execute(
+        select(Assignment.id, Assignment.status, Assignment.value, Assignment.expires_at)
+        .where(Assignment.task_id == task_id, Assignment.user_id == user_id)
+        .with_for_update()
+    ).first()
+    if assignment is None:
+        raise SubmitError(404, f"task {task_id} is not assigned to you")
+    if assignment.status == "answered":
+        if assignment.value != value:
+            raise SubmitError(409, f"task {task_id} was answered with {assignment.value:g} already")
+        return value, False
+    if assignment.status == "expired" or assignment.expires_at < now():
+        raise SubmitError(409, f"the lease of task {task_id} expired; ask for a new task")
+    session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment.id)
+        .values(status="answered", value=value, cost=cost, features=features, answered_at=now())
+    )
+    answers, overlap, kind = session.execute(
+        update(Task)
+        .where(Task.id == task_id)
+        .values(n_answers=Task.n_answers + 1)
+        .returning(Task.n_answers, Task.overlap, Task.kind)
+    ).one()
+    if kind == "query" and answers >= overlap:
+        session.execute(update(Task).where(Task.id == task_id).values(status="complete"))
+    return value, True
 
 
 def _submit_once(
@@ -182,35 +239,7 @@ def _submit_once(
     features: dict[str, float] | None,
 ) -> tuple[float, bool]:
     with db.begin() as session:
-        assignment = session.scalar(
-            select(Assignment)
-            .where(Assignment.task_id == task_id, Assignment.user_id == user_id)
-            .with_for_update()
-        )
-        if assignment is None:
-            raise SubmitError(404, f"task {task_id} is not assigned to you")
-        if assignment.status == "answered":
-            if assignment.value != value:
-                raise SubmitError(
-                    409, f"task {task_id} was answered with {assignment.value:g} already"
-                )
-            return value, False
-        if assignment.status == "expired" or assignment.expires_at < now():
-            raise SubmitError(409, f"the lease of task {task_id} expired; ask for a new task")
-        assignment.status = "answered"
-        assignment.value = value
-        assignment.cost = cost
-        assignment.features = features
-        assignment.answered_at = now()
-        answers, overlap, kind = session.execute(
-            update(Task)
-            .where(Task.id == task_id)
-            .values(n_answers=Task.n_answers + 1)
-            .returning(Task.n_answers, Task.overlap, Task.kind)
-        ).one()
-        if kind == "query" and answers >= overlap:
-            session.execute(update(Task).where(Task.id == task_id).values(status="complete"))
-        return value, True
+        return submit_in(session, task_id, user_id, value, cost, features)
 
 
 def submit(
@@ -229,7 +258,7 @@ def submit(
         404 when the task is not theirs, 409 when their lease expired or they
         answered it with another value.
     """
-    return _retrying(_submit_once, db, task_id, user_id, value, cost, features)
+    return retrying(_submit_once, db, task_id, user_id, value, cost, features)
 
 
 def _release_once(db: sessionmaker[Session], task_id: int, user_id: int) -> bool:
@@ -252,4 +281,4 @@ def release(db: sessionmaker[Session], task_id: int, user_id: int) -> bool:
     The slot returns to the queue for others at once; the task is never
     handed to this user again (their assignment row stays, as ``skipped``).
     """
-    return bool(_retrying(_release_once, db, task_id, user_id))
+    return bool(retrying(_release_once, db, task_id, user_id))

@@ -82,7 +82,11 @@ def issue_token(session: Session, user: User, kind: str, name: str = "") -> str:
 
 def user_of_token(session: Session, token: str) -> User | None:
     """The user a live token belongs to, else None."""
-    row = session.scalar(select(Token).where(Token.token_hash == hash_token(token)))
+    row = session.execute(  # one round trip: the token and its user
+        select(User, Token.expires_at)
+        .join(Token, Token.user_id == User.id)
+        .where(Token.token_hash == hash_token(token))
+    ).first()
     if row is None or (row.expires_at is not None and row.expires_at < now()):
         return None
-    return session.get(User, row.user_id)
+    return row.User

@@ -21,7 +21,7 @@ runner = CliRunner()
 TINY = """
 [federated]
 source = "twin"
-arms = ["random", "logo", "central"]
+arms = ["random", "logo", "central", "central-random"]
 twin_rows = 1500
 pool_size = 40
 n_initial = 4
@@ -73,7 +73,7 @@ def test_federated_cli_on_the_twin_resumes_after_sigkill(tmp_path: Path) -> None
     for seed, stamp in stamps.items():  # the finished seed was not redone
         assert survived[seed].stat().st_mtime_ns == stamp
     results = pd.read_parquet(out / "results.parquet")
-    assert set(results["strategy"]) == {"random", "logo", "central"}
+    assert set(results["strategy"]) == {"random", "logo", "central", "central-random"}
     assert set(results["seed"]) == {0, 1}
     last = results[results["iteration"] == 2]
     # 3 towers x (4 initial + 2 rounds x 2) labels for every arm, central included
@@ -81,6 +81,8 @@ def test_federated_cli_on_the_twin_resumes_after_sigkill(tmp_path: Path) -> None
     summary = json.loads((out / "summary.json").read_text())
     assert summary["units"]["cost"] == "MB sent"
     assert "What reached the server (every reply)" in summary["tables"]
+    # what active learning saves on the pooled data, against random labeling of the same pool
+    assert any(t.startswith("Pooled data: Labels to reach") for t in summary["tables"])
     messages = pd.read_parquet(out / "messages.parquet")
     assert (messages["config_records"] == 0).all() and (messages["errors"] == 0).all()
     assert (out / "report.html").exists()

@@ -126,6 +126,8 @@ def test_the_documented_example_configs_load() -> None:
         5,
     )
     assert run.arms == ("random", "local", "global", "logo", "central", "logo+int8")
+    spec, config, run = load_federated(examples / "federated-compression.toml", {})
+    assert (config.topk_fraction, run.arms) == (0.25, ("global", "global+q8", "global+topk"))
     spec, config, run = load_federated(examples / "federated-lcmd.toml", {"source": "ucc5g"})
     assert (spec.source, config.strategy, run.arms) == (
         "ucc5g",

@@ -77,16 +77,22 @@ def client_round(
     data = federation.clients[pid]
     rnd = int(msg.content["config"]["server-round"])
     key = f"{STATE_KEY}-{run}"
+    with torch_threads(1):
+        model = config.learner(config.local_epochs).build(federation.n_features)
     held_record = context.state.array_records.get(f"{key}-global")
+    held = (  # the global model this node holds: zeros before the first round
+        held_record.to_numpy_ndarrays()
+        if held_record is not None
+        else [np.zeros_like(w) for w in model.weights()]
+    )
     global_w = decode_downlink(
         msg.content["arrays"].to_numpy_ndarrays(),
         str(msg.content["config"].get("encoding", FULL)),
-        held_record.to_numpy_ndarrays() if held_record is not None else None,
+        held,
     )
     context.state[f"{key}-global"] = _arrays_record(global_w)
     with torch_threads(1):
         labels = select_and_label(data, config, pid, run, storage, global_w, rnd)
-        model = config.learner(config.local_epochs).build(federation.n_features)
         model.proximal_mu = float(msg.content["config"].get("proximal-mu", 0.0))
         model.train_from(global_w, labels.X, labels.y)
     memory_record = context.state.array_records.get(f"{key}-memory")

@@ -24,10 +24,10 @@ Downlink (server to clients), :data:`DOWNLINK_CODECS`:
 ``none``
     the global model, float32, every round.
 ``int8``
-    the first round the global model in float32, then every round the change
-    from the model the clients already hold, quantized to 8 bits; the server
-    tracks that held model, and keeps its own full-precision model, so the
-    quantization error of one round is sent in the next (error feedback).
+    every round the change from the model the clients already hold (zeros
+    before the first), quantized to 8 bits; the server tracks that held model,
+    and keeps its own full-precision model, so the quantization error of one
+    round is sent in the next (error feedback).
 """
 
 from __future__ import annotations
@@ -184,11 +184,16 @@ FULL = "full"
 INT8_DELTA = "int8-delta"
 """Downlink encoding: 8-bit change from the model the client holds."""
 
+
+def _int8_delta(payload: Arrays, held: Arrays | None) -> Arrays:
+    if held is None:
+        raise InvalidInputError("encoding", "a delta arrived but the client holds no model")
+    return _add(held, dequantize_update(payload, [np.shape(h) for h in held]))
+
+
 _DECODERS: dict[str, Callable[[Arrays, Arrays | None], Arrays]] = {
     FULL: lambda payload, held: [np.asarray(a, dtype=np.float32) for a in payload],
-    INT8_DELTA: lambda payload, held: _add(
-        held or [], dequantize_update(payload, [np.shape(h) for h in held or []])
-    ),
+    INT8_DELTA: lambda payload, held: _int8_delta(payload, held),
 }
 
 
@@ -206,8 +211,6 @@ def decode_downlink(payload: Arrays, encoding: str, held: Arrays | None) -> Arra
     """
     if encoding not in _DECODERS:
         raise InvalidInputError("encoding", f"unknown downlink encoding {encoding!r}")
-    if encoding != FULL and held is None:
-        raise InvalidInputError("encoding", "a delta arrived but the client holds no model")
     return _DECODERS[encoding](payload, held)
 
 
@@ -229,12 +232,12 @@ class FullModel:
 
 
 class Int8Delta:
-    """Downlink ``int8``: float32 once, then 8-bit changes from the held model."""
+    """Downlink ``int8``: 8-bit changes from the held model (zeros before the first round)."""
 
     def encode(self, model: Arrays, held: Arrays | None) -> tuple[Arrays, str, Arrays]:
-        """Full the first time, else ``quantize_update(model - held)``."""
+        """``quantize_update(model - held)``, and what the clients hold after decoding it."""
         if held is None:
-            return FullModel().encode(model, None)
+            held = [np.zeros(np.shape(a), dtype=np.float32) for a in model]
         payload = quantize_update(_difference(model, held))
         return payload, INT8_DELTA, decode_downlink(payload, INT8_DELTA, held)
 

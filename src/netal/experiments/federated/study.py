@@ -28,7 +28,7 @@ from netal.experiments.federated.prepare import FEDERATIONS, FederationSpec
 from netal.federated import SELECTORS, FederatedConfig, run_centralized, run_federated
 from netal.harness.progress import report
 from netal.harness.study import SeedStudy, StudyRun, concat_tables
-from netal.report import build_report, summary_from_results, write_summary
+from netal.report import build_report, comparison_tables, summary_from_results, write_summary
 from netal.report.numbers import markdown_table
 
 DEFAULT_ARMS = ("random", "local", "global", "logo", "central")
@@ -154,6 +154,7 @@ class FederatedStudy(SeedStudy):
         )
         finals = _final_table(results)
         summary["tables"]["Final round per arm (mean over seeds)"] = markdown_table(finals)
+        summary["tables"].update(_central_tables(results, unit))
         if len(messages):
             summary["tables"]["What reached the server (every reply)"] = markdown_table(
                 messages.groupby("arm", sort=True)
@@ -195,6 +196,23 @@ def _audit_row(arm: str, seed: int, replies: list[dict[str, Any]]) -> dict[str, 
         "config_records": sum(len(r["configs"]) for r in replies),
         "errors": sum(bool(r["error"]) for r in replies),
         "metric_names": ",".join(metric_names),
+    }
+
+
+def _central_tables(results: pd.DataFrame, unit: str) -> dict[str, str]:
+    """Centralized AL against centralized random labeling: what active learning itself saves."""
+    central = results[results["strategy"].isin(list(CENTRAL_ARMS))]
+    if "central-random" not in set(central["strategy"]) or central["strategy"].nunique() < 2:
+        return {}
+    tables = comparison_tables(
+        central.drop(columns=["n_clients"]),
+        baseline="central-random",
+        units={"rmse": unit} if unit else {},
+    )
+    return {
+        f"Pooled data: {title}": table
+        for title, table in tables.items()
+        if title.startswith(("Labels", "Paired"))
     }
 
 

@@ -4,7 +4,8 @@
   MLP, deep ensemble) and the ranges a trial samples (:class:`SearchSpace`);
 * :mod:`netal.search.tiers`: deployment tiers (device, edge, cloud) and their
   limits on size and latency (:class:`Tier`);
-* :mod:`netal.search.measure`: parameter count and p99 latency on one thread;
+* size and latency are measured by :mod:`netal.qoais` (``count_parameters``,
+  ``inference_latency``: the deployment call, one torch thread, p50/p99);
 * :mod:`netal.search.run`: one tier's Optuna study (NSGA-II, multi-objective
   TPE, random, grid; the tier's limits as ``constraints_func``; first-stage
   pruning; SQLite storage so a killed search resumes);
@@ -19,7 +20,6 @@ Example
 ...                         study_name="edge")  # doctest: +SKIP
 """
 
-from netal.search.measure import Latency, count_parameters, measure_latency
 from netal.search.pareto import (
     OBJECTIVES,
     REFERENCE_POINT,
@@ -57,7 +57,6 @@ __all__ = [
     "SAMPLERS",
     "TRIAL_COLUMNS",
     "FamilySpace",
-    "Latency",
     "SearchConfig",
     "SearchData",
     "SearchSpace",
@@ -66,11 +65,9 @@ __all__ = [
     "check_tiers",
     "choose_per_tier",
     "config_seed",
-    "count_parameters",
     "default_space",
     "default_tiers",
     "hypervolume",
-    "measure_latency",
     "non_dominated",
     "normalize",
     "pareto_front",

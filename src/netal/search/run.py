@@ -53,8 +53,8 @@ import pandas as pd
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
 from netal.models.seeding import derive_seed
+from netal.qoais import count_parameters, inference_latency
 from netal.registry import Registry
-from netal.search.measure import count_parameters, measure_latency
 from netal.search.pareto import OBJECTIVES
 from netal.search.space import SearchSpace, build_learner
 from netal.search.tiers import Tier
@@ -217,16 +217,20 @@ def make_objective(
         learner.set_params(epochs=first)
         learner.fit(data.X_train, data.y_train, validation_data=validation)
         error_first = rmse(learner.predict(data.X_val), data.y_val)
-        latency = measure_latency(
-            learner, data.X_val, batch_rows=config.batch_rows, repeats=config.latency_repeats
+        latency = inference_latency(
+            learner,
+            data.X_val,
+            batch_rows=config.batch_rows,
+            repeats_row=config.latency_repeats,
+            repeats_batch=max(10, config.latency_repeats // 6),
         )
         metrics = {
             "rmse_stage1": error_first,
-            "params": count_parameters(learner),
-            "latency_ms": latency.p99_ms,
-            "latency_p50_ms": latency.p50_ms,
-            "batch_latency_ms": latency.batch_p99_ms,
-            "batch_latency_p50_ms": latency.batch_p50_ms,
+            "params": int(count_parameters(learner)),
+            "latency_ms": latency["latency_p99_row_ms"],
+            "latency_p50_ms": latency["latency_p50_row_ms"],
+            "batch_latency_ms": latency["latency_p99_batch_ms"],
+            "batch_latency_p50_ms": latency["latency_p50_batch_ms"],
         }
         _record(trial, {"family": family, "config": json.dumps(params, default=list), **metrics})
         for limit, bound in tier.limits.items():  # the tier's constraints (<= 0: met)

@@ -21,6 +21,20 @@ from netal.harness import StudyRun, cell_frame
 from netal.report.numbers import markdown_table
 from netal.search import REFERENCE_POINT
 
+CARD_COLUMNS: tuple[str, ...] = (
+    "rmse",
+    "mae",
+    "q95_abs_error",
+    "coverage_90",
+    "latency_p99_row_ms",
+    "latency_p99_batch_ms",
+    "n_params",
+    "flops_per_row",
+    "noise_50_rmse_ratio",
+    "missing_20_rmse_ratio",
+)
+"""The QoAIS indicators shown per pick in ``summary.md`` (every one is in ``choices.parquet``)."""
+
 
 def _plot(trials: pd.DataFrame, front: pd.DataFrame, choices: pd.DataFrame, path: Any) -> None:
     full = trials[trials["fidelity"] == "full"]
@@ -83,6 +97,10 @@ def _dataset_markdown(
             "lightgbm_test_rmse",
         ]
     ].rename(columns={"rmse": "val_rmse"})
+    card = [c for c in CARD_COLUMNS if f"qoais_{c}" in choices.columns]
+    scores = choices.dropna(subset=["family"])[
+        ["seed", "tier", *(f"qoais_{c}" for c in card)]
+    ].rename(columns={f"qoais_{c}": c for c in card})
     columns = ["family", "params", "latency_ms", "batch_latency_ms", "rmse", "config"]
     reference = ", ".join(f"{k} {v}" for k, v in REFERENCE_POINT.items())
     return "\n".join(
@@ -94,6 +112,8 @@ def _dataset_markdown(
             markdown_table(per_seed),
             "\n### Chosen model per tier (lowest validation RMSE within the tier's limits)\n",
             markdown_table(table),
+            "\n### QoAIS scorecard of each pick on the test rows (netal.qoais.scorecard)\n",
+            markdown_table(scores),
             "\n### Pareto front (first seed)\n",
             markdown_table(front[front["seed"] == front["seed"].min()][columns]),
             "",

@@ -33,6 +33,7 @@ from netal.experiments.sources import cached_source, encode_features
 from netal.experiments.tabular.splits import SPLITS, auto_split
 from netal.harness import ALL_ARMS, Cell, CellOutput, StudyRun, check_seeds, run_study
 from netal.harness.progress import report
+from netal.qoais import scorecard
 from netal.search import (
     SearchData,
     build_learner,
@@ -228,6 +229,10 @@ class SearchStudy:
                 )
                 learner.fit(d.X_train, d.y_train, validation_data=(d.X_val, d.y_val))
                 row["test_rmse"] = rmse(learner.predict(split.X_test), split.y_test)
+                card = scorecard(
+                    learner, d.X_train, d.y_train, split.X_test, split.y_test, fit=False, seed=seed
+                )
+                row.update({f"qoais_{k}": v for k, v in card.items()})
             tested.append(row)
         return pd.DataFrame(tested)
 

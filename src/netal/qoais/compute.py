@@ -8,8 +8,9 @@ counted on the torch modules the learner holds (``nn.Module`` attributes,
 also inside lists, tuples and dicts, and inside member learners); FLOPs with
 :class:`torch.utils.flop_counter.FlopCounterMode` over one real prediction
 (matrix multiplies and convolutions; elementwise operations are not counted).
-A model that is not a torch model may report its own size through a
-``n_parameters()`` method (e.g. the nodes of a tree ensemble).
+LightGBM models (the reference, the boosted ensemble's members) are sized
+by their tree nodes; any other model may report its own size through a
+``n_parameters()`` method.
 """
 
 from __future__ import annotations
@@ -125,12 +126,16 @@ def inference_latency(
     }
 
 
-def torch_modules(learner: Any) -> list[nn.Module]:
-    """The distinct top-level torch modules a learner holds (searched a few attributes deep)."""
-    found: dict[int, nn.Module] = {}
+def _held(learner: Any, wanted: Callable[[Any], bool]) -> list[Any]:
+    """Distinct objects a learner holds for which ``wanted`` is true (a few attributes deep).
+
+    Attributes, list/tuple items and dict values are searched; a wanted
+    object is not searched further.
+    """
+    found: dict[int, Any] = {}
 
     def visit(value: Any, depth: int) -> None:
-        if isinstance(value, nn.Module):
+        if wanted(value):
             found.setdefault(id(value), value)
         elif depth >= _SEARCH_DEPTH:
             return
@@ -146,23 +151,51 @@ def torch_modules(learner: Any) -> list[nn.Module]:
 
     for item in vars(learner).values():
         visit(item, 1)
-    modules = list(found.values())
+    return list(found.values())
+
+
+def torch_modules(learner: Any) -> list[nn.Module]:
+    """The distinct top-level torch modules a learner holds (searched a few attributes deep)."""
+    modules = _held(learner, lambda value: isinstance(value, nn.Module))
     # keep only roots: a module that is a submodule of another found one is counted there
     inner = {id(sub) for m in modules for sub in m.modules() if sub is not m}
     return [m for m in modules if id(m) not in inner]
 
 
-def count_parameters(learner: Any) -> float:
-    """Trainable parameters of the learner's torch modules, or its own ``n_parameters()``.
+def _is_booster(value: Any) -> bool:
+    """A LightGBM booster (``dump_model`` giving ``tree_info``), found by what it does."""
+    return not isinstance(value, type) and callable(getattr(value, "dump_model", None))
 
-    NaN when neither exists (the model's size is not known).
+
+def tree_nodes(learner: Any) -> float:
+    """Nodes of the LightGBM trees a learner holds: per tree a threshold per split and a value per leaf.
+
+    ``2 * leaves - 1`` per tree, summed over every booster found (a
+    scikit-learn ``LGBMRegressor`` is counted through its fitted ``booster_``);
+    NaN when the learner holds none.
+    """
+    boosters = _held(learner, _is_booster)
+    if not boosters:
+        return float("nan")
+    nodes = 0
+    for booster in boosters:
+        for tree in booster.dump_model()["tree_info"]:
+            nodes += 2 * int(tree["num_leaves"]) - 1
+    return float(nodes)
+
+
+def count_parameters(learner: Any) -> float:
+    """Trainable parameters of the learner's torch modules, else the nodes of its LightGBM trees.
+
+    A learner's own ``n_parameters()`` wins.  NaN when none of these exists
+    (the model's size is not known).
     """
     own = getattr(learner, "n_parameters", None)
     if callable(own):
         return float(own())
     modules = torch_modules(learner)
     if not modules:
-        return float("nan")
+        return tree_nodes(learner)
     return float(sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad))
 
 

@@ -15,7 +15,6 @@ from netal.experiments.qoais.data import (
 from netal.experiments.qoais.models import (
     DEFAULT_PARAMS,
     REFERENCE_MODELS,
-    ScoredLightGBM,
     make_model,
     model_names,
 )
@@ -34,7 +33,6 @@ __all__ = [
     "QoaisOutcome",
     "QoaisSettings",
     "QoaisStudy",
-    "ScoredLightGBM",
     "ScoringData",
     "load_qoais",
     "make_model",

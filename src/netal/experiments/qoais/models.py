@@ -1,8 +1,9 @@
 """The models a QoAIS study scores: every netal learner, and the gradient-boosted reference.
 
 :func:`make_model` builds a model by name: a name of :data:`netal.models.LEARNERS`
-or of :data:`REFERENCE_MODELS` (``lightgbm``: :class:`ScoredLightGBM`, the
-tuned LightGBM reference of the transfer study, which also counts its size).
+or of :data:`REFERENCE_MODELS` (``lightgbm``: the tuned LightGBM reference of
+the transfer study, :class:`~netal.transfer.LightGBMReference`; Ke et al.,
+NeurIPS 2017).
 A name may carry a variant after ``@`` (``mc_dropout_mlp@wide``): the same
 model with its own parameter table, so two configurations of one learner are
 scored side by side.
@@ -24,19 +25,7 @@ REFERENCE_MODELS: Registry[Any] = Registry("reference model")
 """Classical point predictors scored beside the learners (no predictive intervals)."""
 
 
-@REFERENCE_MODELS.register("lightgbm")
-class ScoredLightGBM(LightGBMReference):
-    """:class:`~netal.transfer.reference.LightGBMReference` that reports its size for the scorecard.
-
-    References
-    ----------
-    Ke et al., "LightGBM: A Highly Efficient Gradient Boosting Decision Tree", NeurIPS 2017.
-    """
-
-    def n_parameters(self) -> int:
-        """Nodes of all trees: a threshold per split and a value per leaf (``2 * leaves - 1`` per tree)."""
-        trees = self.model_.booster_.dump_model()["tree_info"]
-        return sum(2 * int(tree["num_leaves"]) - 1 for tree in trees)
+REFERENCE_MODELS.register("lightgbm")(LightGBMReference)  # sized by its tree nodes (netal.qoais)
 
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {

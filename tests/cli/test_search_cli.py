@@ -145,3 +145,26 @@ def test_search_resumes_after_sigkill_with_finished_trials_kept(tmp_path: Path) 
     )  # finished trials kept as they were
     trials = pd.read_parquet(out / "twin" / "trials.parquet")
     assert len(trials) == 8
+
+
+@pytest.mark.slow
+def test_joint_search_and_transfer_on_walking_to_driving(tmp_path: Path) -> None:
+    config = tmp_path / "joint.toml"
+    config.write_text(
+        TINY_SPACE.replace(
+            "population = 4\n",
+            "population = 4\ntransfer_trials = 3\ntransfer_carry = 2\ntransfer_initial = 5\n"
+            "transfer_batch = 5\ntransfer_iterations = 2\ntiers = { cloud = {} }\n",
+        )
+    )
+    out = tmp_path / "out"
+    args = ["search", "-c", str(config), "--trials", "1", "--rows", "4000", "--transfer-tasks",
+            "twin-walking-driving", "--jobs", "1", "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    joint = pd.read_parquet(out / "joint.parquet")
+    arms = list(joint["arm"])
+    assert arms[-1] == "target-only search" and arms[0] == "source front #1 + transfer_al"
+    assert (joint["target_labels"] == 15).all()  # equal target labels in every arm
+    assert (joint["target_test_rmse"] > 0).all()
+    assert "Joint search + transfer" in result.output

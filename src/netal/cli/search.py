@@ -31,6 +31,11 @@ def search(
         help="Comma-separated datasets: twin, ucc5g, umn-mmwave, ... Default: twin.",
     ),
     data: str = data_option(),
+    transfer_tasks: str = typer.Option(
+        None,
+        "--transfer-tasks",
+        help="Comma-separated transfer tasks (e.g. twin-walking-driving) for the joint search + transfer comparison. Default: none.",
+    ),
     trials: int = typer.Option(
         None,
         "--trials",
@@ -61,6 +66,7 @@ def search(
     # imported when the command runs, not at the top, to keep `netal --help` fast (lower layers)
     from netal.errors import InvalidInputError
     from netal.experiments.search import load_search, run_search_experiment
+    from netal.transfer import check_task_data
 
     with fail_cleanly(debug):
         tables = read_data_tables(data)
@@ -73,6 +79,7 @@ def search(
         }
         flags = given_flags(
             datasets=split_names(datasets),
+            transfer_tasks=split_names(transfer_tasks),
             trials=trials,
             sampler=sampler,
             seeds=seeds,
@@ -84,7 +91,11 @@ def search(
         settings = load_search(config, {**flags, **table_flags})
         for name in settings.datasets:
             check_data(name, settings.dataset_options, settings.data_dir)
-        n_cells = len(settings.datasets) * len(settings.seed_list())
+        for task in settings.transfer_tasks:
+            check_task_data(task, settings.data_dir)
+        n_cells = (len(settings.datasets) + len(settings.transfer_tasks)) * len(
+            settings.seed_list()
+        )
         typer.echo(
             f"search: {len(settings.datasets)} dataset(s) x {len(settings.seed_list())} seed(s), "
             f"{settings.trials} trials each over tiers {', '.join(settings.tiers)} "

@@ -137,6 +137,15 @@ def write_outputs(run: StudyRun, settings: Any) -> str:
         text = _dataset_markdown(dataset, mine["about"], mine["choices"], mine["front"])
         write_text(out / "summary.md", text)
         parts.append(text)
+    joint = cell_frame(run.outputs, "joint")
+    if len(joint):
+        write_parquet(joint, run.out_dir / "joint.parquet")
+        shown = ["dataset", "seed", "arm", "params", "latency_ms", "source_val_rmse"]
+        parts.append(
+            "## Joint search + transfer (target test RMSE at equal target labels)\n\n"
+            + markdown_table(joint[[*shown, "target_labels", "target_test_rmse"]])
+            + "\n"
+        )
     markdown = "\n".join(parts)
     write_text(run.out_dir / "summary.md", markdown)
     return markdown

@@ -30,6 +30,7 @@ from netal.search import (
     default_space,
     default_tiers,
 )
+from netal.transfer import TRANSFER_TASKS
 
 
 def _fraction(value: Any, name: str) -> None:
@@ -67,6 +68,13 @@ class SearchSettings(Replication):
         Model families with their ranges; deployment tiers with their limits.
     data_dir
         Directory of real datasets (default ``$NETAL_DATA_DIR``).
+    transfer_tasks
+        Names of :data:`netal.transfer.TRANSFER_TASKS` for the joint search +
+        transfer comparison (:mod:`netal.experiments.search.joint`; none by default).
+    transfer_trials, transfer_carry
+        Trials of each of its two searches; front members carried to the target.
+    transfer_initial, transfer_batch, transfer_iterations
+        Target labels: initial, per round, rounds (the target-only search gets as many).
     seeds, first_seed
         Replication seeds.
     """
@@ -88,6 +96,12 @@ class SearchSettings(Replication):
     space: dict[str, FamilySpace] = field(default_factory=default_space)
     tiers: dict[str, Tier] = field(default_factory=default_tiers)
     data_dir: str | None = None
+    transfer_tasks: tuple[str, ...] = ()
+    transfer_trials: int = 20
+    transfer_carry: int = 3
+    transfer_initial: int = 10
+    transfer_batch: int = 10
+    transfer_iterations: int = 5
     seeds: int = 1
 
     def __post_init__(self) -> None:
@@ -117,6 +131,11 @@ class SearchSettings(Replication):
             check_positive_int(getattr(self, name), name, minimum=10)
         check_positive_int(self.twin_rows, "twin_rows", minimum=500)
         self.config_for(self.trials)  # objectives, sampler, population, pruning
+        for name in self.transfer_tasks:
+            TRANSFER_TASKS.get(name)
+        for name in ("transfer_trials", "transfer_carry", "transfer_batch", "transfer_iterations"):
+            check_positive_int(getattr(self, name), name)
+        check_positive_int(self.transfer_initial, "transfer_initial", minimum=2)
 
     def config_for(self, trials: int) -> SearchConfig:
         """The :class:`netal.search.SearchConfig` of one tier's search of ``trials`` trials."""
@@ -155,6 +174,7 @@ def load_search(
             "sampler": "--sampler",
             "seeds": "--seeds",
             "dataset_options": "--data",
+            "transfer_tasks": "--transfer-tasks",
         },
         path_fields=("data_dir",),
     )

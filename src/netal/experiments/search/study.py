@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from netal.errors import InvalidInputError
+from netal.experiments.search.joint import JOINT_ARM, run_joint
 from netal.experiments.search.outputs import write_outputs
 from netal.experiments.search.settings import SearchSettings
 from netal.experiments.sources import cached_source, encode_features
@@ -140,7 +141,7 @@ class SearchStudy:
     def fingerprint(self) -> dict[str, Any]:
         """Every setting but the grid axes (datasets, seeds) and where the data is."""
         kept = dataclasses.asdict(self.settings)
-        for name in ("datasets", "seeds", "first_seed", "data_dir"):
+        for name in ("datasets", "seeds", "first_seed", "data_dir", "transfer_tasks"):
             kept.pop(name)
         kept["space"] = self.settings.search_space().to_dict()
         kept["tiers"] = {k: t.to_dict() for k, t in self.settings.tiers.items()}
@@ -148,8 +149,21 @@ class SearchStudy:
         return {"study": "search", **kept}
 
     def cells(self, seeds: Sequence[int]) -> list[Cell]:
-        """Dataset x seed."""
-        return [Cell(d, ALL_ARMS, int(s)) for d in self.settings.datasets for s in seeds]
+        """Dataset x seed (the searches), then transfer task x seed (joint search + transfer)."""
+        searches = [Cell(d, ALL_ARMS, int(s)) for d in self.settings.datasets for s in seeds]
+        joint = [Cell(t, JOINT_ARM, int(s)) for t in self.settings.transfer_tasks for s in seeds]
+        return searches + joint
+
+    def run_cell(self, cell: Cell) -> CellOutput:
+        """A dataset's searches (:meth:`run_search`) or a task's joint comparison."""
+        runners = {ALL_ARMS: self.run_search, JOINT_ARM: self.run_joint}
+        return runners[cell.strategy](cell)
+
+    def run_joint(self, cell: Cell) -> CellOutput:
+        """Joint search + transfer on one task and seed (:func:`run_joint`)."""
+        path = Path(self.out_dir) / OPTUNA_DIR / f"joint-{cell.dataset}-{cell.seed}.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return CellOutput(cell, {"joint": run_joint(self.settings, cell.dataset, cell.seed, path)})
 
     def storage(self, cell: Cell) -> str:
         """The Optuna storage URL of a cell."""
@@ -157,7 +171,7 @@ class SearchStudy:
         path.parent.mkdir(parents=True, exist_ok=True)
         return storage_url(path)
 
-    def run_cell(self, cell: Cell) -> CellOutput:
+    def run_search(self, cell: Cell) -> CellOutput:
         """Every tier's search on one dataset and seed, then the picks retrained and tested."""
         s = self.settings
         split = _split(s, cell.dataset, cell.seed)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from netal.errors import InvalidInputError
+from netal.loop.fingerprint import describe
 from netal.models import DeepEnsemble, MCDropoutMLP
 from netal.strategies import _streaming, make_strategy
 from netal.strategies._coreset import CoreSet
@@ -76,3 +77,13 @@ def test_bad_kernel_and_missing_capability_are_named(problem):
         make_strategy("lcmd", kernel="grad_rp").select(
             LastLayerOnly(), pool, labeled, BATCH, rng=np.random.default_rng(0)
         )
+
+
+def test_default_kernel_keeps_old_fingerprints():
+    """Runs recorded before kernel/n_features existed must still resume (None params are left out)."""
+    assert describe(make_strategy("lcmd"))["params"] == {"feature_dtype": "float32", "sketch": "pca"}
+    assert describe(make_strategy("coreset"))["params"] == {
+        "feature_dtype": "float32",
+        "sketch": "pca",
+    }
+    assert describe(make_strategy("lcmd", kernel="grad_rp"))["params"]["kernel"] == "grad_rp"

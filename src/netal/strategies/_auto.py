@@ -45,7 +45,7 @@ class AutoStrategy:
         Labeled rows from which LCMD is used (default
         :data:`MIN_LABELED_FOR_LCMD`).
     kernel
-        Feature space of LCMD: ``"ll"`` (last layer) or ``"grad_rp"``.
+        Feature space of LCMD: ``None``/``"ll"`` (last layer) or ``"grad_rp"``.
     sketch_dim
         Optional sketch of LCMD's features (for pools of millions).
     """
@@ -55,7 +55,7 @@ class AutoStrategy:
     def __init__(
         self,
         min_labeled: int = MIN_LABELED_FOR_LCMD,
-        kernel: str = "ll",
+        kernel: str | None = None,
         sketch_dim: int | None = None,
     ) -> None:
         self.min_labeled = check_positive_int(min_labeled, "min_labeled")

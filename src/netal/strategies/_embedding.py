@@ -27,9 +27,13 @@ best for LCMD.
 """
 
 
-def check_kernel(kernel: str) -> str:
-    """Validate a ``kernel`` constructor argument."""
-    if kernel not in KERNELS:
+DEFAULT_GRADIENT_FEATURES = 512
+"""Columns of the gradient sketch when ``n_features`` is not given (bmdal-reg's choice)."""
+
+
+def check_kernel(kernel: str | None) -> str | None:
+    """Validate a ``kernel`` constructor argument (``None``: the last layer)."""
+    if kernel is not None and kernel not in KERNELS:
         raise InvalidInputError("kernel", f"must be one of {list(KERNELS)}, got {kernel!r}")
     return kernel
 
@@ -85,12 +89,14 @@ class EmbeddingBatchSelection:
         (``docs/benchmarks.md``: LCMD with a 128-column Gaussian sketch did no
         better than a random batch on its own objective).
     kernel
-        ``"ll"`` (default: last-layer features, ``learner.embed``) or
-        ``"grad_rp"`` (sketched parameter gradients, ``learner.gradient_embed``;
-        see :data:`KERNELS`).
+        ``None`` or ``"ll"`` (default: last-layer features, ``learner.embed``)
+        or ``"grad_rp"`` (sketched parameter gradients,
+        ``learner.gradient_embed``; see :data:`KERNELS`).  Defaults are
+        ``None`` so that runs recorded before these parameters existed resume
+        (a knowledge base's fingerprint leaves ``None`` parameters out).
     n_features
-        Columns of the gradient sketch for ``kernel="grad_rp"`` (default 512,
-        as bmdal-reg).
+        Columns of the gradient sketch for ``kernel="grad_rp"`` (``None``:
+        :data:`DEFAULT_GRADIENT_FEATURES`, as bmdal-reg).
     """
 
     name = "embedding"
@@ -100,15 +106,17 @@ class EmbeddingBatchSelection:
         sketch_dim: int | None = None,
         feature_dtype: str = "float32",
         sketch: str = "pca",
-        kernel: str = "ll",
-        n_features: int = 512,
+        kernel: str | None = None,
+        n_features: int | None = None,
     ) -> None:
         self.sketch_dim = check_sketch_dim(sketch_dim)
         check_feature_dtype(feature_dtype)
         self.feature_dtype = feature_dtype
         self.sketch = check_sketch(sketch)
         self.kernel = check_kernel(kernel)
-        self.n_features = check_positive_int(n_features, "n_features")
+        self.n_features = (
+            None if n_features is None else check_positive_int(n_features, "n_features")
+        )
 
     def _pick(
         self, features: np.ndarray, centers: np.ndarray, batch_size: int
@@ -134,7 +142,8 @@ class EmbeddingBatchSelection:
         source = learner
         if self.kernel == "grad_rp":
             seed = int(rng.integers(2**31 - 1))
-            source = GradientView(learner, self.n_features, seed, self.name)
+            width = DEFAULT_GRADIENT_FEATURES if self.n_features is None else self.n_features
+            source = GradientView(learner, width, seed, self.name)
         features, centers = embed_pool_and_labeled(source, pool, labeled, self.name, feature_map)
         indices, scores = self._pick(features, centers, batch_size)
         return Selection(indices=indices, scores=scores)

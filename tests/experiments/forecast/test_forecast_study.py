@@ -90,6 +90,7 @@ def test_seasonal_profile_comes_from_measured_training_steps_only() -> None:
     assert np.isfinite(base[1]).all() and base[1].shape == (GEOMETRY.season,)
 
 
+@pytest.mark.slow
 def test_seasonal_forecaster_trains_on_measured_rows_and_adds_its_profile_back() -> None:
     windows = make_windows([240, 180], GEOMETRY.window, 30, (1.0, 1.0))
     masks = windows.mask(np.arange(0, len(windows), 2), [240, 180])

@@ -15,6 +15,7 @@ on the test rows after every round.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import tempfile
@@ -52,6 +53,12 @@ STORAGE_KEY = "storage-dir"
 """``node_config`` key of a node's storage folder (its engines' knowledge bases)."""
 
 
+@functools.cache
+def _process_storage() -> str:
+    """A temporary storage folder of this process, for nodes given none."""
+    return tempfile.mkdtemp(prefix="netal-node-")
+
+
 def _arrays_record(arrays: list[np.ndarray]) -> ArrayRecord:
     return ArrayRecord([np.ascontiguousarray(a) for a in arrays])
 
@@ -61,19 +68,20 @@ def client_round(
     context: Context,
     federation: Federation,
     configs: Sequence[FederatedConfig],
-    storage_dir: str | Path,
+    storage_dir: str | Path | None = None,
 ) -> Message:
     """One client's round: its engine selects and labels, it trains, it replies with arrays and metrics.
 
     The round config's ``run`` tells which of ``configs`` (arms run one after another
     in one simulation).  The client's engine keeps its knowledge base in the node's
-    storage (``node_config["storage-dir"]`` if the node has one, else ``storage_dir``);
+    storage (``node_config["storage-dir"]`` if the node has one, else ``storage_dir``, else
+    a temporary folder of the process, made when first needed);
     the global model it holds and its compression residual stay in ``context.state``.
     """
     run = int(msg.content["config"].get("run", 0))
     config = configs[run]
     pid = int(context.node_config["partition-id"])
-    storage = Path(str(context.node_config.get(STORAGE_KEY, storage_dir)))
+    storage = Path(str(context.node_config.get(STORAGE_KEY) or storage_dir or _process_storage()))
     data = federation.clients[pid]
     rnd = int(msg.content["config"]["server-round"])
     key = f"{STATE_KEY}-{run}"
@@ -124,13 +132,12 @@ def make_client_app(
     """A Flower ClientApp whose nodes are the clients of ``federation`` (by ``partition-id``).
 
     ``storage_dir`` is where nodes without a ``storage-dir`` in their node config keep
-    their engines' knowledge bases (default: a new temporary folder).
+    their engines' knowledge bases (default: a temporary folder of the node's process, made
+    when first needed).
     """
     app = ClientApp()
     configs = tuple(configs)
-    storage = (
-        str(storage_dir) if storage_dir is not None else tempfile.mkdtemp(prefix="netal-node-")
-    )
+    storage = str(storage_dir) if storage_dir is not None else None
 
     @app.train()
     def train(msg: Message, context: Context) -> Message:

@@ -50,13 +50,32 @@ EXPECTED_FAILED_CHECKS: dict[str, str] = {
         "InvalidInputError (a ValueError) naming the parameter for any unreadable input"
     ),
 }
-"""Checks of ``sklearn.utils.estimator_checks`` the learners fail on purpose, and why.
+"""Checks of ``sklearn.utils.estimator_checks`` every learner fails on purpose, and why.
 
 Nothing else is skipped: the checks that assume tiny data pass because the
 learners below are configured to fit scikit-learn's 200-row regression set
 (R^2 > 0.5) in a few seconds, and ``check_array_api_input`` skips itself
 unless ``SCIPY_ARRAY_API`` is set.
 """
+
+
+MINIBATCH_FAILED_CHECKS: dict[str, str] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "a network trained by minibatch SGD weighs each row's loss term; a weight of 2 "
+        "is not the same training run as the row given twice (other minibatches, other "
+        "number of steps, another early-stopping split), so predictions differ although "
+        "both fits learn the same function (tests/models/test_sample_weight.py checks "
+        "that weights act)"
+    ),
+}
+"""Further checks the PyTorch learners (minibatch SGD) fail on purpose, and why."""
+
+
+def _expected_failures(estimator: Any) -> dict[str, str]:
+    """The checks ``estimator`` is expected to fail: every learner's, plus SGD's for networks."""
+    if isinstance(estimator, MCDropoutMLP | DeepEnsemble):
+        return {**EXPECTED_FAILED_CHECKS, **MINIBATCH_FAILED_CHECKS}
+    return EXPECTED_FAILED_CHECKS
 
 
 def _checked_learners() -> list[Any]:
@@ -74,7 +93,7 @@ def _checked_learners() -> list[Any]:
 
 @parametrize_with_checks(
     _checked_learners(),
-    expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS,
+    expected_failed_checks=_expected_failures,
     xfail_strict=True,
 )
 def test_sklearn_estimator_checks(estimator: Any, check: Any) -> None:

@@ -206,8 +206,10 @@ class TorchRegressor(PredictMixin):
             raise ShapeMismatchError(
                 "sample_weight", f"has {len(weights)} weights for {n_rows} training rows"
             )
-        if not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
-            raise InvalidInputError("sample_weight", "must be finite and >= 0 with a positive sum")
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise InvalidInputError("sample_weight", "must be finite and >= 0")
+        if weights.sum() <= 0:
+            raise InvalidInputError("sample_weight", "are all zero: no row would be trained on")
         return (weights / weights.mean()).astype(np.float32)
 
     def _split(

@@ -381,15 +381,25 @@ class Seq2SeqMCDropout(TorchRegressor):
     def _embed_chunk(self, xs: torch.Tensor) -> torch.Tensor:
         return self.net_.encoder(xs)
 
-    def fit(self, X: Any, y: Any, *, validation_data: tuple[Any, Any] | None = None) -> Any:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        validation_data: tuple[Any, Any] | None = None,
+    ) -> Any:
         """Train a fresh model on windows ``X (n, W, F)`` and targets ``y (n, horizon)``.
 
         Parameters
         ----------
         X, y
             Training windows and the next ``horizon`` target values.
+        sample_weight
+            Optional ``(n,)`` non-negative weights of the windows' loss terms,
+            as in :meth:`TorchRegressor.fit`.
         validation_data
             ``(X_val, y_val)`` for early stopping (the paper's fixed validation
             windows); otherwise ``val_fraction`` of the rows is held out.
         """
-        return super().fit(X, y, validation_data=validation_data)
+        return super().fit(X, y, sample_weight, validation_data=validation_data)

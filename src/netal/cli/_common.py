@@ -39,7 +39,7 @@ def fail_cleanly(debug: bool = False) -> Iterator[None]:
     except NetalError as exc:
         if debug:
             raise
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         if debug:

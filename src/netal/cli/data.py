@@ -24,7 +24,7 @@ DataDirOption = Annotated[
 
 def _fail(exc: Exception) -> typer.Exit:
     """Print one line on stderr and return the exit to raise."""
-    typer.echo(f"error: {exc}", err=True)
+    typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
     return typer.Exit(code=1)
 
 

@@ -72,6 +72,11 @@ from netal.loop.knowledge.records import (
 )
 
 
+def _one_line(text: str) -> str:
+    """SQLite's multi-line diagnostics (``*** in database main ***`` then the page) on one line."""
+    return " ".join(text.split())
+
+
 def _quick_check(uri: str) -> tuple[list[tuple[str]], str | None]:
     """``PRAGMA quick_check`` of the SQLite file at ``uri`` and its schema revision.
 
@@ -177,10 +182,10 @@ class KnowledgeBase(
                 result, revision = _quick_check(f"file:{path}?mode=rw")
         except sqlite3.DatabaseError as exc:
             raise KnowledgeBaseError(
-                f"{where}: not a usable SQLite knowledge base ({exc}); "
+                f"{where}: not a usable SQLite knowledge base ({_one_line(str(exc))}); "
                 "delete it or move it away, or point the command at another file"
             ) from None
-        problems = [row[0] for row in result if row[0] != "ok"]
+        problems = [_one_line(str(row[0])) for row in result if row[0] != "ok"]
         if problems:
             raise KnowledgeBaseError(
                 f"{where}: the knowledge base is damaged (SQLite quick_check: {problems[0]}); "

@@ -81,7 +81,10 @@ def test_bad_kernel_and_missing_capability_are_named(problem):
 
 def test_default_kernel_keeps_old_fingerprints():
     """Runs recorded before kernel/n_features existed must still resume (None params are left out)."""
-    assert describe(make_strategy("lcmd"))["params"] == {"feature_dtype": "float32", "sketch": "pca"}
+    assert describe(make_strategy("lcmd"))["params"] == {
+        "feature_dtype": "float32",
+        "sketch": "pca",
+    }
     assert describe(make_strategy("coreset"))["params"] == {
         "feature_dtype": "float32",
         "sketch": "pca",

@@ -9,6 +9,11 @@ import numpy as np
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
 from netal.strategies._common import check_sketch_dim
+from netal.strategies._posterior import (
+    check_posterior_args,
+    noise_or_default,
+    posterior_features,
+)
 from netal.strategies._streaming import (
     FeatureMap,
     check_feature_dtype,
@@ -97,6 +102,21 @@ class EmbeddingBatchSelection:
     n_features
         Columns of the gradient sketch for ``kernel="grad_rp"`` (``None``:
         :data:`DEFAULT_GRADIENT_FEATURES`, as bmdal-reg).
+    transform
+        ``None`` (default: the base kernel, labeled rows are the initial
+        centers, bmdal-reg's "TP" mode) or ``"posterior"``: the features are
+        scaled so the labeled rows' mean squared norm is 1 and replaced by
+        their Gaussian-process posterior features given the labeled rows
+        (:func:`netal.strategies._posterior.posterior_features`), and the
+        selection starts without centers (bmdal-reg's "P" mode, the
+        ``("train", [sigma, None])`` transform of its ``-p`` methods, e.g.
+        ``lcmd-p``, ``maxdist-p``).  Applied after ``sketch_dim``, as
+        bmdal-reg applies its random projection first.
+    noise_variance
+        ``sigma^2`` of the posterior transform, relative to the labeled rows'
+        mean squared norm (``None``:
+        :data:`~netal.strategies._posterior.DEFAULT_NOISE_VARIANCE`, bmdal-reg's
+        ``sigma = 0.1``); only with ``transform="posterior"``.
     """
 
     name = "embedding"
@@ -108,6 +128,8 @@ class EmbeddingBatchSelection:
         sketch: str = "pca",
         kernel: str | None = None,
         n_features: int | None = None,
+        transform: str | None = None,
+        noise_variance: float | None = None,
     ) -> None:
         self.sketch_dim = check_sketch_dim(sketch_dim)
         check_feature_dtype(feature_dtype)
@@ -117,6 +139,22 @@ class EmbeddingBatchSelection:
         self.n_features = (
             None if n_features is None else check_positive_int(n_features, "n_features")
         )
+        self.transform, self.noise_variance = check_posterior_args(transform, noise_variance)
+
+    def _transformed(
+        self, features: np.ndarray, centers: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Features and centers for :meth:`_pick` under ``transform`` (see the class docstring)."""
+        if self.transform is None:
+            return features, centers
+        features, centers = posterior_features(
+            features, centers, noise_or_default(self.noise_variance)
+        )
+        return features, self._posterior_centers(centers)
+
+    def _posterior_centers(self, centers: np.ndarray) -> np.ndarray:
+        """The initial centers after the posterior transform: none (bmdal-reg's P mode)."""
+        return centers[:0]
 
     def _pick(
         self, features: np.ndarray, centers: np.ndarray, batch_size: int
@@ -145,5 +183,6 @@ class EmbeddingBatchSelection:
             width = DEFAULT_GRADIENT_FEATURES if self.n_features is None else self.n_features
             source = GradientView(learner, width, seed, self.name)
         features, centers = embed_pool_and_labeled(source, pool, labeled, self.name, feature_map)
+        features, centers = self._transformed(features, centers)
         indices, scores = self._pick(features, centers, batch_size)
         return Selection(indices=indices, scores=scores)

@@ -9,6 +9,11 @@ import numpy as np
 from netal.errors import InvalidInputError
 from netal.strategies._common import check_reduce, check_sketch_dim, per_sample_std
 from netal.strategies._geometry import d2_seeding
+from netal.strategies._posterior import (
+    check_posterior_args,
+    noise_or_default,
+    posterior_features,
+)
 from netal.strategies._streaming import (
     FeatureMap,
     check_feature_dtype,
@@ -64,6 +69,14 @@ class KMeansPP:
     sketch
         Projection for ``sketch_dim``: ``"pca"`` (default; principal
         components of a sample of the pool) or ``"gaussian"`` (random).
+    transform
+        ``None`` (default) or ``"posterior"``: seed on the Gaussian-process
+        posterior features given the labeled rows, without initial centers
+        (bmdal-reg's ``kmeanspp-p``; ``use_labeled`` is then moot), as for
+        :class:`~netal.strategies.LCMD`.
+    noise_variance
+        ``sigma^2`` of the posterior transform (``None``: bmdal-reg's 0.01);
+        only with ``transform="posterior"``.
 
     Notes
     -----
@@ -82,6 +95,8 @@ class KMeansPP:
         sketch_dim: int | None = None,
         feature_dtype: str = "float32",
         sketch: str = "pca",
+        transform: str | None = None,
+        noise_variance: float | None = None,
     ) -> None:
         if scale not in SCALES:
             raise InvalidInputError("scale", f"must be one of {list(SCALES)}, got {scale!r}")
@@ -92,6 +107,7 @@ class KMeansPP:
         check_feature_dtype(feature_dtype)
         self.feature_dtype = feature_dtype
         self.sketch = check_sketch(sketch)
+        self.transform, self.noise_variance = check_posterior_args(transform, noise_variance)
 
     def _row_scale(self, learner: Any, X: np.ndarray) -> np.ndarray | None:
         """Per-row magnitude ``s(x)`` (chunked ``predict_dist``), or ``None`` for no scaling."""
@@ -114,7 +130,7 @@ class KMeansPP:
     ) -> Selection:
         """Pick ``batch_size`` pool rows by D^2 sampling (see :class:`Strategy`)."""
         pool, labeled, batch_size, _ = check_selection_args(X_pool, X_labeled, batch_size, costs)
-        if not self.use_labeled:
+        if not self.use_labeled and self.transform is None:
             labeled = labeled[:0]
         feature_map = FeatureMap(
             self.sketch_dim, check_feature_dtype(self.feature_dtype), rng, self.sketch
@@ -128,5 +144,10 @@ class KMeansPP:
             pool_scale=self._row_scale(learner, pool),
             labeled_scale=self._row_scale(learner, labeled),
         )
+        if self.transform is not None:
+            features, centers = posterior_features(
+                features, centers, noise_or_default(self.noise_variance)
+            )
+            centers = centers[:0]
         indices, scores = d2_seeding(features, centers, batch_size, rng)
         return Selection(indices=indices, scores=scores)

@@ -25,7 +25,7 @@ def _problem(seed: int, window: bool) -> tuple[np.ndarray, np.ndarray, ToyLearne
 def test_registry_lists_every_strategy() -> None:
     expected = {
         "random", "max_variance", "paper", "paper_notebook", "qbc", "bald", "coreset",
-        "kmeanspp", "lcmd", "hybrid", "cost_aware", "clue", "auto",
+        "kmeanspp", "lcmd", "bait", "hybrid", "cost_aware", "clue", "auto",
     }  # fmt: skip
     assert set(ALL) == expected
     classification = {"random", "coreset", "entropy", "margin", "bald_cls", "badge"}

@@ -14,7 +14,7 @@ from netal.models.tabm_learner import TabMRegressor
 from netal.strategies import make_strategy, strategy_names
 
 ALL = strategy_names()
-NEEDS_EMBED = {"coreset", "kmeanspp", "lcmd", "hybrid", "clue"}
+NEEDS_EMBED = {"coreset", "kmeanspp", "lcmd", "bait", "hybrid", "clue"}
 
 
 def _tabular(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ name                      rule
 ``coreset``               greedy k-center in embedding space
 ``kmeanspp``              BADGE-style k-means++ seeding on scaled embeddings
 ``lcmd``                  largest-cluster maximum-distance (Holzmueller et al. 2023)
+``bait``                  BAIT: greedy posterior-trace minimization (Ash et al. 2021, bmdal-reg's form)
 ``hybrid``                variance pre-filter + diverse pick (Zhdanov 2019)
 ``cost_aware``            utility per unit cost under a budget, wrapping any of the above
 ``entropy``               classification: top-k predictive entropy (Lewis and Gale 1994)
@@ -26,6 +27,7 @@ name                      rule
 from netal.strategies import (  # noqa: F401  (each import registers its strategy)
     _auto,
     _badge,
+    _bait,
     _bald,
     _bald_classification,
     _clue,
@@ -43,6 +45,7 @@ from netal.strategies import (  # noqa: F401  (each import registers its strateg
 )
 from netal.strategies._auto import AutoStrategy
 from netal.strategies._badge import BADGE
+from netal.strategies._bait import BAIT
 from netal.strategies._bald import BALD
 from netal.strategies._bald_classification import BALDClassification
 from netal.strategies._clue import CLUE
@@ -68,6 +71,7 @@ from netal.strategies.base import (
 
 __all__ = [
     "BADGE",
+    "BAIT",
     "BALD",
     "CLUE",
     "LCMD",

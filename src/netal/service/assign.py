@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +37,12 @@ from netal.service.tables import Assignment, Task
 
 RETRIES = 20
 """Attempts of a claim or submit that lost a race (unique row, deadlock, busy database)."""
+
+EXPIRE_EVERY_S = 1.0
+"""Seconds between two sweeps of a project's overdue leases on the claim path (per process)."""
+
+_last_sweep: dict[tuple[str, int], float] = {}
+_sweep_lock = threading.Lock()
 
 
 class SubmitError(Exception):
@@ -122,16 +130,21 @@ def expire_leases(session: Session, project_id: int) -> int:
     return len(expired)
 
 
-def claim_in(
-    session: Session, project_id: int, user_id: int, lease_s: float, gold_first: bool
-) -> Claim | None:
-    """Lease the next task in ``session``'s transaction (the caller commits); None if none.
+def _sweep_due(session: Session, project_id: int) -> bool:
+    """Whether this process last swept ``project_id``'s leases ``EXPIRE_EVERY_S`` ago or more."""
+    key = (str(session.get_bind().url), project_id)
+    clock = time.monotonic()
+    with _sweep_lock:
+        if clock - _last_sweep.get(key, -math.inf) < EXPIRE_EVERY_S:
+            return False
+        _last_sweep[key] = clock
+        return True
 
-    A query task with a free slot (or a gold task first when ``gold_first``),
-    never one the user had: on PostgreSQL the row is taken ``FOR UPDATE SKIP
-    LOCKED``, so concurrent claims pass over it instead of waiting.
-    """
-    expire_leases(session, project_id)
+
+def _first_open(
+    session: Session, project_id: int, user_id: int, gold_first: bool
+) -> Row[Any] | None:
+    """The first open task with a free slot the user never had (gold first if asked), locked."""
     mine = select(Assignment.task_id).where(Assignment.user_id == user_id)
     for kind in ("gold", "query") if gold_first else ("query", "gold"):
         task = session.execute(
@@ -148,8 +161,33 @@ def claim_in(
             .with_for_update(skip_locked=True)
         ).first()
         if task is not None:
-            break
-    else:
+            return task
+    return None
+
+
+def claim_in(
+    session: Session, project_id: int, user_id: int, lease_s: float, gold_first: bool
+) -> Claim | None:
+    """Lease the next task in ``session``'s transaction (the caller commits); None if none.
+
+    A query task with a free slot (or a gold task first when ``gold_first``),
+    never one the user had: on PostgreSQL the row is taken ``FOR UPDATE SKIP
+    LOCKED``, so concurrent claims pass over it instead of waiting.  Overdue
+    leases are swept first at most every ``EXPIRE_EVERY_S`` seconds per
+    project (a write every claim would take the same lease rows' locks), and
+    always before answering None, so an expired lease is never what leaves an
+    annotator without a task.
+    """
+    swept = _sweep_due(session, project_id)
+    if swept:
+        expire_leases(session, project_id)
+    task = _first_open(session, project_id, user_id, gold_first)
+    if task is None and not swept:
+        # look again even when this sweep found nothing: on PostgreSQL it waited for a
+        # concurrent sweep's commit, whose freed slots the next statement sees
+        expire_leases(session, project_id)
+        task = _first_open(session, project_id, user_id, gold_first)
+    if task is None:
         return None
     leased = now()
     expires = leased + timedelta(seconds=lease_s)

@@ -36,6 +36,31 @@ def test_lease_expiry_returns_the_task(client, app, svc):
         assert (row.n_active, row.n_answers, row.status) == (1, 1, "complete")
 
 
+def test_overdue_leases_are_swept_at_most_once_per_interval(client, app, svc, monkeypatch):
+    monkeypatch.setattr(assign, "EXPIRE_EVERY_S", 0.4)
+    ann, bob, carl = (svc.add_user(app, name, "annotator") for name in ("ann", "bob", "carl"))
+    project = svc.add_project(app, "p", [ann, bob, carl])
+    first, second = svc.add_tasks(app, project, 2)
+    db = app.state.db
+    assert assign.claim(db, project, ann, lease_s=0.05).task_id == first  # this claim swept
+    time.sleep(0.1)
+    # ann's lease is overdue, but the last sweep is too recent: bob gets the next open task
+    assert assign.claim(db, project, bob, lease_s=60).task_id == second
+    time.sleep(0.4)
+    assert assign.claim(db, project, carl, lease_s=60).task_id == first  # swept again
+
+
+def test_an_overdue_lease_is_swept_before_a_claim_finds_nothing(client, app, svc, monkeypatch):
+    monkeypatch.setattr(assign, "EXPIRE_EVERY_S", 3600.0)
+    ann, bob = svc.add_user(app, "ann", "annotator"), svc.add_user(app, "bob", "annotator")
+    project = svc.add_project(app, "p", [ann, bob])
+    (task,) = svc.add_tasks(app, project, 1)
+    db = app.state.db
+    assert assign.claim(db, project, ann, lease_s=0.05).task_id == task
+    time.sleep(0.1)
+    assert assign.claim(db, project, bob, lease_s=60).task_id == task
+
+
 def test_submit_is_idempotent_over_http(client, app, svc):
     ann = svc.add_user(app, "ann", "annotator")
     project = svc.add_project(app, "p", [ann])

@@ -12,6 +12,7 @@ from netal.models import (
     BaggingCommittee,
     BoostedEnsemble,
     DeepEnsemble,
+    LaplaceMLP,
     MCDropoutMLP,
     Seq2SeqMCDropout,
     TabMRegressor,
@@ -50,6 +51,18 @@ def tiny_tabm(**kw: Any) -> TabMRegressor:
     return TabMRegressor(**{**params, **kw})
 
 
+def tiny_laplace(**kw: Any) -> LaplaceMLP:
+    params = {
+        "hidden": (16, 16),
+        "epochs": 15,
+        "n_samples": 8,
+        "marglik_steps": 20,
+        "batch_size": 32,
+        "random_state": 0,
+    }
+    return LaplaceMLP(**{**params, **kw})
+
+
 def tiny_seq2seq(**kw: Any) -> Seq2SeqMCDropout:
     params = {
         "hidden": 8,
@@ -71,6 +84,7 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "committee": tiny_committee,
     "boosted": tiny_boosted,
     "tabm": tiny_tabm,
+    "laplace": tiny_laplace,
     "seq2seq": tiny_seq2seq,
 }
 

@@ -38,6 +38,7 @@ from netal.models import (
     BaggingCommittee,
     BoostedEnsemble,
     DeepEnsemble,
+    LaplaceMLP,
     MCDropoutMLP,
     Seq2SeqMCDropout,
     UncertaintyClassifier,
@@ -73,7 +74,7 @@ MINIBATCH_FAILED_CHECKS: dict[str, str] = {
 
 def _expected_failures(estimator: Any) -> dict[str, str]:
     """The checks ``estimator`` is expected to fail: every learner's, plus SGD's for networks."""
-    if isinstance(estimator, MCDropoutMLP | DeepEnsemble):
+    if isinstance(estimator, MCDropoutMLP | DeepEnsemble | LaplaceMLP):
         return {**EXPECTED_FAILED_CHECKS, **MINIBATCH_FAILED_CHECKS}
     return EXPECTED_FAILED_CHECKS
 
@@ -86,6 +87,7 @@ def _checked_learners() -> list[Any]:
             hidden=(32,), epochs=60, n_passes=5, lr=1e-2, heteroscedastic=True, random_state=0
         ),
         DeepEnsemble(n_members=2, hidden=(32,), epochs=60, lr=1e-2, random_state=0),
+        LaplaceMLP(hidden=(32,), epochs=60, n_samples=5, marglik_steps=20, lr=1e-2, random_state=0),
         BaggingCommittee(DecisionTreeRegressor(max_depth=6), n_members=4, random_state=0),
         BoostedEnsemble(n_members=3, n_estimators=50, random_state=0),
     ]

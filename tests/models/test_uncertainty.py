@@ -12,6 +12,7 @@ from netal.models import (
     BaggingCommittee,
     BoostedEnsemble,
     DeepEnsemble,
+    LaplaceMLP,
     MCDropoutMLP,
     Seq2SeqMCDropout,
     TabMRegressor,
@@ -36,6 +37,7 @@ TABULAR = {
     # linear leaves extrapolate; the default constant leaves do not (test_boosted_ensemble.py)
     "boosted": lambda: BoostedEnsemble(linear_tree=True, random_state=0),
     "tabm": lambda: TabMRegressor(k=8, n_blocks=2, d_block=32, epochs=60, random_state=0),
+    "laplace": lambda: LaplaceMLP(hidden=(32, 32), epochs=60, random_state=0),
 }
 
 

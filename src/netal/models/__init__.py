@@ -17,6 +17,7 @@ instead and expose ``predict_proba`` and ``predict_proba_dist``
 ``bagging_committee``           :class:`BaggingCommittee` (Seung et al. 1992; Burbidge et al. 2007)
 ``boosted_ensemble``            :class:`BoostedEnsemble` (LightGBM, Ke et al. 2017, bagged; Breiman 1996)
 ``tabm``                        :class:`TabMRegressor` (Gorishniy et al. 2025)
+``laplace_mlp``                 :class:`LaplaceMLP` (last-layer Laplace, Daxberger et al. 2021)
 ``seq2seq_mc_dropout``          :class:`Seq2SeqMCDropout` (the seed paper's case-study model)
 ``mc_dropout_classifier``       :class:`MCDropoutClassifier` (Gal and Ghahramani 2016; classification)
 ``deep_ensemble_classifier``    :class:`DeepEnsembleClassifier` (Lakshminarayanan et al. 2017; classification)
@@ -47,6 +48,7 @@ from netal.models.committee import BaggingCommittee
 from netal.models.ensemble import DeepEnsemble
 from netal.models.ensemble_classifier import DeepEnsembleClassifier
 from netal.models.forecaster import MCDropoutForecaster
+from netal.models.laplace_mlp import LaplaceMLP
 from netal.models.mlp import MCDropoutMLP
 from netal.models.mlp_classifier import MCDropoutClassifier
 from netal.models.seq2seq import Seq2SeqMCDropout
@@ -62,6 +64,7 @@ __all__ = [
     "DeepEnsemble",
     "DeepEnsembleClassifier",
     "FixedValidation",
+    "LaplaceMLP",
     "Learner",
     "MCDropoutClassifier",
     "MCDropoutForecaster",

@@ -242,6 +242,7 @@ class TorchRegressor(PredictMixin):
     ) -> TrainingHistory:
         fit_seed = derive_seed(self._seed, _FIT_TAG, self._n_fits)
         self._n_fits += 1
+        self._last_fit_seed = fit_seed  # subclasses that post-process the same split use it
         X_tr, y_tr, X_val, y_val = self._split(X, y2, validation_data, fit_seed)
         xs = torch.from_numpy(self._x_scaler.transform(X_tr))
         ys = torch.from_numpy(self._y_scaler.transform(y_tr))

@@ -1,12 +1,22 @@
-"""Compression both ways: top-k with error feedback loses nothing over rounds; the 8-bit downlink tracks the model."""
+"""Compression both ways: top-k with error feedback loses nothing over rounds; the 8-bit downlink tracks the model;
+deflating the 8-bit codes is lossless and refuses a damaged or oversized payload."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
+import pytest
 from flwr.app import ArrayRecord, Message, RecordDict
 
 from netal.federated import DOWNLINK_CODECS, UPLINK_CODECS, FederatedConfig, message_bytes
-from netal.federated.compression import FULL, INT8_DELTA, decode_downlink
+from netal.federated.compression import (
+    FULL,
+    INT8_DELTA,
+    INT8Z_DELTA,
+    decode_downlink,
+    inflate_codes,
+)
 
 
 def _model(rng: np.random.Generator) -> list[np.ndarray]:
@@ -64,3 +74,44 @@ def test_compressed_messages_are_smaller_as_serialized_by_flower() -> None:
     plain = size(UPLINK_CODECS["none"](0.1).encode(new, weights, {}))
     assert plain / size(UPLINK_CODECS["int8"](0.1).encode(new, weights, {})) > 3.5
     assert plain / size(UPLINK_CODECS["topk"](0.1).encode(new, weights, {})) > 8
+    int8 = size(UPLINK_CODECS["int8"](0.1).encode(new, weights, {}))
+    assert size(UPLINK_CODECS["int8z"](0.1).encode(new, weights, {})) < int8
+
+
+def _trained_update(rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    weights = FederatedConfig(hidden=(64, 64)).learner(1).build(11).weights()
+    # a local round's update: most entries move little, a few move a lot (heavy tails)
+    new = [w + 0.01 * rng.standard_t(3, size=w.shape).astype(np.float32) for w in weights]
+    return weights, new
+
+
+def test_deflated_int8_is_lossless_over_int8_both_ways() -> None:
+    base, new = _trained_update(np.random.default_rng(3))
+    plain_up = UPLINK_CODECS["int8"](1.0).decode(
+        UPLINK_CODECS["int8"](1.0).encode(new, base, {}), base
+    )
+    codec = UPLINK_CODECS["int8z"](1.0)
+    payload = codec.encode(new, base, {})
+    for got, want in zip(codec.decode(payload, base), plain_up, strict=True):
+        np.testing.assert_array_equal(got, want)
+    sent, _, held = DOWNLINK_CODECS["int8"]().encode(new, base)
+    sent_z, encoding, held_z = DOWNLINK_CODECS["int8z"]().encode(new, base)
+    assert encoding == INT8Z_DELTA and sent_z[0].nbytes < sent[0].nbytes
+    client = decode_downlink(sent_z, encoding, base)
+    for c, h, hz in zip(client, held, held_z, strict=True):
+        np.testing.assert_array_equal(c, h)
+        np.testing.assert_array_equal(hz, h)
+
+
+def test_deflated_codes_refuse_a_damaged_or_oversized_payload() -> None:
+    shapes = [(4, 3)]
+    good = np.frombuffer(zlib.compress(bytes(12)), dtype=np.uint8)
+    scales = np.zeros((1, 2), dtype=np.float32)
+    assert len(inflate_codes([good, scales], shapes)[0]) == 12
+    bomb = np.frombuffer(zlib.compress(bytes(10_000_000)), dtype=np.uint8)
+    with pytest.raises(ValueError, match="exactly 12 values"):
+        inflate_codes([bomb, scales], shapes)
+    with pytest.raises(ValueError, match="exactly 12 values"):
+        inflate_codes([np.frombuffer(zlib.compress(bytes(11)), dtype=np.uint8), scales], shapes)
+    with pytest.raises(ValueError, match="do not inflate"):
+        inflate_codes([good[::-1].copy(), scales], shapes)

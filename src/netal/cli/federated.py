@@ -24,7 +24,7 @@ def federated(
     arms: str = typer.Option(
         None,
         "--arms",
-        help="Comma-separated arms: random, local, global, logo, central, central-random; '+int8' (8-bit updates), '+q8' (8-bit both ways), '+topk' (top-k 8-bit updates, 8-bit downlink) or '+fedprox' after a federated arm. Default: random,local,global,logo,central.",
+        help="Comma-separated arms: random, local, global, logo, central, central-random; '+int8' (8-bit updates), '+q8' (8-bit both ways), '+q8z' (8-bit both ways, deflated), '+topk' (top-k 8-bit updates, 8-bit downlink) or '+fedprox' after a federated arm. Default: random,local,global,logo,central.",
     ),
     seeds: int = typer.Option(None, "--seeds", "-s", min=1, help="Replication seeds. Default: 3."),
     first_seed: int = typer.Option(None, "--first-seed", min=0, help="First seed. Default: 0."),

@@ -42,12 +42,13 @@ class FederatedConfig:
     compression
         Uplink compression, a name of
         :data:`~netal.federated.compression.UPLINK_CODECS` (``"none"``,
-        ``"int8"``: 8-bit updates, ``"topk"``: top-k sparsified 8-bit updates
-        with error feedback).
+        ``"int8"``: 8-bit updates, ``"int8z"``: the same deflated, ``"topk"``:
+        top-k sparsified 8-bit updates with error feedback).
     downlink
         Downlink compression, a name of
         :data:`~netal.federated.compression.DOWNLINK_CODECS` (``"none"``,
-        ``"int8"``: 8-bit changes of the global model with error feedback).
+        ``"int8"``: 8-bit changes of the global model with error feedback,
+        ``"int8z"``: the same deflated).
     topk_fraction
         Share of the update's entries a ``topk`` client sends per round.
     hidden, dropout, n_passes, lr, train_batch

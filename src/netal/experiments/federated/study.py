@@ -6,7 +6,7 @@ starts once per seed; each arm has its own rounds, client state and traffic),
 then centralized active learning on the pooled data.  Arms are
 ``random``, ``local``, ``global``, ``logo`` (selection, :data:`netal.federated.SELECTORS`),
 each optionally with ``+int8`` (8-bit quantized updates), ``+q8`` (8-bit updates and
-8-bit downlink deltas), ``+topk`` (top-k 8-bit updates with error feedback and 8-bit
+8-bit downlink deltas), ``+q8z`` (as ``+q8`` with the codes deflated, lossless), ``+topk`` (top-k 8-bit updates with error feedback and 8-bit
 downlink deltas) or ``+fedprox`` (Flower's FedProx instead of FedAvg); ``central``
 (pool-based active learning with the run's strategy on the pooled data, the upper
 reference) and ``central-random`` (random labeling of the pooled data, to measure
@@ -37,6 +37,7 @@ DEFAULT_ARMS = ("random", "local", "global", "logo", "central")
 MODIFIERS = {
     "int8": {"compression": "int8"},
     "q8": {"compression": "int8", "downlink": "int8"},
+    "q8z": {"compression": "int8z", "downlink": "int8z"},
     "topk": {"compression": "topk", "downlink": "int8"},
     "fedprox": {"aggregation": "fedprox"},
 }

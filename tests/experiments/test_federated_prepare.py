@@ -110,6 +110,7 @@ def test_arms_and_settings_are_checked_with_one_line_errors() -> None:
         "logo",
         {"compression": "int8", "aggregation": "fedprox"},
     )
+    assert arm_settings("global+q8z") == ("global", {"compression": "int8z", "downlink": "int8z"})
     with pytest.raises(InvalidInputError, match="unknown arm"):
         arm_settings("best")
     with pytest.raises(InvalidInputError, match="--rounds"):

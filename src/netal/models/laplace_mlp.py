@@ -28,16 +28,16 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from netal._validation import check_positive_int
 from netal.errors import InvalidInputError
 from netal.models._common import check_hidden
-from netal.models._gaussian_head import GaussianHeadNet, GaussianHeadRegressor
+from netal.models._gaussian_head import GaussianHeadRegressor
 from netal.models._registry import LEARNERS
 from netal.models._training import TrainingHistory
+from netal.models.mlp import DropoutMLPNet
 
 _LOG_HYPER_BOUND = 12.0
 """Bound on the log prior precision and log noise scale during the marginal-likelihood fit."""
@@ -55,8 +55,8 @@ def _laplace_package() -> Any:
     return laplace
 
 
-class LaplaceMLPNet(GaussianHeadNet):
-    """ReLU MLP whose head carries its Laplace posterior as buffers.
+class LaplaceMLPNet(DropoutMLPNet):
+    """ReLU MLP (no dropout) whose head carries its Laplace posterior as buffers.
 
     ``post_mean`` and ``post_scale`` are the mean and a square root of the
     covariance of the head's parameters (weights row by row, then biases, as
@@ -66,21 +66,11 @@ class LaplaceMLPNet(GaussianHeadNet):
     """
 
     def __init__(self, n_in: int, n_out: int, hidden: tuple[int, ...]) -> None:
-        super().__init__(n_in, n_out, hidden, False, nn.Linear)
+        super().__init__(n_in, n_out, hidden, dropout=0.0, heteroscedastic=False)
         n_params = (hidden[-1] + 1) * n_out
         self.register_buffer("post_mean", torch.zeros(n_params))
         self.register_buffer("post_scale", torch.zeros(n_params, n_params))
         self.register_buffer("noise_var", torch.ones(n_out))
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last hidden layer."""
-        for layer in self.hidden:
-            x = F.relu(layer(x))
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The MAP network's output."""
-        return self.head(self.features(x))
 
     def sampled_heads(self, features: torch.Tensor, thetas: torch.Tensor) -> torch.Tensor:
         """Head outputs of ``T`` sampled parameter vectors: ``(n, d), (T, P) -> (T, n, out)``."""

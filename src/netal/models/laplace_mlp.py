@@ -49,8 +49,8 @@ def _laplace_package() -> Any:
     except ImportError:
         raise InvalidInputError(
             "learner",
-            "laplace_mlp needs laplace-torch; pip install --no-deps laplace-torch==0.3 "
-            "backpack-for-pytorch (see the README, 'Learners')",
+            "laplace_mlp needs laplace-torch: pip install 'netal[laplace]' (where no CPU "
+            "torchvision matches torch 2.13, install it as .ci/run does)",
         ) from None
     return laplace
 

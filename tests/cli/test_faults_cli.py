@@ -246,7 +246,9 @@ def _wait_for_lock(lock: Path, pid: int, timeout: float = 120.0) -> None:
 def test_a_second_process_on_the_same_run_gets_one_line_and_the_first_is_intact(
     tmp_path: Path,
 ) -> None:
-    config, out = _config(tmp_path, epochs=30, iterations=50, rows=1200), tmp_path / "out"
+    # long enough (about 40 s alone) that the second processes start (import, config, data
+    # check) while it runs, also on a fast machine running other tests beside it
+    config, out = _config(tmp_path, epochs=30, iterations=300, rows=4000), tmp_path / "out"
     first = subprocess.Popen(
         [NETAL, "run", str(config), "--out", str(out)],
         stdout=subprocess.PIPE,
@@ -280,7 +282,7 @@ def test_a_second_process_on_the_same_run_gets_one_line_and_the_first_is_intact(
         runs = kb.runs()
         assert runs["status"].tolist() == ["finished"]
         assert kb.queries("run")["sample_id"].is_unique  # no sample bought twice
-        assert len(kb.labeled("run")) == 10 + 50 * 5  # every label of the budget, once
+        assert len(kb.labeled("run")) == 10 + 300 * 5  # every label of the budget, once
 
 
 def _children(pid: int) -> list[int]:

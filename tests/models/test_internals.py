@@ -119,6 +119,7 @@ def test_registry_names_and_factory() -> None:
         "bagging_committee",
         "boosted_ensemble",
         "tabm",
+        "laplace_mlp",
         "seq2seq_mc_dropout",
         "mc_dropout_classifier",
         "deep_ensemble_classifier",

@@ -15,7 +15,7 @@ from mapek_helpers import CHANGE_AT_S, step_stream
 
 from netal.errors import InvalidInputError
 from netal.loop.knowledge import KnowledgeBase
-from netal.mapek import POLICIES, MapekConfig, NetworkStream, run_closed_loop
+from netal.mapek import POLICIES, MapekConfig, NetworkStream, execute, run_closed_loop
 
 WORKER = Path(__file__).resolve().parent / "mapek_worker.py"
 CONFIG = MapekConfig(label_budget=800, n_members=5)
@@ -125,6 +125,38 @@ def test_sigkill_mid_stream_resumes_to_the_uninterrupted_result(tmp_path, forget
     pd.testing.assert_frame_equal(resumed.periods, reference.periods)
     columns = ["period", "kind", "name", "value"]
     pd.testing.assert_frame_equal(resumed.events[columns], reference.events[columns])
+
+
+class _Crash(Exception):
+    """Stands for the process dying between an acquisition's ask and its tell."""
+
+
+@pytest.mark.parametrize("crash_at", [1, 2])
+def test_a_run_stopped_between_ask_and_tell_resumes_to_the_uninterrupted_result(
+    tmp_path, monkeypatch, crash_at
+):
+    reference = run_closed_loop(step_stream(), POLICIES.create("netal"), CONFIG, seed=2)
+    real, calls = execute.answers_from, []
+
+    def dies_after_the_ask(oracle, queries):  # type: ignore[no-untyped-def]
+        calls.append(len(queries))
+        if len(calls) == crash_at:
+            raise _Crash
+        return real(oracle, queries)
+
+    path = tmp_path / "kb.sqlite"
+    monkeypatch.setattr(execute, "answers_from", dies_after_the_ask)
+    with pytest.raises(_Crash):
+        run_closed_loop(
+            step_stream(), POLICIES.create("netal"), CONFIG, seed=2, knowledge_base=path
+        )
+    monkeypatch.setattr(execute, "answers_from", real)
+    with KnowledgeBase(path) as kb:  # the acquisition's queries are pending, not told
+        assert len(kb.queries(kb.runs()["name"].iloc[-1])) > 0
+    resumed = run_closed_loop(
+        step_stream(), POLICIES.create("netal"), CONFIG, seed=2, knowledge_base=path
+    )
+    pd.testing.assert_frame_equal(resumed.periods, reference.periods)
 
 
 def test_bad_inputs_get_named_errors():

@@ -56,11 +56,16 @@ class Executor:
         self.promote_tolerance = promote_tolerance
 
     def acquire(self, n: int) -> int:
-        """Buy up to ``n`` labels chosen by the engine's acquisition function; how many were bought."""
-        self.monitor.answer_pending()
+        """Buy up to ``n`` labels chosen by the engine's acquisition function; how many were bought.
+
+        Queries a killed run asked for this period and never told are answered
+        first and count toward ``n``: a resumed period buys what the
+        uninterrupted one did, not that batch and another.
+        """
         before = len(self.loop.labeled_ids)
-        if n > 0:
-            self.loop.tell(answers_from(self.oracle, self.loop.ask(n)))
+        resumed = self.monitor.answer_pending()
+        if n - resumed > 0:
+            self.loop.tell(answers_from(self.oracle, self.loop.ask(n - resumed)))
         return len(self.loop.labeled_ids) - before
 
     def train(self, *, force: bool = False) -> int:

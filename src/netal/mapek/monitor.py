@@ -74,7 +74,7 @@ class Monitor:
     def spot_check(self, period: int, rows: np.ndarray, labels_left: int | None) -> np.ndarray:
         """Buy the period's spot checks not bought yet (within ``labels_left``); the ids labeled."""
         ids = self.spot_ids(period, rows)
-        self.answer_pending()
+        self.answer_pending(ids)
         todo = ids[~np.isin(ids, self.loop.labeled_ids)]
         if labels_left is not None:
             todo = todo[:labels_left]
@@ -84,9 +84,18 @@ class Monitor:
             )
         return ids[np.isin(ids, self.loop.labeled_ids)]
 
-    def answer_pending(self) -> None:
-        """Answer queries a killed run handed out (their labels were never told)."""
-        self.loop.tell(answers_from(self.oracle, self.loop.pending()))
+    def answer_pending(self, sample_ids: np.ndarray | None = None) -> int:
+        """Answer queries a killed run handed out (their labels were never told); how many.
+
+        ``sample_ids``: only the pending queries of these rows (a spot check
+        answers its own, and leaves a killed acquisition's to the executor,
+        which counts them toward the period's labels).
+        """
+        pending = self.loop.pending()
+        if sample_ids is not None:
+            pending = [query for query in pending if np.isin(query.sample_id, sample_ids)]
+        self.loop.tell(answers_from(self.oracle, pending))
+        return len(pending)
 
     def labels_of(self, ids: np.ndarray) -> np.ndarray:
         """The labels the engine holds for ``ids`` (labeled samples)."""

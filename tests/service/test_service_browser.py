@@ -89,6 +89,29 @@ def _wait(browser: Any, condition: Any, timeout: float = 60.0) -> Any:
     return WebDriverWait(browser, timeout, poll_frequency=0.2).until(condition)
 
 
+def _replaced(old: Any) -> Any:
+    """A wait condition: ``old`` left the page (the next page replaced it).
+
+    Selenium's ``staleness_of`` knows only ``StaleElementReferenceException``;
+    chromedriver also answers "node ... does not belong to the document" for a
+    node of a page that was just replaced, which means the same.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def left(_: Any) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc.msg):
+                return True
+            raise
+        return False
+
+    return left
+
+
 def _text(browser: Any, element_id: str) -> str:
     return browser.execute_script(
         "var e = document.getElementById(arguments[0]); return e ? e.textContent.trim() : null;",
@@ -98,11 +121,10 @@ def _text(browser: Any, element_id: str) -> str:
 
 def _press(browser: Any, keys: str) -> None:
     """Type ``keys`` into the focused element and wait for the next page."""
-    from selenium.webdriver.support import expected_conditions as ec
 
     old = browser.find_element("tag name", "html")
     browser.switch_to.active_element.send_keys(keys)
-    _wait(browser, ec.staleness_of(old))
+    _wait(browser, _replaced(old))
     _wait(browser, lambda b: b.execute_script("return document.readyState") == "complete")
 
 
@@ -120,9 +142,8 @@ def _log_in(browser: Any, url: str, name: str, password: str) -> None:
 def _log_out(browser: Any) -> None:
     old = browser.find_element("tag name", "html")
     browser.find_element("css selector", "form[action='/ui/logout'] button").click()
-    from selenium.webdriver.support import expected_conditions as ec
 
-    _wait(browser, ec.staleness_of(old))
+    _wait(browser, _replaced(old))
 
 
 def _task_page(browser: Any) -> str:
@@ -239,16 +260,15 @@ def test_an_admin_creates_a_project_from_the_form_with_a_csv(server, browser, tm
     browser.find_element("id", "table").send_keys(str(csv))
     old = browser.find_element("tag name", "html")
     browser.find_element("id", "create").click()
-    from selenium.webdriver.support import expected_conditions as ec
 
-    _wait(browser, ec.staleness_of(old))
+    _wait(browser, _replaced(old))
     assert _text(browser, "error") == "n_gold (30) must not exceed n_initial (12)"
     assert browser.find_element("id", "overlap").get_attribute("value") == "2"  # kept
     fill({"n_gold": "2"})
     browser.find_element("id", "table").send_keys(str(csv))  # a file input is never refilled
     old = browser.find_element("tag name", "html")
     browser.find_element("id", "create").click()
-    _wait(browser, ec.staleness_of(old))
+    _wait(browser, _replaced(old))
     assert "/dashboard" in browser.current_url, _text(browser, "error")
     assert _text(browser, "message") == "Project created; its engine is starting."
     deadline = time.monotonic() + 120

@@ -93,7 +93,8 @@ class Monitor:
         """
         pending = self.loop.pending()
         if sample_ids is not None:
-            pending = [query for query in pending if np.isin(query.sample_id, sample_ids)]
+            wanted = {int(sample) for sample in sample_ids}
+            pending = [query for query in pending if query.sample_id in wanted]
         self.loop.tell(answers_from(self.oracle, pending))
         return len(pending)
 

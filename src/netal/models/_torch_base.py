@@ -242,7 +242,6 @@ class TorchRegressor(PredictMixin):
     ) -> TrainingHistory:
         fit_seed = derive_seed(self._seed, _FIT_TAG, self._n_fits)
         self._n_fits += 1
-        self._last_fit_seed = fit_seed  # subclasses that post-process the same split use it
         X_tr, y_tr, X_val, y_val = self._split(X, y2, validation_data, fit_seed)
         xs = torch.from_numpy(self._x_scaler.transform(X_tr))
         ys = torch.from_numpy(self._y_scaler.transform(y_tr))
@@ -281,7 +280,11 @@ class TorchRegressor(PredictMixin):
                 per_group_batches=self._per_group_batches,
                 restore_best=settings["restore_best"],
             )
+        self._after_training(xs, ys, settings)
         return self.history_
+
+    def _after_training(self, xs: torch.Tensor, ys: torch.Tensor, settings: dict[str, Any]) -> None:
+        """Hook after each training run, given its (standardized) training rows; nothing here."""
 
     def _split_weights(
         self, weights: np.ndarray, validation_data: tuple[Any, Any] | None, seed: int

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -36,7 +35,6 @@ from netal.errors import InvalidInputError
 from netal.models._common import check_hidden
 from netal.models._gaussian_head import GaussianHeadRegressor
 from netal.models._registry import LEARNERS
-from netal.models._training import TrainingHistory
 from netal.models.mlp import DropoutMLPNet
 
 _LOG_HYPER_BOUND = 12.0
@@ -159,27 +157,8 @@ class LaplaceMLP(GaussianHeadRegressor):
     def _member_losses(self, terms: torch.Tensor) -> torch.Tensor:
         return terms.mean().reshape(1)  # one network
 
-    def _train(
-        self,
-        X: np.ndarray,
-        y2: np.ndarray,
-        validation_data: tuple[Any, Any] | None,
-        settings: dict[str, Any],
-        weights: np.ndarray | None = None,
-    ) -> TrainingHistory:
-        history = super()._train(X, y2, validation_data, settings, weights)
-        xs, ys = self._posterior_rows(X, y2, validation_data)
+    def _after_training(self, xs: torch.Tensor, ys: torch.Tensor, settings: dict[str, Any]) -> None:
         self._fit_posterior(xs, ys, int(settings["batch_size"]))
-        return history
-
-    def _posterior_rows(
-        self, X: np.ndarray, y2: np.ndarray, validation_data: tuple[Any, Any] | None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        # the rows the network trained on: _split with the seed _train just used
-        X_tr, y_tr, _, _ = self._split(X, y2, validation_data, self._last_fit_seed)
-        xs = torch.from_numpy(self._x_scaler.transform(X_tr))
-        ys = torch.from_numpy(self._y_scaler.transform(y_tr))
-        return xs, ys
 
     def _fit_posterior(self, xs: torch.Tensor, ys: torch.Tensor, batch_size: int) -> None:
         laplace = _laplace_package()
